@@ -1,0 +1,254 @@
+/* util.c -- retrying I/O, durable replace, parsing, CRC; see util.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
+
+ssize_t retry_write(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t retry_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(fd, p + done, n - done, off + (off_t)done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t retry_read(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = read(fd, p + done, n - done);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    return (ssize_t)done;
+}
+
+int util_fsync_fd(int fd)
+{
+    while (fsync(fd) < 0) {
+        if (errno != EINTR)
+            return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+int util_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int r;
+    if (fd < 0)
+        return ERR_IO;
+    r = util_fsync_fd(fd);
+    close(fd);
+    return r;
+}
+
+int util_fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int r;
+
+    if (!slash)
+        return util_fsync_dir(".");
+    dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+    r = util_fsync_dir(dir);
+    free(dir);
+    return r;
+}
+
+int util_atomic_replace(const char *path, const void *data, size_t len,
+                        mode_t mode)
+{
+    char *tmp = strconcat(path, ".NEW", (char *)NULL);
+    int fd, r = ERR_IO;
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        log_error_errno("open failed: file=<%s>", tmp);
+        goto done;
+    }
+    if (retry_write(fd, data, len) < 0 || util_fsync_fd(fd)) {
+        log_error_errno("write failed: file=<%s>", tmp);
+        close(fd);
+        unlink(tmp);
+        goto done;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        log_error_errno("rename failed: file=<%s>", path);
+        unlink(tmp);
+        goto done;
+    }
+    r = util_fsync_parent(path);
+done:
+    free(tmp);
+    return r;
+}
+
+int util_read_file(const char *path, char **data_r, size_t *len_r)
+{
+    struct buf b = BUF_INITIALIZER;
+    char chunk[8192];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+    while ((n = retry_read(fd, chunk, sizeof(chunk))) > 0)
+        buf_appendmap(&b, chunk, (size_t)n);
+    close(fd);
+    if (n < 0) {
+        buf_free(&b);
+        return ERR_IO;
+    }
+    if (len_r)
+        *len_r = b.len;
+    *data_r = buf_release(&b);
+    return ERR_OK;
+}
+
+int util_mkdir_p(const char *path, mode_t mode)
+{
+    char *p = xstrdup(path);
+    int r = ERR_OK;
+
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, mode) < 0 && errno != EEXIST) {
+                r = ERR_IO;
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    return r;
+}
+
+static int util_remove_one(const char *path, const struct stat *st, int flag,
+                           struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int util_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? ERR_OK : ERR_IO;
+    return nftw(path, util_remove_one, 16, FTW_DEPTH | FTW_PHYS) ? ERR_IO
+                                                                 : ERR_OK;
+}
+
+int util_parse_long(const char *s, long long min, long long max,
+                    long long *val_r)
+{
+    char *end;
+    long long v;
+
+    if (!s || !*s)
+        return ERR_BADARG;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return ERR_BADARG;
+    *val_r = v;
+    return ERR_OK;
+}
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t util_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    if (!crc_table[1])
+        crc_init();
+    crc = ~crc;
+    while (len--)
+        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+void util_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+void util_put64(unsigned char *p, uint64_t v)
+{
+    util_put32(p, (uint32_t)(v >> 32));
+    util_put32(p + 4, (uint32_t)v);
+}
+
+uint32_t util_get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+}
+
+uint64_t util_get64(const unsigned char *p)
+{
+    return (uint64_t)util_get32(p) << 32 | util_get32(p + 4);
+}

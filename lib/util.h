@@ -1,0 +1,51 @@
+/* util.h -- small system helpers every module needs.
+ *
+ * retry_read()/retry_write() loop over short transfers and EINTR.  The fsync
+ * helpers and util_atomic_replace() are how Chapar makes a change durable:
+ * write a temp file beside the target, fsync it, rename() it over the
+ * target, fsync the directory.  After a crash either the old or the new file
+ * is there, never a mix.  All return ERR_OK or ERR_IO (errno kept).
+ */
+#ifndef CHAPAR_UTIL_H
+#define CHAPAR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Write all n bytes; -1 with errno on failure, else n. */
+ssize_t retry_write(int fd, const void *buf, size_t n);
+/* Read until n bytes or EOF; -1 on error, else bytes read. */
+ssize_t retry_read(int fd, void *buf, size_t n);
+/* Like retry_write at an offset (pwrite). */
+ssize_t retry_pwrite(int fd, const void *buf, size_t n, off_t off);
+
+int util_fsync_fd(int fd);
+/* fsync the directory that holds path (for a create, rename or unlink). */
+int util_fsync_parent(const char *path);
+int util_fsync_dir(const char *dir);
+/* Replace path's contents with data atomically and durably (mode for a new
+ * file).  The temp file is "<path>.NEW"; a stale one is overwritten. */
+int util_atomic_replace(const char *path, const void *data, size_t len,
+                        mode_t mode);
+/* Read a whole (small) file into a fresh NUL-terminated string. */
+int util_read_file(const char *path, char **data_r, size_t *len_r);
+/* mkdir -p, each created level with mode. */
+int util_mkdir_p(const char *path, mode_t mode);
+/* rm -r; a missing path is fine. */
+int util_remove_tree(const char *path);
+
+/* Strict decimal parse of a whole string into [min,max]; ERR_BADARG else. */
+int util_parse_long(const char *s, long long min, long long max,
+                    long long *val_r);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32), continuing from crc (start with 0). */
+uint32_t util_crc32(uint32_t crc, const void *buf, size_t len);
+
+/* Big-endian (network order) encoders/decoders for on-disk formats. */
+void util_put32(unsigned char *p, uint32_t v);
+void util_put64(unsigned char *p, uint64_t v);
+uint32_t util_get32(const unsigned char *p);
+uint64_t util_get64(const unsigned char *p);
+
+#endif

@@ -1,0 +1,141 @@
+/* test_util.c -- durable replace, retrying I/O, parsing, CRC, byte order. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
+#include "tests/unit/harness.h"
+
+static void test_atomic_replace(void)
+{
+    const char *path = test_path("file");
+    char *data;
+    size_t len;
+    struct stat st;
+
+    TEST_ASSERT_INT(util_atomic_replace(path, "one\n", 4, 0600), ERR_OK);
+    TEST_ASSERT_INT(util_read_file(path, &data, &len), ERR_OK);
+    TEST_ASSERT_MEM(data, len, "one\n", 4);
+    free(data);
+    TEST_ASSERT_INT(util_atomic_replace(path, "two\0x", 5, 0600), ERR_OK);
+    TEST_ASSERT_INT(util_read_file(path, &data, &len), ERR_OK);
+    TEST_ASSERT_MEM(data, len, "two\0x", 5);
+    free(data);
+    TEST_ASSERT(stat(test_path("file.NEW"), &st) < 0);  /* no temp left */
+    TEST_ASSERT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+}
+
+static void test_atomic_replace_fails_cleanly(void)
+{
+    /* The directory does not exist: an error, nothing created. */
+    TEST_ASSERT_INT(util_atomic_replace(test_path("nodir/file"), "x", 1, 0600),
+                    ERR_IO);
+    TEST_ASSERT_INT(util_read_file(test_path("missing"), &(char *){0}, NULL),
+                    ERR_NOTFOUND);
+}
+
+/* A writer killed while replacing leaves the old or the new contents. */
+static void test_atomic_replace_survives_kill(void)
+{
+    const char *path = test_path("state");
+    char big[65536];
+    memset(big, 'N', sizeof(big));
+    TEST_ASSERT_INT(util_atomic_replace(path, "OLD", 3, 0600), ERR_OK);
+    for (int round = 0; round < 20; round++) {
+        pid_t pid = fork();
+        char *data;
+        size_t len;
+        if (pid == 0) {
+            for (;;)
+                util_atomic_replace(path, big, sizeof(big), 0600);
+        }
+        usleep(1000 * (round % 5));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        TEST_ASSERT_INT(util_read_file(path, &data, &len), ERR_OK);
+        TEST_ASSERT((len == 3 && !memcmp(data, "OLD", 3)) ||
+                    (len == sizeof(big) && !memcmp(data, big, len)));
+        free(data);
+    }
+}
+
+static void test_retry_io_pipe(void)
+{
+    int fds[2];
+    char out[200000], in[200000];
+    pid_t pid;
+    TEST_ASSERT(pipe(fds) == 0);
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = (char)(i * 7);
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(retry_write(fds[1], out, sizeof(out)) == (ssize_t)sizeof(out)
+                  ? 0 : 1);
+    }
+    close(fds[1]);
+    TEST_ASSERT_INT(retry_read(fds[0], in, sizeof(in)), sizeof(in));
+    TEST_ASSERT_MEM(in, sizeof(in), out, sizeof(out));
+    TEST_ASSERT_INT(retry_read(fds[0], in, 10), 0);  /* EOF */
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+}
+
+static void test_parse_long(void)
+{
+    long long v = -1;
+    TEST_ASSERT_INT(util_parse_long("42", 0, 100, &v), ERR_OK);
+    TEST_ASSERT_INT(v, 42);
+    TEST_ASSERT_INT(util_parse_long("-5", -10, 10, &v), ERR_OK);
+    TEST_ASSERT_INT(v, -5);
+    TEST_ASSERT_INT(util_parse_long("101", 0, 100, &v), ERR_BADARG);
+    TEST_ASSERT_INT(util_parse_long("12x", 0, 100, &v), ERR_BADARG);
+    TEST_ASSERT_INT(util_parse_long("", 0, 100, &v), ERR_BADARG);
+    TEST_ASSERT_INT(util_parse_long("99999999999999999999999", 0, 100, &v),
+                    ERR_BADARG);
+}
+
+static void test_crc32_and_byte_order(void)
+{
+    unsigned char b[8];
+    /* The standard check value of CRC-32/IEEE. */
+    TEST_ASSERT_INT(util_crc32(0, "123456789", 9), 0xCBF43926U);
+    TEST_ASSERT_INT(util_crc32(util_crc32(0, "12345", 5), "6789", 4),
+                    0xCBF43926U);
+    util_put32(b, 0x01020304U);
+    TEST_ASSERT(b[0] == 1 && b[3] == 4);
+    TEST_ASSERT_INT(util_get32(b), 0x01020304U);
+    util_put64(b, 0x0102030405060708ULL);
+    TEST_ASSERT(b[0] == 1 && b[7] == 8);
+    TEST_ASSERT(util_get64(b) == 0x0102030405060708ULL);
+}
+
+static void test_mkdir_p_and_remove_tree(void)
+{
+    const char *deep = test_path("a/b/c/d");
+    struct stat st;
+    TEST_ASSERT_INT(util_mkdir_p(deep, 0700), ERR_OK);
+    TEST_ASSERT(stat(deep, &st) == 0 && S_ISDIR(st.st_mode));
+    TEST_ASSERT_INT(util_mkdir_p(deep, 0700), ERR_OK);  /* idempotent */
+    test_write_file("a/b/file", "x");
+    TEST_ASSERT_INT(util_remove_tree(test_path("a")), ERR_OK);
+    TEST_ASSERT(stat(test_path("a"), &st) < 0);
+    TEST_ASSERT_INT(util_remove_tree(test_path("a")), ERR_OK);
+    TEST_ASSERT_INT(util_fsync_parent(test_path("x")), ERR_OK);
+}
+
+TEST_MAIN("util",
+          TEST_CASE(test_atomic_replace),
+          TEST_CASE(test_atomic_replace_fails_cleanly),
+          TEST_CASE(test_atomic_replace_survives_kill),
+          TEST_CASE(test_retry_io_pipe),
+          TEST_CASE(test_parse_long),
+          TEST_CASE(test_crc32_and_byte_order),
+          TEST_CASE(test_mkdir_p_and_remove_tree))
