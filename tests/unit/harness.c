@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,10 +49,20 @@ const char *test_write_file(const char *name, const char *contents)
     return path;
 }
 
+static char test_abs_srcdir[PATH_MAX];
+
 const char *test_srcdir(void)
 {
+    return test_abs_srcdir[0] ? test_abs_srcdir : ".";
+}
+
+/* Cases run in their own temp dir, so a relative $srcdir is resolved once,
+ * before the first case. */
+static void test_resolve_srcdir(void)
+{
     const char *s = getenv("srcdir");
-    return s ? s : ".";
+    if (!realpath(s && *s ? s : ".", test_abs_srcdir))
+        test_abs_srcdir[0] = '\0';
 }
 
 int test_run_child(void (*fn)(void *rock), void *rock)
@@ -117,6 +128,7 @@ int test_main(const char *suite, const struct test_case *cases, size_t n,
 
     /* A test that kills a writer must not take the runner down with it. */
     signal(SIGPIPE, SIG_IGN);
+    test_resolve_srcdir();
     for (size_t i = 0; i < n; i++) {
         if (only && !strstr(cases[i].name, only))
             continue;

@@ -1,0 +1,211 @@
+/* mailbox.h -- one mailbox on disk: cyrus.header, cyrus.index, cyrus.cache
+ * and the message files "<uid>." (formats in doc/format.md).
+ *
+ * A struct mailbox is an open view of one mailbox directory.  Opening maps
+ * cyrus.index and cyrus.cache read-only (no per-message I/O); records and
+ * cache entries are read from the maps.
+ *
+ * Locking.  Every change happens under an exclusive lock on cyrus.index
+ * (mailbox_lock()).  Readers take a shared lock only while they refresh
+ * their view (mailbox_open, mailbox_refresh), so a writer never waits for a
+ * reader that is idle.  Lock order: cyrus.index before any quota file.
+ *
+ * Crash safety (DESIGN.md invariant 1).  Appends write the message file
+ * (fsync), then its cache entry, then its index record, and commit by
+ * rewriting the index header last (mailbox_commit); records past the
+ * header's record count and cache bytes past the last committed entry are
+ * ignored and overwritten by the next append.  Expunge writes complete new
+ * index and cache files beside the old ones and renames them in (index first:
+ * that rename is the commit point, a later open finishes the cache rename),
+ * and only then unlinks the expunged message files.
+ *
+ * Concurrency (invariant 3).  A reader that has a mailbox open keeps its maps
+ * of the old files after an expunge (a consistent snapshot);
+ * mailbox_refresh() notices a new generation or new records and reports
+ * them so the protocol layer can send EXPUNGE/EXISTS/FETCH updates.
+ *
+ * Nothing here checks rights or quota: callers (append, mboxlist, index) do.
+ */
+#ifndef CHAPAR_MAILBOX_H
+#define CHAPAR_MAILBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/strarray.h"
+
+#define MAILBOX_HEADER_FILE "cyrus.header"
+#define MAILBOX_INDEX_FILE  "cyrus.index"
+#define MAILBOX_CACHE_FILE  "cyrus.cache"
+
+/* Format versions (doc/format.md).  A reader refuses another major version
+ * and tells the administrator to run reconstruct. */
+#define MAILBOX_INDEX_MAJOR 1
+#define MAILBOX_INDEX_MINOR 0
+#define MAILBOX_INDEX_HEADER_SIZE 128
+#define MAILBOX_INDEX_RECORD_SIZE 96
+#define MAILBOX_CACHE_HEADER_SIZE 32
+#define MAILBOX_HEADER_MAJOR 1
+
+/* System flags kept in the index.  \Seen is per user (seen.h), \Recent is
+ * per session (index header's recent_uid). */
+#define FLAG_ANSWERED 0x01
+#define FLAG_FLAGGED  0x02
+#define FLAG_DELETED  0x04
+#define FLAG_DRAFT    0x08
+
+#define MAILBOX_MAX_USER_FLAGS 128
+
+/* Lock modes for mailbox_open / mailbox_lock. */
+enum mailbox_lockmode {
+    MAILBOX_UNLOCKED = 0,
+    MAILBOX_SHARED,
+    MAILBOX_EXCLUSIVE
+};
+
+struct index_header {
+    uint32_t generation;        /* bumped by every expunge rewrite */
+    uint32_t num_records;       /* committed records (= messages) */
+    uint32_t last_uid;
+    uint32_t uidvalidity;
+    uint32_t recent_uid;        /* UIDs above it are \Recent to the next
+                                   session that selects read-write */
+    uint32_t deleted;           /* records with \Deleted */
+    uint64_t highest_modseq;
+    uint64_t quota_used;        /* bytes of message files */
+    int64_t last_appenddate;
+    int64_t last_updated;
+    uint64_t cache_size;        /* committed bytes of cyrus.cache */
+};
+
+struct index_record {
+    uint32_t uid;
+    uint32_t size;              /* bytes of the message file */
+    uint32_t header_size;       /* bytes up to and including the blank line */
+    uint32_t system_flags;
+    int64_t internaldate;
+    int64_t sentdate;
+    int64_t last_updated;
+    uint64_t cache_offset;      /* entry in cyrus.cache */
+    uint64_t modseq;
+    uint32_t user_flags[MAILBOX_MAX_USER_FLAGS / 32];
+    unsigned char guid[20];     /* SHA-1 of the message file */
+};
+
+struct mailbox {
+    char *name;                 /* internal name, e.g. user.bob.drafts */
+    char *path;                 /* its directory on the partition */
+    /* from cyrus.header */
+    char *uniqueid;
+    char *quotaroot;            /* NULL when no quota root applies */
+    char *acl;                  /* copy of the mailboxes.db ACL */
+    struct strarray flagnames;  /* user flag names; index = bit number */
+    /* from cyrus.index */
+    struct index_header i;
+    /* private: use the functions below */
+    struct mailbox_private *priv;
+};
+
+/* Create the directory (must not hold a cyrus.index yet) and its three
+ * files, empty, durably.  uidvalidity 0 picks one from the clock. */
+int mailbox_create(const char *name, const char *path, const char *uniqueid,
+                   const char *acl, const char *quotaroot,
+                   uint32_t uidvalidity);
+
+/* Open and map a mailbox.  lockmode MAILBOX_EXCLUSIVE keeps the lock for a
+ * writer (release with mailbox_unlock or mailbox_close); otherwise the view
+ * is read under a short shared lock and the mailbox is left unlocked.
+ * ERR_NOTFOUND if there is no cyrus.index, ERR_BADFORMAT for a corrupt file
+ * or unknown version (logged with the advice to run reconstruct). */
+int mailbox_open(const char *name, const char *path, int lockmode,
+                 struct mailbox **mb_r);
+void mailbox_close(struct mailbox **mbp);
+
+/* Take / drop the exclusive lock of a mailbox opened unlocked.  Locking
+ * also refreshes the view, so a writer always works on the newest state. */
+int mailbox_lock(struct mailbox *mb, int timeout_ms);
+void mailbox_unlock(struct mailbox *mb);
+
+/* What mailbox_refresh saw change since the last open/refresh. */
+struct mailbox_changes {
+    int expunged;               /* a new generation: records may be gone */
+    uint32_t old_num_records;
+    uint64_t old_highest_modseq;
+};
+
+/* Bring the view up to date with the files (cheap when nothing changed:
+ * one fstat and one header read). */
+int mailbox_refresh(struct mailbox *mb, struct mailbox_changes *changes);
+
+/* Record n (0-based, < mb->i.num_records) of the current view. */
+int mailbox_read_record(const struct mailbox *mb, uint32_t n,
+                        struct index_record *rec);
+/* Binary search by UID; ERR_NOTFOUND if absent. */
+int mailbox_find_uid(const struct mailbox *mb, uint32_t uid, uint32_t *n_r);
+/* The cache entry of a record (bytes stay valid until the next refresh). */
+int mailbox_cache_entry(const struct mailbox *mb,
+                        const struct index_record *rec, const char **data_r,
+                        size_t *len_r);
+
+/* Path of the message file of uid ("<path>/<uid>."). */
+void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
+                          struct buf *out);
+
+/* --- changes (exclusive lock required) --- */
+
+/* Stage one new record with its cache entry (data may be NULL/0).  The
+ * message file must already be durable.  rec->uid must exceed last_uid;
+ * cache_offset is filled in.  Invisible until mailbox_commit. */
+int mailbox_append_record(struct mailbox *mb, struct index_record *rec,
+                          const void *cache, size_t cache_len);
+/* Forget staged records (their message files are the caller's). */
+void mailbox_abort(struct mailbox *mb);
+/* Rewrite the flags of record n in place with a new modseq (assigned here,
+ * returned in rec->modseq). */
+int mailbox_rewrite_record(struct mailbox *mb, uint32_t n,
+                           struct index_record *rec);
+/* Make staged records and header changes durable: fsync cache, then index
+ * records, then the header (the commit point). */
+int mailbox_commit(struct mailbox *mb);
+
+/* Remove every record for which want(rec, rock) returns 1: write new index
+ * and cache files, commit them, then unlink the message files.  The UIDs
+ * removed are appended to expunged (may be NULL); bytes freed are added
+ * to *freed_r (may be NULL). */
+int mailbox_expunge(struct mailbox *mb,
+                    int (*want)(const struct index_record *rec, void *rock),
+                    void *rock, uint32_t **expunged, size_t *nexpunged,
+                    uint64_t *freed_r);
+
+/* Index of a user flag by name (case-insensitive), creating it in
+ * cyrus.header when create is set.  ERR_NOTFOUND without create,
+ * ERR_TOOBIG when all MAILBOX_MAX_USER_FLAGS are used. */
+int mailbox_user_flag(struct mailbox *mb, const char *flag, int create,
+                      int *idx_r);
+/* Rewrite cyrus.header with the current acl / quotaroot / flag names. */
+int mailbox_write_header(struct mailbox *mb);
+
+/* Remove every file of the mailbox and its directory if then empty (child
+ * mailboxes' directories are left alone). */
+int mailbox_delete_files(struct mailbox *mb);
+
+/* Record field helpers. */
+int index_record_has_user_flag(const struct index_record *rec, int idx);
+void index_record_set_user_flag(struct index_record *rec, int idx, int on);
+
+/* Encoders, exposed for reconstruct and the format tests. */
+void mailbox_index_header_encode(const struct index_header *h,
+                                 unsigned char out[MAILBOX_INDEX_HEADER_SIZE]);
+int mailbox_index_header_decode(const unsigned char *p, size_t len,
+                                struct index_header *h);
+void mailbox_index_record_encode(const struct index_record *r,
+                                 unsigned char out[MAILBOX_INDEX_RECORD_SIZE]);
+int mailbox_index_record_decode(const unsigned char *p,
+                                struct index_record *r);
+/* Parse/produce cyrus.header text; used by reconstruct too. */
+int mailbox_header_parse(const char *data, size_t len, struct mailbox *mb);
+void mailbox_header_format(const struct mailbox *mb, struct buf *out);
+
+#endif

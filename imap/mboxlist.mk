@@ -1,0 +1,1 @@
+# imap/mboxlist.mk -- mailboxes database, seen state, subscriptions
