@@ -111,6 +111,22 @@ static int mailbox_corrupt(const struct mailbox *mb, const char *file,
     return ERR_BADFORMAT;
 }
 
+static int mailbox_header_unchanged(const struct mailbox_private *p,
+                                    const struct stat *st)
+{
+    return st->st_ino == p->header_ino && st->st_size == p->header_size &&
+           st->st_mtim.tv_sec == p->header_mtime.tv_sec &&
+           st->st_mtim.tv_nsec == p->header_mtime.tv_nsec;
+}
+
+static void mailbox_header_remember(struct mailbox_private *p,
+                                    const struct stat *st)
+{
+    p->header_ino = st->st_ino;
+    p->header_size = st->st_size;
+    p->header_mtime = st->st_mtim;
+}
+
 /* Read cyrus.header again if it was replaced since we last read it. */
 static int mailbox_read_header_file(struct mailbox *mb)
 {
@@ -124,7 +140,7 @@ static int mailbox_read_header_file(struct mailbox *mb)
         r = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
         goto done;
     }
-    if (st.st_ino == mb->priv->header_ino) {
+    if (mailbox_header_unchanged(mb->priv, &st)) {
         r = ERR_OK;
         goto done;
     }
@@ -135,7 +151,7 @@ static int mailbox_read_header_file(struct mailbox *mb)
     if (r)
         r = mailbox_corrupt(mb, MAILBOX_HEADER_FILE, "bad header file");
     else
-        mb->priv->header_ino = st.st_ino;
+        mailbox_header_remember(mb->priv, &st);
 done:
     free(data);
     free(path);
@@ -643,6 +659,23 @@ int mailbox_commit(struct mailbox *mb)
     return ERR_OK;
 }
 
+int mailbox_claim_recent(struct mailbox *mb, uint32_t *recent_above_r)
+{
+    int was_locked = mb->priv->locked;
+    int r = was_locked ? ERR_OK : mailbox_lock(mb, 0);
+
+    if (r)
+        return r;
+    *recent_above_r = mb->i.recent_uid;
+    if (mb->i.recent_uid < mb->i.last_uid) {
+        mb->i.recent_uid = mb->i.last_uid;
+        r = mailbox_commit(mb);
+    }
+    if (!was_locked)
+        mailbox_unlock(mb);
+    return r;
+}
+
 int mailbox_user_flag(struct mailbox *mb, const char *flag, int create,
                       int *idx_r)
 {
@@ -671,7 +704,7 @@ int mailbox_write_header(struct mailbox *mb)
     mailbox_header_format(mb, &b);
     r = util_atomic_replace(path, b.s, b.len, 0600);
     if (!r && stat(path, &st) == 0)
-        mb->priv->header_ino = st.st_ino;
+        mailbox_header_remember(mb->priv, &st);
     buf_free(&b);
     free(path);
     return r;

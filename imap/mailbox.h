@@ -179,6 +179,13 @@ int mailbox_expunge(struct mailbox *mb,
                     void *rock, uint32_t **expunged, size_t *nexpunged,
                     uint64_t *freed_r);
 
+/* \Recent (RFC 3501): the first session that selects the mailbox
+ * read-write after a message arrived sees it as \Recent.  This takes the
+ * exclusive lock if not held, returns in *recent_above_r the UID above
+ * which messages are \Recent to the caller, moves the mailbox's recent UID
+ * up to last_uid (committed), and restores the lock state it found. */
+int mailbox_claim_recent(struct mailbox *mb, uint32_t *recent_above_r);
+
 /* Index of a user flag by name (case-insensitive), creating it in
  * cyrus.header when create is set.  ERR_NOTFOUND without create,
  * ERR_TOOBIG when all MAILBOX_MAX_USER_FLAGS are used. */

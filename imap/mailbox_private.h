@@ -4,6 +4,7 @@
 #define CHAPAR_MAILBOX_PRIVATE_H
 
 #include <sys/types.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/map.h"
@@ -13,7 +14,11 @@ struct mailbox_private {
     int index_fd;
     int cache_fd;
     ino_t index_ino;
+    /* cyrus.header as last read: inode numbers are reused, so the size
+     * and nanosecond mtime take part in telling files apart */
     ino_t header_ino;
+    off_t header_size;
+    struct timespec header_mtime;
     struct map index_map;
     struct map cache_map;
     int locked;                     /* exclusive lock held */

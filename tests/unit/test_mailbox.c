@@ -506,6 +506,34 @@ static void test_two_writers(void)
     mailbox_close(&mb);
 }
 
+static void test_recent_claimed_once(void)
+{
+    struct mailbox *a, *b;
+    uint32_t above;
+    make_box();
+    a = open_box(MAILBOX_EXCLUSIVE);
+    add_message(a, 1, 0);
+    add_message(a, 2, 0);
+    TEST_ASSERT_INT(mailbox_commit(a), ERR_OK);
+    mailbox_unlock(a);
+    b = open_box(MAILBOX_UNLOCKED);
+    /* The first session sees 1 and 2 as recent, the next one none. */
+    TEST_ASSERT_INT(mailbox_claim_recent(a, &above), ERR_OK);
+    TEST_ASSERT_INT(above, 0);
+    TEST_ASSERT_INT(mailbox_claim_recent(b, &above), ERR_OK);
+    TEST_ASSERT_INT(above, 2);
+    TEST_ASSERT_INT(mailbox_lock(a, 0), ERR_OK);
+    add_message(a, 3, 0);
+    TEST_ASSERT_INT(mailbox_commit(a), ERR_OK);
+    mailbox_unlock(a);
+    TEST_ASSERT_INT(mailbox_claim_recent(b, &above), ERR_OK);
+    TEST_ASSERT_INT(above, 2);          /* message 3 is recent to b */
+    TEST_ASSERT_INT(mailbox_claim_recent(a, &above), ERR_OK);
+    TEST_ASSERT_INT(above, 3);
+    mailbox_close(&a);
+    mailbox_close(&b);
+}
+
 static void test_delete_files(void)
 {
     struct mailbox *mb;
@@ -533,4 +561,5 @@ TEST_MAIN("mailbox",
           TEST_CASE(test_interrupted_expunge_recovered),
           TEST_CASE(test_sigkill_writer),
           TEST_CASE(test_two_writers),
+          TEST_CASE(test_recent_claimed_once),
           TEST_CASE(test_delete_files))

@@ -1,0 +1,1 @@
+# imap/imapparse.mk -- IMAP command parser (protocol layer)
