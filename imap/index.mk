@@ -1,0 +1,1 @@
+# imap/index.mk -- the selected-mailbox view (protocol layer)

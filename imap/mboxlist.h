@@ -1,0 +1,236 @@
+/* mboxlist.h -- the mailboxes database: which mailboxes exist, where they
+ * live, who may do what there.
+ *
+ * One lib/db database, <configdirectory>/mailboxes.db, in the environment
+ * <configdirectory>/db.  Key: the internal mailbox name (no NUL), so a
+ * prefix scan is a hierarchy walk in name order.  Value, format version 1
+ * (all integers big-endian):
+ *     u8   version (1)            u8   type (MBOXLIST_TYPE_*)
+ *     u16  reserved, 0            i64  creation time (seconds since epoch)
+ *     u32  length P, P bytes      partition name
+ *     u32  length U, U bytes      unique id (MBOXLIST_UNIQUEID_LEN hex)
+ *     u32  length A, A bytes      ACL, Cyrus text form (acl.h)
+ *     u32  CRC-32 (util_crc32) of every byte before it
+ * A value that is truncated, too long, fails its CRC, has another version
+ * or an unknown type, an empty partition, a malformed unique id or a NUL
+ * in a text field decodes to ERR_BADFORMAT (logged), never a crash.  The
+ * ACL is also copied into the mailbox's cyrus.header (mailbox.h); the
+ * database is the authority.
+ *
+ * RIGHTS.  Functions taking `who` decide with acl_myrights() only, before
+ * any effect.  A mailbox the caller may not `l` answers exactly like one
+ * that does not exist (ERR_NOTFOUND), DESIGN.md invariant 4.  Creating a
+ * name that exists but is invisible to the caller gives ERR_PERM.
+ *
+ * CRASHES.  Each function changes mailboxes.db in one transaction; the
+ * files on the partitions change around it, in an order chosen so that a
+ * crash (kill -9, power loss) loses no message and leaves only states that
+ * `reconstruct -m` (which rescans the partitions) repairs:
+ *   create  the mailbox files are made inside the transaction, before the
+ *           commit.  A crash before the commit leaves an empty mailbox
+ *           directory with no record, invisible; creating that name again
+ *           removes it (an orphan holding messages is refused with
+ *           ERR_EXISTS and logged: run reconstruct -m).
+ *   delete  commit first, then release quota, then remove the files.  A
+ *           crash after the commit leaves orphan files (reconstruct -m
+ *           adopts them back, or create removes them when empty) and
+ *           quota usage too high (quota -f).
+ *   rename  files are moved (same partition: rename(2) of the directory)
+ *           or copied (other partition) before the commit, undone if the
+ *           commit fails; after it come the old copies' removal, quota
+ *           roots and usage, cyrus.header, and for a user rename the .sub
+ *           and .seen files.  A crash before the commit leaves files at the
+ *           new place (reconstruct -m), one after it stale copies or quota
+ *           (reconstruct -m, quota -f).
+ *
+ * HANDLES.  The database is opened on first use and kept open for the
+ * process (mboxlist_close() releases it).  A forked child notices it is
+ * not the opener and opens its own.  Not thread-safe.  Callbacks of
+ * mboxlist_find*() run with no database lock held and may call any
+ * function here.
+ *
+ * Errors, besides the ones named per function: ERR_BADNAME (invalid
+ * name), ERR_BADFORMAT (corrupt record), ERR_CONFLICT (gave up after many
+ * concurrent-update retries), and lib/db.h's errors.
+ */
+#ifndef CHAPAR_MBOXLIST_H
+#define CHAPAR_MBOXLIST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/buf.h"
+
+struct auth_state;
+
+#define MBOXLIST_DB_FILE "mailboxes.db"
+#define MBOXLIST_FORMAT_VERSION 1
+#define MBOXLIST_UNIQUEID_LEN 32
+
+/* Mailbox types.  Only normal mailboxes exist today; the value has room
+ * for more (remote, reserved, ...) without a format change. */
+enum mboxlist_type {
+    MBOXLIST_TYPE_NORMAL = 0
+};
+
+struct mboxlist_entry {
+    char *name;                 /* internal name */
+    char *partition;            /* partition name (not its directory) */
+    char *acl;                  /* stored ACL text */
+    char *uniqueid;             /* 32 lowercase hex digits */
+    int type;                   /* enum mboxlist_type */
+    int64_t created;            /* seconds since the epoch */
+};
+
+/* Release an entry's strings (the struct is the caller's); NULL-safe. */
+void mboxlist_entry_fini(struct mboxlist_entry *entry);
+
+/* ---- the database handle ------------------------------------------------- */
+
+/* Open mailboxes.db now (it is opened on first use anyway). */
+int mboxlist_open(void);
+/* Release this process's handle; the next call reopens it. */
+void mboxlist_close(void);
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* The record of name into *entry (may be NULL to test existence), no
+ * rights check: for the mailstore's own use.  ERR_NOTFOUND. */
+int mboxlist_lookup(const char *name, struct mboxlist_entry *entry);
+/* The record of name as seen by who: ERR_NOTFOUND if it does not exist or
+ * who lacks `l`; ERR_PERM if who lacks any right of need; else ERR_OK,
+ * with *entry filled (may be NULL) and who's rights in *rights_r (may be
+ * NULL).  Invalid names are ERR_NOTFOUND too (they cannot exist). */
+int mboxlist_lookup_access(const char *name, const struct auth_state *who,
+                           unsigned need, struct mboxlist_entry *entry,
+                           unsigned *rights_r);
+/* The directory of a mailbox: mboxname_to_path() on its partition's
+ * directory with hashimapspool.  ERR_BADARG if the partition is not in the
+ * configuration (any more). */
+int mboxlist_entry_path(const struct mboxlist_entry *entry, struct buf *path);
+
+/* ---- changes -------------------------------------------------------------- */
+
+/* mboxlist_create() flags */
+#define MBOXLIST_CREATE_AUTOINBOX 0x01  /* who may create its own INBOX
+                                           (autocreatequota, first login) */
+
+/* Create mailbox name on partition (NULL: defaultpartition).
+ * ERR_BADNAME invalid name; ERR_EXISTS; ERR_BADARG unknown partition;
+ * ERR_PERM (nothing happens) unless who may create it:
+ *   - administrators may create anything;
+ *   - a user INBOX "user.<id>" only by administrators, or by <id> itself
+ *     with MBOXLIST_CREATE_AUTOINBOX;
+ *   - anything else needs `k` on the nearest existing ancestor (for
+ *     "user.bob.a.b", user.bob.a if it exists, else user.bob); a name
+ *     without an existing ancestor (a top-level one, or one under a user
+ *     that does not exist) only by administrators.
+ * The new ACL: a user INBOX gets acl_default_inbox(owner); a mailbox with
+ * an existing ancestor copies that ancestor's ACL; otherwise a name under
+ * user.<id> gets acl_default_inbox(<id>) and any other
+ * acl_default_shared(defaultacl).  Quota root: quota_find_root(name).
+ * A fresh random unique id; creation time now. */
+int mboxlist_create(const char *name, const char *partition,
+                    const struct auth_state *who, int flags);
+
+/* mboxlist_delete() flags */
+#define MBOXLIST_DELETE_CHILDREN 0x01   /* also every mailbox below name */
+
+/* Delete mailbox name.  Needs `x` (administrators too: they grant it to
+ * themselves first): ERR_NOTFOUND without `l`, ERR_PERM with `l` but not
+ * `x`.  Deleting a user INBOX "user.<id>" is for administrators only and
+ * deletes every "user.<id>.*" too, removes the quota root files named
+ * after any of them, and the user's .sub and .seen files.  With
+ * MBOXLIST_DELETE_CHILDREN every mailbox below name goes as well, and who
+ * needs `x` on each of them (checked before anything is deleted: ERR_PERM
+ * and nothing happens); quota roots named after deleted mailboxes are then
+ * removed too.  Otherwise children stay.  Every deleted mailbox's usage is
+ * released from the quota root its cyrus.header names.  A mailbox whose
+ * files are missing or unreadable is still removed from the database. */
+int mboxlist_delete(const char *name, const struct auth_state *who,
+                    int flags);
+
+/* Rename oldname to newname, with every mailbox below it (children keep
+ * their place under the new name), onto partition (NULL: each stays on its
+ * own).  oldname == newname with a partition moves that one mailbox to
+ * another partition (administrators only; ERR_EXISTS if it is already
+ * there).  Needs `x` on oldname (ERR_NOTFOUND without `l`, ERR_PERM) and
+ * the right to create newname as mboxlist_create() (ERR_PERM).  ERR_EXISTS
+ * if newname or any new child name exists; ERR_BADARG if one name lies
+ * below the other or the partition is unknown; ERR_BADNAME if a new name
+ * would be invalid (e.g. too long); ERR_NOTSUPP for who's own INBOX
+ * (moving INBOX's messages is the IMAP layer's job) and for a user INBOX
+ * renamed to a name that is not a user INBOX.
+ * The unique ids, UIDVALIDITY and messages stay; each ACL stays.  Quota:
+ * root files named after a moved mailbox move with it; each moved
+ * mailbox's root is found again (quota_find_root) and its usage moved
+ * between roots when the root changed.
+ * A user rename ("user.a" -> "user.b", administrators only) also moves
+ * user a's .sub (names rewritten) and .seen state to b, and replaces the
+ * ACL identifiers "a" and "-a" by "b" and "-b" in every moved mailbox. */
+int mboxlist_rename(const char *oldname, const char *newname,
+                    const char *partition, const struct auth_state *who);
+
+/* Change one ACL entry of name: mod as acl_modify() ("+rights", "-rights",
+ * "rights"; "" removes identifier's entry).  Needs `a` (ERR_NOTFOUND
+ * without `l`, ERR_PERM).  ERR_BADARG for a bad identifier or rights.
+ * Updates the database and the cyrus.header copy. */
+int mboxlist_setacl(const char *name, const struct auth_state *who,
+                    const char *identifier, const char *mod);
+
+/* ---- listing ----------------------------------------------------------------- */
+
+/* Called for each match; name is the matched name (internal for
+ * mboxlist_find(), as the client sees it for mboxlist_find_external()),
+ * valid only during the call.  Non-zero stops the walk and is returned by
+ * the find function (use values the caller can tell from ERR_ codes). */
+typedef int mboxlist_find_fn(const char *name,
+                             const struct mboxlist_entry *entry, void *rock);
+
+/* Every mailbox whose internal name matches pattern (glob.h: `*`, `%`,
+ * separator '.') and on which who has `l`, in name order.  Only the keys
+ * that start with the pattern's literal prefix are read.  A corrupt record
+ * is logged and skipped. */
+int mboxlist_find(const char *pattern, const struct auth_state *who,
+                  mboxlist_find_fn *fn, void *rock);
+/* The same for a pattern over client-visible names (RFC 3501 LIST; the
+ * reference already joined in): userid's own mailboxes are "INBOX" and
+ * "INBOX.x" (a leading INBOX matches in any case), everything else keeps
+ * its internal name.  userid NULL: no INBOX.  Own mailboxes come first. */
+int mboxlist_find_external(const char *pattern, const char *userid,
+                           const struct auth_state *who,
+                           mboxlist_find_fn *fn, void *rock);
+
+/* ---- checkpoint ------------------------------------------------------------- */
+
+/* Administrator's tools (the dump/undump program): no rights are checked.
+ * Both run as one transaction, so the engine's lock table bounds their
+ * size (about 100,000 records with lib/db's current settings). */
+
+/* Write every record as "name<TAB>partition<TAB>acl<LF>" (the ACL keeps its
+ * own TABs: it is the rest of the line), in name order, from one read
+ * transaction (a consistent snapshot).  ERR_IO if out fails. */
+int mboxlist_dump(FILE *out);
+/* Read lines as mboxlist_dump() writes them and store them, all in one
+ * transaction: either every line is loaded or none.  A record of a name
+ * already in the database is an error (ERR_EXISTS) unless replace is set,
+ * which overwrites its partition and ACL (keeping its unique id and
+ * creation time).  A new record takes the unique id from the mailbox's
+ * cyrus.header when its files exist (so \Seen state survives a restore),
+ * else a fresh one.  A bad line (not three fields, invalid name, unknown
+ * partition, unparsable ACL, a name twice) gives ERR_BADFORMAT with
+ * "line N: reason" in *error (may be NULL; replaced). */
+int mboxlist_load(FILE *in, int replace, struct buf *error);
+
+/* ---- value codec (exposed for tests, reconstruct and fuzzing) ------------- */
+
+/* Encode entry (all but the name) as a version-1 value into out
+ * (replacing its contents). */
+void mboxlist_entry_encode(const struct mboxlist_entry *entry,
+                           struct buf *out);
+/* Decode a value into *entry, with name copied in.  ERR_BADFORMAT (entry
+ * left empty, nothing to free). */
+int mboxlist_entry_decode(const char *name, const void *val, size_t len,
+                          struct mboxlist_entry *entry);
+
+#endif

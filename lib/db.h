@@ -1,0 +1,149 @@
+/* db.h -- the one key/value store of Chapar (Berkeley DB behind it).
+ *
+ * Used for mailboxes.db, the per-user .seen files and the duplicate-delivery
+ * database: sorted binary keys -> binary values, shared by many server
+ * processes at once, with transactions.  Only lib/db_berkeley.c knows which
+ * engine is underneath; nothing here mentions it except where an
+ * administrator needs to know (recovery, the files in the directory).
+ *
+ * ENVIRONMENT.  All databases live in one environment: a directory (the
+ * configuration directory's db/ folder) holding the shared cache, the lock
+ * table, the transaction log and a process registry.  db_env_open() creates
+ * the directory if needed.  A process has at most one handle per directory:
+ * opening the same directory again returns the same env with a reference
+ * added, so independent modules may each open and close it.  Every db and
+ * every transaction also holds a reference, so close order does not matter;
+ * the environment really closes (after a checkpoint) when the last
+ * reference goes.
+ *
+ * CRASHES.  A process killed at any instant (kill -9 included) loses only
+ * its uncommitted transactions.  Every open registers the process; the next
+ * process to open the environment notices a registered process that is
+ * gone, aborts its transactions and frees its locks, and if even that is
+ * impossible runs full recovery.  Until then, other processes waiting for a
+ * lock the dead process held will wait: db_env_check() does the same
+ * clean-up on demand (master calls it when a child dies by a signal).  When
+ * recovery had to run, every other process's handles become invalid; this
+ * module notices, reopens the environment and all its databases in place,
+ * and reports the lost transaction as ERR_CONFLICT (see TRANSACTIONS).
+ *
+ * DATABASES.  db_open() takes a file name relative to the environment
+ * directory, or an absolute path (mailboxes.db lives beside db/, not in it).
+ * A data file must always be opened through the same environment.  Keys and
+ * values are byte strings (NUL bytes allowed, up to 4 GB - 1 each, empty
+ * keys allowed); keys sort bytewise (memcmp, shorter first on a tie).
+ *
+ * TRANSACTIONS.  db_begin() starts one; db_commit() makes it durable (the
+ * log is fsynced before it returns ERR_OK) and db_abort() undoes it.  Both
+ * free the handle and set *txnp = NULL whatever they return.  Passing txn
+ * NULL to an operation runs it alone, committed durably before returning;
+ * those single operations retry internally on a conflict.  Inside a
+ * transaction a conflict (deadlock with another process, or the environment
+ * recovered under us) returns ERR_CONFLICT and dooms the transaction: later
+ * operations in it fail with ERR_CONFLICT, db_commit() aborts it and
+ * returns ERR_CONFLICT.  The caller then retries the whole transaction:
+ *     do { db_begin(env, &t); ...; r = db_commit(&t); } while (r == ERR_CONFLICT);
+ * Any other error also dooms the transaction (ERR_NOTFOUND does not).
+ * A process may have one transaction open per environment at a time
+ * (db_begin() while one is open: ERR_INTERNAL): a second one could only
+ * wait for the first, which no one would ever commit.  For the same reason
+ * an operation with txn NULL on a database that the process's open
+ * transaction has used returns ERR_INTERNAL (logged) instead of hanging.
+ *
+ * FOREACH AND REENTRANCY.  db_foreach() calls fn for each record whose key
+ * starts with prefix (all records for prefixlen 0), in key order.  Records
+ * are read in small batches and no cursor or lock of the iteration is held
+ * while fn runs, so fn may call any function of this module, including
+ * db_store()/db_delete() on the same db, with the same txn as the
+ * iteration (or with NULL if the iteration's txn was NULL).  Changes made
+ * by fn to keys after the current one may or may not be seen later in the
+ * iteration.  With txn NULL each record is committed data but the whole is
+ * not a snapshot; with a txn the iteration sees the txn's own writes and
+ * keeps read locks until the end of the txn.  fn returning non-zero stops
+ * the iteration and db_foreach() returns that value unchanged (so use a
+ * value the caller can tell from the ERR_ codes it also expects).
+ *
+ * ERRORS.  ERR_OK; ERR_NOTFOUND (no such key; no such file without
+ * DB_OPEN_CREATE); ERR_CONFLICT (see above); ERR_BADFORMAT (the file is not
+ * a database of ours: corrupt or foreign); ERR_TOOBIG (key or value over
+ * 4 GB); ERR_PERM (file permissions); ERR_IO (anything else).  Everything
+ * but ERR_NOTFOUND and ERR_CONFLICT is logged with the file and the
+ * engine's message; the engine's own diagnostics go to the log too.
+ *
+ * FORK.  Handles must never be used across fork().  In a child, call
+ * db_fork_child() to forget every handle inherited from the parent (the
+ * shared environment and the parent's registration are left alone), then
+ * open new ones.  Closing an inherited handle in the child (db_close(),
+ * db_env_close(), db_abort()) is also fine: it frees memory only.  Using
+ * an inherited handle for anything else returns ERR_INTERNAL (logged).
+ * db_env_open() in a child forgets all inherited handles by itself.  A child that simply exits or execs needs to do nothing.
+ *
+ * ADMINISTRATION.  The directory holds __db.NNN (shared regions),
+ * __db.register, and log.NNNNNNNNNN (the transaction log; files no longer
+ * needed are removed automatically at checkpoints).  Checkpoints happen
+ * when the last handle of a process closes and every few minutes of
+ * activity.  db_env_recover() (master at startup, or a tool with the
+ * servers stopped) runs recovery unconditionally.  Do not run the Berkeley
+ * DB command-line tools on a live environment.
+ *
+ * Not thread-safe: one thread per process uses this module.
+ */
+#ifndef CHAPAR_DB_H
+#define CHAPAR_DB_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+struct db_env;
+struct db;
+struct db_txn;
+
+/* db_open() flags */
+#define DB_OPEN_CREATE 0x01     /* create the file if it does not exist */
+
+/* Open (or create) the environment in dir, or add a reference to this
+ * process's handle for it. */
+int db_env_open(const char *dir, struct db_env **env_r);
+/* Drop the caller's reference; sets *envp = NULL.  The environment closes
+ * (checkpoint, then close) when no db or txn uses it any more. */
+int db_env_close(struct db_env **envp);
+/* Checkpoint now: flush the cache, let old log files be removed. */
+int db_env_checkpoint(struct db_env *env);
+/* Abort the transactions and free the locks of processes that died while
+ * using the environment.  Cheap when none did. */
+int db_env_check(struct db_env *env);
+/* Run recovery on the environment in dir unconditionally.  Meant for when
+ * no server uses it; live users are forced to reopen (ERR_CONFLICT once). */
+int db_env_recover(const char *dir);
+/* In a forked child: forget all handles inherited from the parent. */
+void db_fork_child(void);
+
+int db_open(struct db_env *env, const char *file, int flags, struct db **db_r);
+/* Close; sets *dbp = NULL.  If this process's open transaction used the db,
+ * that transaction is aborted first (logged; its db_commit() then returns
+ * ERR_CONFLICT). */
+int db_close(struct db **dbp);
+
+/* Replace val's contents with the value of key.  On any error val is left
+ * empty.  val may be NULL to test whether key is present. */
+int db_fetch(struct db *db, struct db_txn *txn, const void *key,
+             size_t keylen, struct buf *val);
+/* Insert or overwrite. */
+int db_store(struct db *db, struct db_txn *txn, const void *key,
+             size_t keylen, const void *val, size_t vallen);
+/* Remove; ERR_NOTFOUND if the key is not there. */
+int db_delete(struct db *db, struct db_txn *txn, const void *key,
+              size_t keylen);
+
+/* key/val are valid only during the call. */
+typedef int db_foreach_fn(const void *key, size_t keylen, const void *val,
+                          size_t vallen, void *rock);
+int db_foreach(struct db *db, struct db_txn *txn, const void *prefix,
+               size_t prefixlen, db_foreach_fn *fn, void *rock);
+
+int db_begin(struct db_env *env, struct db_txn **txn_r);
+int db_commit(struct db_txn **txnp);
+int db_abort(struct db_txn **txnp);
+
+#endif

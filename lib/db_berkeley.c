@@ -1,0 +1,1021 @@
+/* db_berkeley.c -- lib/db.h over the Berkeley DB 5.3 transactional store.
+ *
+ * The only file that includes <db.h>.  Invariants:
+ *  - one DB_ENV per directory per process (DB_REGISTER allows no more),
+ *    found through db_envs and shared by reference count;
+ *  - no engine call ever waits for a lock: every transaction is DB_TXN_NOWAIT
+ *    and reads without a caller's txn run in one of ours, so a process that
+ *    dies holding locks cannot strand a live one; conflicts are retried here
+ *    (single operations) or returned as ERR_CONFLICT (caller's txn);
+ *  - a BDB handle is only used by the process that opened it (env->pid);
+ *    handles we abandon (inherited across fork, or dead after recovery) are
+ *    never called again, only parked in db_orphans (reachable for LSan);
+ *  - env->gen changes whenever the env handle is replaced, so an older
+ *    db_txn is recognised as dead without touching its DB_TXN;
+ *  - we never close a descriptor of __db.register while registered: the
+ *    engine's registration is a classic fcntl lock, dropped by any close.
+ */
+#include "config.h"
+
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/db.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
+
+/* Environment sizing, applied when a process creates the regions. */
+#define DB_CACHE_BYTES     (4U * 1024 * 1024)
+#define DB_ENV_OPEN_FLAGS  (DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |         \
+                            DB_INIT_LOCK | DB_INIT_MPOOL)
+/* Periodic checkpoint: tried at most this often per process on commit,
+ * done by the engine only after this much log or time since the last. */
+#define DB_CHECKPOINT_SECS 60
+#define DB_CHECKPOINT_KB   1024
+#define DB_CHECKPOINT_MIN  5
+/* Single operations retry conflicts this long, looking for a dead lock
+ * holder every DB_DEADCHECK_MS. */
+#define DB_RETRY_MS        10000
+#define DB_DEADCHECK_MS    500
+/* A caller's transactions that keep conflicting: look for a dead holder
+ * every this many in a row. */
+#define DB_DEADCHECK_TXNS  5
+/* Berkeley DB 5.3's registry: fixed-size lines, "X...0\n" when free. */
+#define DB_REGISTER_FILE   "__db.register"
+#define DB_REGISTER_LINE   25
+/* foreach batches: records and bytes read per cursor pass. */
+#define DB_BATCH_RECS      128
+#define DB_BATCH_BYTES     (64 * 1024)
+
+struct db_env {
+    struct db_env *next;        /* db_envs */
+    char *dir;                  /* real path; also the engine's errpfx */
+    pid_t pid;                  /* the process that opened it */
+    int refs;                   /* db_env_open()s + dbs + txns */
+    DB_ENV *dbenv;              /* NULL: dropped, reopen on next use */
+    unsigned gen;               /* bumped when dbenv is dropped */
+    struct db *dbs;
+    struct db_txn *active;      /* this process's open transaction */
+    unsigned long txn_serial;
+    int conflicts;              /* caller's txns conflicting in a row */
+    int regfd;                  /* __db.register, for the dead check */
+    time_t last_checkpoint;
+    int quiet;                  /* drop engine messages */
+    char lastmsg[256];          /* collapse repeated engine messages */
+    unsigned repeats;
+};
+
+struct db {
+    struct db *next;
+    struct db_env *env;
+    char *file;
+    DB *dbp;                    /* NULL: reopen on next use */
+    unsigned long touched;      /* serial of the last txn that used it */
+};
+
+struct db_txn {
+    struct db_env *env;
+    DB_TXN *tid;                /* NULL once aborted behind the caller */
+    unsigned gen;
+    unsigned long serial;
+    int doomed;                 /* the error that doomed it, or 0 */
+};
+
+static struct db_env *db_envs;
+static int db_exiting;          /* atexit handler ran: refuse to reopen */
+static void **db_orphans;
+static size_t db_norphans, db_orphans_alloc;
+
+static void db_orphan(void *p)
+{
+    if (!p)
+        return;
+    if (db_norphans == db_orphans_alloc) {
+        db_orphans_alloc = db_orphans_alloc ? 2 * db_orphans_alloc : 16;
+        db_orphans = xreallocarray(db_orphans, db_orphans_alloc,
+                                   sizeof(*db_orphans));
+    }
+    db_orphans[db_norphans++] = p;
+}
+
+/* ---- engine messages ---------------------------------------------------- */
+
+static void db_msg_flush(struct db_env *env)
+{
+    if (env->repeats)
+        log_error("db: engine: dir=<%s>: (last message repeated %u times)",
+                  env->dir, env->repeats);
+    env->repeats = 0;
+    env->lastmsg[0] = '\0';
+}
+
+/* Opening a foreign file makes the engine say the same thing once per page
+ * size it tries; one line plus a count is enough for the log. */
+static void db_errcall(const DB_ENV *dbenv, const char *pfx, const char *msg)
+{
+    struct db_env *env = dbenv->app_private;
+
+    if (env && env->quiet)
+        return;
+    if (env) {
+        if (!strncmp(env->lastmsg, msg, sizeof(env->lastmsg) - 1)) {
+            env->repeats++;
+            return;
+        }
+        db_msg_flush(env);
+        snprintf(env->lastmsg, sizeof(env->lastmsg), "%s", msg);
+    }
+    log_error("db: engine: dir=<%s>: %s", pfx ? pfx : "", msg);
+}
+
+static void db_msgcall(const DB_ENV *dbenv, const char *msg)
+{
+    struct db_env *env = dbenv->app_private;
+    if (!env || !env->quiet)
+        log_notice("db: engine: dir=<%s>: %s", env ? env->dir : "", msg);
+}
+
+/* ---- error mapping and handle life ------------------------------------- */
+
+static void db_env_drop_handles(struct db_env *env);
+
+static int db_map_error(struct db_env *env, int bdb, const char *op,
+                        const char *file)
+{
+    switch (bdb) {
+    case 0:
+        return ERR_OK;
+    case DB_NOTFOUND:
+    case DB_KEYEMPTY:
+        return ERR_NOTFOUND;
+    case DB_LOCK_DEADLOCK:
+    case DB_LOCK_NOTGRANTED:
+        log_debug("db: conflict: op=<%s> file=<%s>", op, file);
+        return ERR_CONFLICT;
+    case DB_RUNRECOVERY:
+        log_crit("db: environment was recovered or failed, reopening: "
+                 "dir=<%s> op=<%s> file=<%s>", env->dir, op, file);
+        db_env_drop_handles(env);
+        return ERR_CONFLICT;
+    case EACCES:
+    case EPERM:
+        log_error("db: %s failed: file=<%s> error=<%s>", op, file,
+                  db_strerror(bdb));
+        return ERR_PERM;
+    default:
+        log_error("db: %s failed: file=<%s> error=<%s>", op, file,
+                  db_strerror(bdb));
+        return ERR_IO;
+    }
+}
+
+/* The env handle became useless (another process recovered the regions):
+ * abandon it and everything opened through it, without calling into it
+ * beyond the close that releases our registry slot and descriptors. */
+static void db_env_drop_handles(struct db_env *env)
+{
+    for (struct db *db = env->dbs; db; db = db->next) {
+        db_orphan(db->dbp);
+        db->dbp = NULL;
+    }
+    if (env->active) {
+        db_orphan(env->active->tid);
+        env->active->tid = NULL;
+    }
+    if (env->dbenv) {
+        env->quiet = 1;
+        (void)env->dbenv->close(env->dbenv, 0);
+        env->quiet = 0;
+        db_orphan(env->dbenv);
+        env->dbenv = NULL;
+    }
+    env->gen++;
+}
+
+/* Forget the handles of an env opened by another process (our parent). */
+static void db_env_forget(struct db_env *env)
+{
+    struct db_env **pp;
+
+    for (pp = &db_envs; *pp; pp = &(*pp)->next) {
+        if (*pp == env) {
+            *pp = env->next;
+            break;
+        }
+    }
+    env->next = NULL;
+    for (struct db *db = env->dbs; db; db = db->next) {
+        db_orphan(db->dbp);
+        db->dbp = NULL;
+    }
+    if (env->active) {
+        db_orphan(env->active->tid);
+        env->active->tid = NULL;
+    }
+    db_orphan(env->dbenv);
+    env->dbenv = NULL;
+    db_orphan(env);
+}
+
+void db_fork_child(void)
+{
+    struct db_env *env = db_envs, *next;
+    for (; env; env = next) {
+        next = env->next;
+        if (env->pid != getpid())
+            db_env_forget(env);
+    }
+}
+
+static int db_env_inherited(const struct db_env *env, const char *what)
+{
+    if (env->pid == getpid())
+        return 0;
+    log_error("db: handle used in a process that did not open it (call "
+              "db_fork_child() after fork): dir=<%s> op=<%s>", env->dir, what);
+    return 1;
+}
+
+static DB_ENV *db_env_create_configured(struct db_env *env)
+{
+    DB_ENV *dbenv;
+    int bdb;
+
+    if ((bdb = db_env_create(&dbenv, 0)) != 0) {
+        log_error("db: db_env_create failed: error=<%s>", db_strerror(bdb));
+        return NULL;
+    }
+    dbenv->app_private = env;
+    dbenv->set_errcall(dbenv, db_errcall);
+    dbenv->set_msgcall(dbenv, db_msgcall);
+    if (env)
+        dbenv->set_errpfx(dbenv, env->dir);
+    bdb = dbenv->set_cachesize(dbenv, 0, DB_CACHE_BYTES, 1);
+    if (!bdb)
+        bdb = dbenv->set_lk_detect(dbenv, DB_LOCK_DEFAULT);
+    if (!bdb)
+        bdb = dbenv->set_thread_count(dbenv, DB_THREAD_COUNT);
+    if (!bdb)
+        bdb = dbenv->set_isalive(dbenv, db_isalive);
+    if (!bdb)
+        bdb = dbenv->log_set_config(dbenv, DB_LOG_AUTO_REMOVE, 1);
+    if (bdb) {
+        log_error("db: environment configuration failed: error=<%s>",
+                  db_strerror(bdb));
+        dbenv->close(dbenv, 0);
+        return NULL;
+    }
+    return dbenv;
+}
+
+/* Open env->dir.  DB_REGISTER + DB_FAILCHK + DB_RECOVER: if a registered
+ * process died, clean up after it (failchk), or recover if that cannot. */
+static int db_env_open_handle(struct db_env *env)
+{
+    DB_ENV *dbenv = db_env_create_configured(env);
+    int bdb;
+
+    if (!dbenv)
+        return ERR_IO;
+    bdb = dbenv->open(dbenv, env->dir, DB_ENV_OPEN_FLAGS | DB_REGISTER |
+                      DB_RECOVER | DB_FAILCHK, 0600);
+    db_msg_flush(env);
+    if (bdb) {
+        if (bdb == DB_RUNRECOVERY)
+            log_crit("db: environment needs recovery; stop the servers and "
+                     "restart master: dir=<%s>", env->dir);
+        else
+            log_error("db: cannot open environment: dir=<%s> error=<%s>",
+                      env->dir, db_strerror(bdb));
+        env->quiet = 1;
+        dbenv->close(dbenv, 0);
+        env->quiet = 0;
+        return bdb == EACCES ? ERR_PERM : ERR_IO;
+    }
+    env->dbenv = dbenv;
+    return ERR_OK;
+}
+
+static int db_open_handle(struct db *db, int create)
+{
+    struct db_env *env = db->env;
+    DB *dbp;
+    int bdb, r;
+
+    if ((bdb = db_create(&dbp, env->dbenv, 0)) != 0)
+        return db_map_error(env, bdb, "db_create", db->file);
+    bdb = dbp->open(dbp, NULL, db->file, NULL, DB_BTREE,
+                    (create ? DB_CREATE : 0) | DB_AUTO_COMMIT, 0600);
+    db_msg_flush(env);
+    if (bdb == 0) {
+        db->dbp = dbp;
+        return ERR_OK;
+    }
+    if (dbp->close(dbp, 0) != 0)
+        db_orphan(dbp);
+    switch (bdb) {
+    case ENOENT:
+        return ERR_NOTFOUND;
+    case EINVAL:
+    case DB_OLD_VERSION:
+    case DB_VERIFY_BAD:
+        log_error("db: not a database of ours (corrupt, or another format): "
+                  "file=<%s> error=<%s>", db->file, db_strerror(bdb));
+        r = ERR_BADFORMAT;
+        break;
+    default:
+        r = db_map_error(env, bdb, "open", db->file);
+    }
+    return r;
+}
+
+/* Reopen whatever db_env_drop_handles() dropped. */
+static int db_env_ready(struct db_env *env)
+{
+    int r;
+
+    if (env->dbenv)
+        return ERR_OK;
+    if ((r = db_env_open_handle(env)))
+        return r;
+    for (struct db *db = env->dbs; db; db = db->next)
+        (void)db_open_handle(db, 0);
+    log_notice("db: environment reopened: dir=<%s>", env->dir);
+    return ERR_OK;
+}
+
+static int db_ready(struct db *db)
+{
+    int r = db_env_ready(db->env);
+    if (r)
+        return r;
+    return db->dbp ? ERR_OK : db_open_handle(db, 0);
+}
+
+/* Drop a reference; the last one closes the environment. */
+static int db_env_release(struct db_env *env)
+{
+    struct db_env **pp;
+    int bdb = 0, r = ERR_OK;
+
+    if (--env->refs > 0)
+        return ERR_OK;
+    for (pp = &db_envs; *pp; pp = &(*pp)->next) {
+        if (*pp == env) {
+            *pp = env->next;
+            break;
+        }
+    }
+    if (env->pid == getpid() && env->dbenv) {
+        DB_ENV *dbenv = env->dbenv;
+
+        /* A checkpoint now lets the next opener skip replaying our log
+         * and lets the old log files go. */
+        bdb = dbenv->txn_checkpoint(dbenv, 0, 0, 0);
+        if (bdb) {
+            log_error("db: checkpoint failed: dir=<%s> error=<%s>", env->dir,
+                      db_strerror(bdb));
+            r = ERR_IO;
+        }
+        env->dbenv = NULL;
+        bdb = dbenv->close(dbenv, 0);
+        if (bdb) {
+            db_orphan(dbenv);
+            log_error("db: environment close failed: dir=<%s> error=<%s>",
+                      env->dir, db_strerror(bdb));
+            r = ERR_IO;
+        }
+    } else if (env->dbenv) {
+        db_orphan(env->dbenv);
+    }
+    db_msg_flush(env);
+    free(env->dir);
+    free(env);
+    return r;
+}
+
+/* ---- environment ------------------------------------------------------- */
+
+int db_env_open(const char *dir, struct db_env **env_r)
+{
+    struct db_env *env;
+    char *real;
+    int r;
+
+    *env_r = NULL;
+    db_fork_child();
+    if (util_mkdir_p(dir, 0700)) {
+        log_error_errno("db: cannot create environment directory: dir=<%s>",
+                        dir);
+        return ERR_IO;
+    }
+    if (!(real = realpath(dir, NULL))) {
+        log_error_errno("db: cannot resolve environment directory: dir=<%s>",
+                        dir);
+        return ERR_IO;
+    }
+    for (env = db_envs; env; env = env->next) {
+        if (!strcmp(env->dir, real)) {
+            free(real);
+            env->refs++;
+            *env_r = env;
+            return ERR_OK;
+        }
+    }
+    env = xzmalloc(sizeof(*env));
+    env->dir = real;
+    env->pid = getpid();
+    env->refs = 1;
+    env->last_checkpoint = time(NULL);
+    if ((r = db_env_open_handle(env))) {
+        free(env->dir);
+        free(env);
+        return r;
+    }
+    env->next = db_envs;
+    db_envs = env;
+    *env_r = env;
+    return ERR_OK;
+}
+
+int db_env_close(struct db_env **envp)
+{
+    struct db_env *env = *envp;
+
+    if (!env)
+        return ERR_OK;
+    *envp = NULL;
+    return db_env_release(env);
+}
+
+int db_env_checkpoint(struct db_env *env)
+{
+    int r, bdb;
+
+    if (db_env_inherited(env, "checkpoint"))
+        return ERR_INTERNAL;
+    if ((r = db_env_ready(env)))
+        return r;
+    bdb = env->dbenv->txn_checkpoint(env->dbenv, 0, 0, 0);
+    env->last_checkpoint = time(NULL);
+    r = db_map_error(env, bdb, "checkpoint", env->dir);
+    return r == ERR_CONFLICT ? db_env_ready(env) : r;
+}
+
+int db_env_check(struct db_env *env)
+{
+    int r, bdb;
+
+    if (db_env_inherited(env, "check"))
+        return ERR_INTERNAL;
+    if ((r = db_env_ready(env)))
+        return r;
+    bdb = env->dbenv->failchk(env->dbenv, 0);
+    db_msg_flush(env);
+    r = db_map_error(env, bdb, "failchk", env->dir);
+    /* Failure checking gave up and panicked the environment: our reopen
+     * sees the dead registration and runs full recovery. */
+    return r == ERR_CONFLICT ? db_env_ready(env) : r;
+}
+
+int db_env_recover(const char *dir)
+{
+    struct stat st;
+    DB_ENV *dbenv;
+    int bdb;
+
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        log_error("db: no environment to recover: dir=<%s>", dir);
+        return ERR_NOTFOUND;
+    }
+    if (!(dbenv = db_env_create_configured(NULL)))
+        return ERR_IO;
+    log_notice("db: running recovery: dir=<%s>", dir);
+    /* Without DB_REGISTER, DB_RECOVER is unconditional. */
+    bdb = dbenv->open(dbenv, dir, DB_ENV_OPEN_FLAGS | DB_RECOVER, 0600);
+    if (!bdb)
+        bdb = dbenv->close(dbenv, 0);
+    else
+        dbenv->close(dbenv, 0);
+    if (bdb) {
+        log_error("db: recovery failed: dir=<%s> error=<%s>", dir,
+                  db_strerror(bdb));
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+static void db_maybe_checkpoint(struct db_env *env)
+{
+    time_t now = time(NULL);
+    int bdb;
+
+    if (now - env->last_checkpoint < DB_CHECKPOINT_SECS || !env->dbenv)
+        return;
+    env->last_checkpoint = now;
+    bdb = env->dbenv->txn_checkpoint(env->dbenv, DB_CHECKPOINT_KB,
+                                     DB_CHECKPOINT_MIN, 0);
+    (void)db_map_error(env, bdb, "checkpoint", env->dir);
+}
+
+/* ---- databases --------------------------------------------------------- */
+
+int db_open(struct db_env *env, const char *file, int flags, struct db **db_r)
+{
+    struct db *db;
+    int r, attempt = 0;
+
+    *db_r = NULL;
+    if (db_env_inherited(env, "open"))
+        return ERR_INTERNAL;
+    db = xzmalloc(sizeof(*db));
+    db->env = env;
+    db->file = xstrdup(file);
+    do {
+        r = db_env_ready(env);
+        if (!r)
+            r = db_open_handle(db, flags & DB_OPEN_CREATE);
+    } while (r == ERR_CONFLICT && ++attempt < 3);
+    if (r) {
+        free(db->file);
+        free(db);
+        return r;
+    }
+    db->next = env->dbs;
+    env->dbs = db;
+    env->refs++;
+    *db_r = db;
+    return ERR_OK;
+}
+
+int db_close(struct db **dbp)
+{
+    struct db *db = *dbp;
+    struct db_env *env;
+    struct db **pp;
+    int r = ERR_OK, bdb;
+
+    if (!db)
+        return ERR_OK;
+    *dbp = NULL;
+    env = db->env;
+    for (pp = &env->dbs; *pp; pp = &(*pp)->next) {
+        if (*pp == db) {
+            *pp = db->next;
+            break;
+        }
+    }
+    if (env->pid != getpid()) {
+        db_orphan(db->dbp);
+    } else if (db->dbp) {
+        struct db_txn *t = env->active;
+        if (t && t->tid && t->gen == env->gen && db->touched == t->serial) {
+            log_error("db: closing a database that the open transaction "
+                      "used; aborting the transaction: file=<%s>", db->file);
+            if (t->tid->abort(t->tid) != 0)
+                db_orphan(t->tid);
+            t->tid = NULL;
+            t->doomed = ERR_CONFLICT;
+        }
+        bdb = db->dbp->close(db->dbp, 0);
+        if (bdb) {
+            db_orphan(db->dbp);
+            log_error("db: close failed: file=<%s> error=<%s>", db->file,
+                      db_strerror(bdb));
+            r = ERR_IO;
+        }
+    }
+    free(db->file);
+    free(db);
+    return db_env_release(env) ? ERR_IO : r;
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+/* One engine call on a ready handle; returns the engine's code. */
+typedef int db_op_fn(DB *dbp, DB_TXN *tid, void *arg);
+
+static int db_check(struct db *db, struct db_txn *txn, const char *op)
+{
+    struct db_env *env = db->env;
+
+    if (db_env_inherited(env, op))
+        return ERR_INTERNAL;
+    db_msg_flush(env);
+    if (txn && txn->env != env) {
+        log_error("db: transaction of another environment: file=<%s> "
+                  "op=<%s>", db->file, op);
+        return ERR_BADARG;
+    }
+    if (!txn && env->active && db->touched == env->active->serial) {
+        log_error("db: operation outside the open transaction on a database "
+                  "it used would wait for itself: file=<%s> op=<%s>",
+                  db->file, op);
+        return ERR_INTERNAL;
+    }
+    return ERR_OK;
+}
+
+static void db_backoff(int attempt)
+{
+    static unsigned seed;
+    long max_us = 1000L * (attempt < 10 ? attempt + 1 : 10);
+    struct timespec ts;
+
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    ts.tv_sec = 0;
+    ts.tv_nsec = (rand_r(&seed) % max_us) * 1000L;
+    nanosleep(&ts, NULL);
+}
+
+static int db_run_in_txn(struct db *db, struct db_txn *txn, const char *op,
+                         db_op_fn *fn, void *arg)
+{
+    struct db_env *env = db->env;
+    int r;
+
+    if (txn->doomed)
+        return ERR_CONFLICT;
+    if (txn->gen != env->gen || !txn->tid) {
+        txn->doomed = ERR_CONFLICT;
+        return ERR_CONFLICT;
+    }
+    if (!db->dbp && (r = db_ready(db))) {
+        txn->doomed = r;
+        return r;
+    }
+    db->touched = txn->serial;
+    r = db_map_error(env, fn(db->dbp, txn->tid, arg), op, db->file);
+    if (r && r != ERR_NOTFOUND)
+        txn->doomed = r;
+    return r;
+}
+
+/* txn NULL: run alone, in a transaction of its own if it writes, retrying
+ * conflicts (deadlock victim, environment reopened). */
+static int db_run_alone(struct db *db, int write, const char *op,
+                        db_op_fn *fn, void *arg)
+{
+    struct db_env *env = db->env;
+
+    for (int attempt = 0;; attempt++) {
+        DB_TXN *tid = NULL;
+        int r, bdb = 0;
+
+        if ((r = db_ready(db)))
+            return r;
+        if (write)
+            bdb = env->dbenv->txn_begin(env->dbenv, NULL, &tid, 0);
+        if (!bdb)
+            bdb = fn(db->dbp, tid, arg);
+        if (tid && !bdb) {
+            bdb = tid->commit(tid, DB_TXN_SYNC);
+        } else if (tid && tid->abort(tid) != 0) {
+            db_orphan(tid);
+        }
+        r = db_map_error(env, bdb, op, db->file);
+        if (r != ERR_CONFLICT || attempt >= DB_MAX_RETRIES)
+            return r;
+        db_backoff(attempt);
+    }
+}
+
+static int db_run(struct db *db, struct db_txn *txn, int write,
+                  const char *op, db_op_fn *fn, void *arg)
+{
+    int r = db_check(db, txn, op);
+    if (r)
+        return r;
+    return txn ? db_run_in_txn(db, txn, op, fn, arg)
+               : db_run_alone(db, write, op, fn, arg);
+}
+
+static void db_dbt(DBT *d, const void *p, size_t len)
+{
+    memset(d, 0, sizeof(*d));
+    d->data = (void *)p;
+    d->size = (u_int32_t)len;
+}
+
+static int db_too_big(struct db *db, size_t keylen, size_t vallen)
+{
+    if (keylen <= UINT32_MAX && vallen <= UINT32_MAX)
+        return 0;
+    log_error("db: key or value too large: file=<%s> keylen=<%zu> "
+              "vallen=<%zu>", db->file, keylen, vallen);
+    return 1;
+}
+
+struct db_kv {
+    const void *key;
+    size_t keylen;
+    const void *val;
+    size_t vallen;
+    struct buf *out;
+};
+
+static int db_op_get(DB *dbp, DB_TXN *tid, void *arg)
+{
+    struct db_kv *kv = arg;
+    DBT k, v;
+    int bdb;
+
+    db_dbt(&k, kv->key, kv->keylen);
+    /* Read straight into the caller's buffer, growing it if needed, so
+     * the engine's allocator never owns our memory. */
+    for (;;) {
+        buf_reset(kv->out);
+        buf_ensure(kv->out, 1);
+        memset(&v, 0, sizeof(v));
+        v.flags = DB_DBT_USERMEM;
+        v.data = kv->out->s;
+        v.ulen = kv->out->alloc > UINT32_MAX ? UINT32_MAX
+                                             : (u_int32_t)kv->out->alloc;
+        bdb = dbp->get(dbp, tid, &k, &v, 0);
+        if (bdb != DB_BUFFER_SMALL)
+            break;
+        buf_ensure(kv->out, v.size);
+    }
+    if (!bdb)
+        kv->out->len = v.size;
+    return bdb;
+}
+
+static int db_op_put(DB *dbp, DB_TXN *tid, void *arg)
+{
+    struct db_kv *kv = arg;
+    DBT k, v;
+
+    db_dbt(&k, kv->key, kv->keylen);
+    db_dbt(&v, kv->val, kv->vallen);
+    return dbp->put(dbp, tid, &k, &v, 0);
+}
+
+static int db_op_del(DB *dbp, DB_TXN *tid, void *arg)
+{
+    struct db_kv *kv = arg;
+    DBT k;
+
+    db_dbt(&k, kv->key, kv->keylen);
+    return dbp->del(dbp, tid, &k, 0);
+}
+
+int db_fetch(struct db *db, struct db_txn *txn, const void *key,
+             size_t keylen, struct buf *val)
+{
+    struct buf scratch = BUF_INITIALIZER;
+    struct db_kv kv = { key, keylen, NULL, 0, val ? val : &scratch };
+    int r;
+
+    buf_reset(kv.out);
+    if (db_too_big(db, keylen, 0))
+        return ERR_TOOBIG;
+    r = db_run(db, txn, 0, "fetch", db_op_get, &kv);
+    if (r)
+        buf_reset(kv.out);
+    buf_free(&scratch);
+    return r;
+}
+
+int db_store(struct db *db, struct db_txn *txn, const void *key,
+             size_t keylen, const void *val, size_t vallen)
+{
+    struct db_kv kv = { key, keylen, val, vallen, NULL };
+
+    if (db_too_big(db, keylen, vallen))
+        return ERR_TOOBIG;
+    return db_run(db, txn, 1, "store", db_op_put, &kv);
+}
+
+int db_delete(struct db *db, struct db_txn *txn, const void *key,
+              size_t keylen)
+{
+    struct db_kv kv = { key, keylen, NULL, 0, NULL };
+
+    if (db_too_big(db, keylen, 0))
+        return ERR_TOOBIG;
+    return db_run(db, txn, 1, "delete", db_op_del, &kv);
+}
+
+/* ---- iteration --------------------------------------------------------- */
+
+struct db_batch {
+    const void *prefix;
+    size_t prefixlen;
+    struct buf start;           /* resume at this key ... */
+    int skip_start;             /* ... excluding it (already delivered) */
+    struct buf data;            /* keys and values of this batch */
+    struct { size_t koff, klen, voff, vlen; } rec[DB_BATCH_RECS];
+    size_t n;
+    int done;                   /* no records after this batch */
+};
+
+static int db_batch_add(struct db_batch *b, const DBT *k, const DBT *v)
+{
+    /* (Length checks first: an empty key or prefix may be a NULL pointer,
+     * which memcmp must not see.) */
+    if (k->size < b->prefixlen ||
+        (b->prefixlen && memcmp(k->data, b->prefix, b->prefixlen))) {
+        b->done = 1;
+        return 0;
+    }
+    if (b->skip_start && k->size == b->start.len &&
+        (!k->size || !memcmp(k->data, b->start.s, k->size)))
+        return 1;
+    if (b->n == DB_BATCH_RECS || b->data.len >= DB_BATCH_BYTES)
+        return 0;
+    b->rec[b->n].koff = b->data.len;
+    b->rec[b->n].klen = k->size;
+    if (k->size)
+        buf_appendmap(&b->data, k->data, k->size);
+    b->rec[b->n].voff = b->data.len;
+    b->rec[b->n].vlen = v->size;
+    if (v->size)
+        buf_appendmap(&b->data, v->data, v->size);
+    b->n++;
+    return 1;
+}
+
+/* Read the next batch with a cursor that is closed again before any
+ * callback runs, so callbacks may write to the same database. */
+static int db_op_scan(DB *dbp, DB_TXN *tid, void *arg)
+{
+    struct db_batch *b = arg;
+    DBC *dbc;
+    DBT k, v;
+    int bdb, cbdb, flag = DB_SET_RANGE;
+
+    b->n = 0;
+    b->done = 0;
+    buf_reset(&b->data);
+    buf_ensure(&b->data, 1);    /* never hand fn a NULL-based pointer */
+    if ((bdb = dbp->cursor(dbp, tid, &dbc, 0)) != 0)
+        return bdb;
+    db_dbt(&k, b->start.s, b->start.len);
+    memset(&v, 0, sizeof(v));
+    if (b->start.len == 0)
+        flag = DB_FIRST;
+    for (bdb = dbc->get(dbc, &k, &v, flag); !bdb;
+         bdb = dbc->get(dbc, &k, &v, DB_NEXT)) {
+        if (!db_batch_add(b, &k, &v))
+            break;
+    }
+    if (bdb == DB_NOTFOUND) {
+        b->done = 1;
+        bdb = 0;
+    }
+    cbdb = dbc->close(dbc);
+    return bdb ? bdb : cbdb;
+}
+
+int db_foreach(struct db *db, struct db_txn *txn, const void *prefix,
+               size_t prefixlen, db_foreach_fn *fn, void *rock)
+{
+    struct db_batch *b;
+    int r;
+
+    if (db_too_big(db, prefixlen, 0))
+        return ERR_TOOBIG;
+    b = xzmalloc(sizeof(*b));
+    b->prefix = prefix;
+    b->prefixlen = prefixlen;
+    if (prefixlen)
+        buf_setmap(&b->start, prefix, prefixlen);
+    for (;;) {
+        size_t last;
+
+        if ((r = db_run(db, txn, 0, "foreach", db_op_scan, b)))
+            break;
+        for (size_t i = 0; i < b->n; i++) {
+            r = fn(b->data.s + b->rec[i].koff, b->rec[i].klen,
+                   b->data.s + b->rec[i].voff, b->rec[i].vlen, rock);
+            if (r)
+                goto done;
+        }
+        if (b->done || b->n == 0)
+            break;
+        last = b->n - 1;
+        buf_setmap(&b->start, b->data.s + b->rec[last].koff,
+                   b->rec[last].klen);
+        b->skip_start = 1;
+    }
+done:
+    buf_free(&b->start);
+    buf_free(&b->data);
+    free(b);
+    return r;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+int db_begin(struct db_env *env, struct db_txn **txn_r)
+{
+    struct db_txn *txn;
+    DB_TXN *tid = NULL;
+    int r, attempt = 0;
+
+    *txn_r = NULL;
+    if (db_env_inherited(env, "begin"))
+        return ERR_INTERNAL;
+    if (env->active) {
+        log_error("db: a transaction is already open in this process: "
+                  "dir=<%s>", env->dir);
+        return ERR_INTERNAL;
+    }
+    do {
+        r = db_env_ready(env);
+        if (!r)
+            r = db_map_error(env, env->dbenv->txn_begin(env->dbenv, NULL,
+                                                        &tid, 0),
+                             "begin", env->dir);
+    } while (r == ERR_CONFLICT && ++attempt < 3);
+    if (r)
+        return r;
+    txn = xzmalloc(sizeof(*txn));
+    txn->env = env;
+    txn->tid = tid;
+    txn->gen = env->gen;
+    txn->serial = ++env->txn_serial;
+    env->active = txn;
+    env->refs++;
+    *txn_r = txn;
+    return ERR_OK;
+}
+
+static int db_txn_end(struct db_txn *txn, int r)
+{
+    struct db_env *env = txn->env;
+
+    if (env->active == txn)
+        env->active = NULL;
+    free(txn);
+    if (db_env_release(env) && !r)
+        r = ERR_IO;
+    return r;
+}
+
+int db_commit(struct db_txn **txnp)
+{
+    struct db_txn *txn = *txnp;
+    struct db_env *env;
+    int r;
+
+    if (!txn)
+        return ERR_BADARG;
+    *txnp = NULL;
+    env = txn->env;
+    if (db_env_inherited(env, "commit")) {
+        db_orphan(txn->tid);
+        return db_txn_end(txn, ERR_INTERNAL);
+    }
+    if (txn->gen != env->gen || !txn->tid) {
+        r = txn->doomed ? txn->doomed : ERR_CONFLICT;
+    } else if (txn->doomed) {
+        if (txn->tid->abort(txn->tid) != 0)
+            db_orphan(txn->tid);
+        r = txn->doomed;
+    } else {
+        /* DB_TXN_SYNC: the log is on disk before we say ERR_OK. */
+        r = db_map_error(env, txn->tid->commit(txn->tid, DB_TXN_SYNC),
+                         "commit", env->dir);
+        if (!r)
+            db_maybe_checkpoint(env);
+    }
+    return db_txn_end(txn, r);
+}
+
+int db_abort(struct db_txn **txnp)
+{
+    struct db_txn *txn = *txnp;
+    struct db_env *env;
+    int r = ERR_OK, bdb;
+
+    if (!txn)
+        return ERR_OK;
+    *txnp = NULL;
+    env = txn->env;
+    if (env->pid != getpid()) {
+        db_orphan(txn->tid);
+    } else if (txn->gen == env->gen && txn->tid) {
+        bdb = txn->tid->abort(txn->tid);
+        /* A failed abort under a recovered environment is still undone:
+         * recovery rolled it back. */
+        r = db_map_error(env, bdb, "abort", env->dir);
+        if (r == ERR_CONFLICT)
+            r = ERR_OK;
+    }
+    return db_txn_end(txn, r);
+}

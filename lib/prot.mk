@@ -1,0 +1,12 @@
+# lib/prot.mk -- build fragment (see Makefile.am): the protocol stream and
+# its TLS (OpenSSL) and SASL (Cyrus SASL) glue.
+lib_libchapar_a_SOURCES += lib/prot.c lib/prot.h \
+	lib/tls.c lib/tls.h \
+	lib/sasl_glue.c lib/sasl_glue.h
+
+check_PROGRAMS += tests/unit/test_prot tests/unit/test_tls \
+	tests/unit/test_sasl
+tests_unit_test_prot_LDADD = $(UNIT_LDADD)
+tests_unit_test_tls_LDADD = $(UNIT_LDADD)
+tests_unit_test_sasl_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_prot tests/unit/test_tls tests/unit/test_sasl
