@@ -138,6 +138,11 @@ void imapd_login_complete(struct imapd_session *s, const char *userid,
     s->is_admin = imapd_is_admin(userid);
     s->auth = auth_new(userid, s->is_admin);
     s->state = IMAPD_AUTH;
+    {
+        struct imap_parser_limits limits;
+        imapd_parser_limits(&limits, 1);
+        imap_parser_set_limits(s->parser, &limits);
+    }
     log_notice("login: %s %s %s%s%s", s->clienthost, userid, mech,
                s->tls_on ? " TLS" : "", s->is_admin ? " admin" : "");
     imapd_autocreate_inbox(s);

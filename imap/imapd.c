@@ -141,7 +141,8 @@ static void imapd_peer(struct imapd_session *s)
     socklen_t len = sizeof(ss);
     char host[NI_MAXHOST] = "", ip[NI_MAXHOST] = "";
 
-    if (getpeername(0, (struct sockaddr *)&ss, &len) < 0) {
+    if (getpeername(0, (struct sockaddr *)&ss, &len) < 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
         snprintf(s->clienthost, sizeof(s->clienthost), "[local]");
         return;
     }
@@ -231,12 +232,21 @@ static int imapd_greet(struct imapd_session *s)
     return ERR_OK;
 }
 
-static void imapd_parser_limits(struct imap_parser_limits *l)
+/* Literals are held in memory, so before login (no APPEND possible) they
+ * stay small; after login a message may be as big as maxmessagesize (64 MB
+ * when unlimited) and one MULTIAPPEND may carry 8 of those. */
+#define IMAPD_PRELOGIN_LITERAL 8192
+#define IMAPD_DEFAULT_MAXMESSAGE (64 * 1024 * 1024)
+
+void imapd_parser_limits(struct imap_parser_limits *l, int authenticated)
 {
     long long maxmsg = conf_getint(CONF_MAXMESSAGESIZE);
     memset(l, 0, sizeof(*l));
     l->max_line = (size_t)conf_getint(CONF_MAXLINELENGTH);
-    l->max_literal = maxmsg > 0 ? (size_t)maxmsg : 64 * 1024 * 1024;
+    l->max_literal = maxmsg > 0 ? (size_t)maxmsg : IMAPD_DEFAULT_MAXMESSAGE;
+    if (!authenticated && l->max_literal > IMAPD_PRELOGIN_LITERAL)
+        l->max_literal = IMAPD_PRELOGIN_LITERAL;
+    l->max_literal_total = l->max_literal * (authenticated ? 8 : 1);
     l->max_depth = (unsigned)conf_getint(CONF_MAXNESTING);
     l->max_args = (unsigned)conf_getint(CONF_MAXARGS);
 }
@@ -331,7 +341,7 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     s.prot = prot_new(0, 1);
     prot_set_timeout(s.prot, (int)conf_getint(CONF_TIMEOUT) * 60);
-    imapd_parser_limits(&limits);
+    imapd_parser_limits(&limits, 0);
     s.parser = imap_parser_new(s.prot, &limits);
     imapd_peer(&s);
     imapd_tls_init(&s);

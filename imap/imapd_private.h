@@ -33,6 +33,9 @@ struct imapd_cmd_entry {
  * NULL name. */
 extern const struct imapd_cmd_entry imapd_mailbox_commands[];
 
+struct imap_parser_limits;
+/* The parser limits from imapd.conf, before or after login. */
+void imapd_parser_limits(struct imap_parser_limits *l, int authenticated);
 void imapd_dispatch(struct imapd_session *s, struct imap_parser_command *cmd);
 void imapd_tls_started(struct imapd_session *s);
 /* First line of configdirectory/msg/<name> (motd, shutdown) or NULL. */
