@@ -144,7 +144,7 @@ def test_dispatcher_state_rules(fast):
 
 
 def test_limits_keep_the_session(make_instance):
-    inst = make_instance(options=dict(FAST, maxlinelength="1000",
+    inst = make_instance(options=dict(FAST, maxlinelength="2000",
                                       maxmessagesize="2000"))
     port = imapd(inst)
     c, _ = greet(inst, port)
