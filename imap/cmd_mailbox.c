@@ -228,24 +228,6 @@ done:
     return r;
 }
 
-/* Open mailbox name (which exists) with lockmode. */
-static int rename_open(const char *name, int lockmode, struct mailbox **mb_r)
-{
-    struct mboxlist_entry e;
-    struct buf path = BUF_INITIALIZER;
-    int r;
-
-    memset(&e, 0, sizeof(e));
-    r = mboxlist_lookup(name, &e);
-    if (!r)
-        r = mboxlist_entry_path(&e, &path);
-    if (!r)
-        r = mailbox_open(name, buf_cstring(&path), lockmode, mb_r);
-    mboxlist_entry_fini(&e);
-    buf_free(&path);
-    return r;
-}
-
 /* RENAME INBOX newname: create newname, move every message there. */
 static int rename_inbox(struct imapd_session *s, const char *inbox,
                         const char *newname)
@@ -259,9 +241,9 @@ static int rename_inbox(struct imapd_session *s, const char *inbox,
     if ((r = mboxlist_create(newname, NULL, s->auth, 0)))
         return r;
     /* The INBOX stays locked from the snapshot to the expunge. */
-    r = rename_open(inbox, MAILBOX_EXCLUSIVE, &src);
+    r = mboxlist_open_mailbox(inbox, MAILBOX_EXCLUSIVE, &src);
     if (!r)
-        r = rename_open(newname, MAILBOX_UNLOCKED, &dst);
+        r = mboxlist_open_mailbox(newname, MAILBOX_UNLOCKED, &dst);
     if (!r)
         r = rename_copy_all(s, src, dst, &count);
     mailbox_close(&dst);

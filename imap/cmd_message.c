@@ -80,15 +80,13 @@ void cmd_search(struct imapd_session *s, const struct imapd_command *c)
 
 void cmd_copy(struct imapd_session *s, const struct imapd_command *c)
 {
-    struct mboxlist_entry entry;
     struct append_result result;
-    struct buf name = BUF_INITIALIZER, path = BUF_INITIALIZER;
+    struct buf name = BUF_INITIALIZER;
     struct buf error = BUF_INITIALIZER, srcuids = BUF_INITIALIZER;
     struct mailbox *dest = NULL;
     const char *ext;
     int move = !strcmp(c->name, "MOVE"), r;
 
-    memset(&entry, 0, sizeof(entry));
     memset(&result, 0, sizeof(result));
     if (c->nargs != 2 || !imap_arg_get_astring(&c->args[1], &ext)) {
         imapd_tagged_bad(s, c->tag, "%s needs a sequence set and a mailbox",
@@ -97,12 +95,9 @@ void cmd_copy(struct imapd_session *s, const struct imapd_command *c)
     }
     r = imapd_mailbox_name(s, ext, &name);
     if (!r)
-        r = mboxlist_lookup_access(buf_cstring(&name), s->auth, ACL_INSERT,
-                                   &entry, NULL);
-    if (!r)
-        r = mboxlist_entry_path(&entry, &path);
-    if (!r)
-        r = mailbox_open(name.s, buf_cstring(&path), MAILBOX_UNLOCKED, &dest);
+        r = mboxlist_open_mailbox_access(buf_cstring(&name), s->auth,
+                                         ACL_INSERT, MAILBOX_UNLOCKED, &dest,
+                                         NULL);
     if (r == ERR_NOTFOUND || r == ERR_BADNAME) {
         imapd_tagged_no(s, c->tag, "[TRYCREATE] Mailbox does not exist");
         goto done;
@@ -123,9 +118,7 @@ void cmd_copy(struct imapd_session *s, const struct imapd_command *c)
 done:
     free(result.seen_uids);
     mailbox_close(&dest);
-    mboxlist_entry_fini(&entry);
     buf_free(&name);
-    buf_free(&path);
     buf_free(&error);
     buf_free(&srcuids);
 }

@@ -166,18 +166,11 @@ static int quota_cmd_collect(const char *name, const struct mboxlist_entry *e,
 /* Point mailbox name at the root that now governs it, moving its usage. */
 static int quota_cmd_reroot_one(const char *name)
 {
-    struct mboxlist_entry e;
-    struct buf path = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
     char *root = NULL;
     int r;
 
-    memset(&e, 0, sizeof(e));
-    r = mboxlist_lookup(name, &e);
-    if (!r)
-        r = mboxlist_entry_path(&e, &path);
-    if (!r)
-        r = mailbox_open(name, buf_cstring(&path), MAILBOX_EXCLUSIVE, &mb);
+    r = mboxlist_open_mailbox(name, MAILBOX_EXCLUSIVE, &mb);
     if (!r) {
         r = quota_find_root(name, &root);
         if (r == ERR_NOTFOUND)
@@ -202,8 +195,6 @@ done:
                   name, error_string(r));
     free(root);
     mailbox_close(&mb);
-    mboxlist_entry_fini(&e);
-    buf_free(&path);
     return r;
 }
 

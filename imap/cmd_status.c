@@ -129,14 +129,12 @@ static void status_write(struct imapd_session *s, const char *ext,
 /* STATUS mailbox (item ...) */
 void cmd_status(struct imapd_session *s, const struct imapd_command *c)
 {
-    struct mboxlist_entry entry;
-    struct buf name = BUF_INITIALIZER, path = BUF_INITIALIZER;
+    struct buf name = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
     int items[STATUS_NITEMS * 4], r;
     const char *ext;
     size_t n;
 
-    memset(&entry, 0, sizeof(entry));
     if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &ext)) {
         imapd_tagged_bad(s, c->tag, "STATUS needs a mailbox and a list of "
                          "items");
@@ -150,12 +148,8 @@ void cmd_status(struct imapd_session *s, const struct imapd_command *c)
     if (r == ERR_BADNAME)
         r = ERR_NOTFOUND;
     if (!r)
-        r = mboxlist_lookup_access(buf_cstring(&name), s->auth, ACL_READ,
-                                   &entry, NULL);
-    if (!r)
-        r = mboxlist_entry_path(&entry, &path);
-    if (!r)
-        r = mailbox_open(name.s, buf_cstring(&path), MAILBOX_UNLOCKED, &mb);
+        r = mboxlist_open_mailbox_access(buf_cstring(&name), s->auth,
+                                         ACL_READ, MAILBOX_UNLOCKED, &mb, NULL);
     if (r) {
         imapd_tagged_error(s, c->tag, r, NULL);
         goto done;
@@ -164,7 +158,5 @@ void cmd_status(struct imapd_session *s, const struct imapd_command *c)
     imapd_tagged_ok(s, c->tag, "Completed");
 done:
     mailbox_close(&mb);
-    mboxlist_entry_fini(&entry);
     buf_free(&name);
-    buf_free(&path);
 }

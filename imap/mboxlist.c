@@ -277,6 +277,49 @@ int mboxlist_entry_path(const struct mboxlist_entry *e, struct buf *path)
                             path);
 }
 
+static int mboxlist_open_entry(const struct mboxlist_entry *e, int lockmode,
+                               struct mailbox **mb_r)
+{
+    struct buf path = BUF_INITIALIZER;
+    int r = mboxlist_entry_path(e, &path);
+    if (!r)
+        r = mailbox_open(e->name, buf_cstring(&path), lockmode, mb_r);
+    buf_free(&path);
+    return r;
+}
+
+int mboxlist_open_mailbox(const char *name, int lockmode,
+                          struct mailbox **mb_r)
+{
+    struct mboxlist_entry e;
+    int r;
+
+    memset(&e, 0, sizeof(e));
+    *mb_r = NULL;
+    r = mboxlist_lookup(name, &e);
+    if (!r)
+        r = mboxlist_open_entry(&e, lockmode, mb_r);
+    mboxlist_entry_fini(&e);
+    return r;
+}
+
+int mboxlist_open_mailbox_access(const char *name,
+                                 const struct auth_state *who, unsigned need,
+                                 int lockmode, struct mailbox **mb_r,
+                                 unsigned *rights_r)
+{
+    struct mboxlist_entry e;
+    int r;
+
+    memset(&e, 0, sizeof(e));
+    *mb_r = NULL;
+    r = mboxlist_lookup_access(name, who, need, &e, rights_r);
+    if (!r)
+        r = mboxlist_open_entry(&e, lockmode, mb_r);
+    mboxlist_entry_fini(&e);
+    return r;
+}
+
 void mboxlist_prune_dirs(const char *path, const char *partition)
 {
     const char *top = conf_partition_dir(partition);
@@ -726,7 +769,6 @@ int mboxlist_setacl(const char *name, const struct auth_state *who,
                     const char *identifier, const char *mod)
 {
     struct mboxlist_entry e;
-    struct buf path = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
     char *acl = NULL;
     int r;
@@ -735,8 +777,7 @@ int mboxlist_setacl(const char *name, const struct auth_state *who,
         return r;
     /* Lock the mailbox first (lock order), so the header copy is written
      * in the same order as the records. */
-    if (mboxlist_entry_path(&e, &path) ||
-        mailbox_open(name, buf_cstring(&path), MAILBOX_EXCLUSIVE, &mb))
+    if (mboxlist_open_entry(&e, MAILBOX_EXCLUSIVE, &mb))
         log_warn("mboxlist: ACL changed without a cyrus.header copy: "
                  "mailbox=<%s>", name);
     r = mboxlist_setacl_record(name, identifier, mod, &acl);
@@ -749,7 +790,6 @@ int mboxlist_setacl(const char *name, const struct auth_state *who,
     }
     mailbox_close(&mb);
     free(acl);
-    buf_free(&path);
     mboxlist_entry_fini(&e);
     return r;
 }

@@ -109,6 +109,18 @@ int mboxlist_lookup_access(const char *name, const struct auth_state *who,
  * configuration (any more). */
 int mboxlist_entry_path(const struct mboxlist_entry *entry, struct buf *path);
 
+/* Open the mailbox files of name (mailbox_open with lockmode), no rights
+ * check: for the mailstore's own use.  ERR_NOTFOUND if not in the list. */
+struct mailbox;
+int mboxlist_open_mailbox(const char *name, int lockmode,
+                          struct mailbox **mb_r);
+/* The same after mboxlist_lookup_access(name, who, need, ..., rights_r):
+ * what a command uses to open a mailbox a client named. */
+int mboxlist_open_mailbox_access(const char *name,
+                                 const struct auth_state *who, unsigned need,
+                                 int lockmode, struct mailbox **mb_r,
+                                 unsigned *rights_r);
+
 /* ---- changes -------------------------------------------------------------- */
 
 /* mboxlist_create() flags */
