@@ -365,7 +365,7 @@ void cmd_append(struct imapd_session *s, const struct imapd_command *c)
                              result.nseen, result.last_uid);
     /* New messages in the selected mailbox are announced now. */
     if (s->index && !strcmp(index_mailbox(s->index)->name, name.s))
-        index_check_updates(s->index, s->prot, 1);
+        imapd_check_updates(s, 1);
     if (result.first_uid == result.last_uid)
         imapd_tagged_ok(s, c->tag, "[APPENDUID %u %u] Completed",
                         result.uidvalidity, result.first_uid);

@@ -46,7 +46,7 @@ void cmd_noop(struct imapd_session *s, const struct imapd_command *c)
         return;
     }
     if (s->index)
-        index_check_updates(s->index, s->prot, 1);
+        imapd_check_updates(s, 1);
     imapd_tagged_ok(s, c->tag, "Completed");
 }
 
@@ -89,6 +89,8 @@ void cmd_enable(struct imapd_session *s, const struct imapd_command *c)
         }
         if (!strcasecmp(atom, "CONDSTORE") && !s->condstore_enabled) {
             s->condstore_enabled = 1;
+            if (s->index)
+                index_set_condstore(s->index, 1);
             buf_appendcstr(&enabled, " CONDSTORE");
         }
     }

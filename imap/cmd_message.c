@@ -105,7 +105,7 @@ void cmd_copy(struct imapd_session *s, const struct imapd_command *c)
     if (!r)
         r = index_copy(s->index, s->prot, c->uid, &c->args[0], dest, move,
                        &srcuids, &result, &error);
-    if (!r && result.count) {
+    if (!r && result.count && !move) {
         buf_reset(&error);
         buf_printf(&error, "COPYUID %u %s %u", result.uidvalidity,
                    buf_cstring(&srcuids), result.first_uid);
@@ -113,6 +113,7 @@ void cmd_copy(struct imapd_session *s, const struct imapd_command *c)
             buf_printf(&error, ":%u", result.last_uid);
         imapd_tagged_ok(s, c->tag, "[%s] Completed", buf_cstring(&error));
     } else {
+        /* MOVE sent its COPYUID before the EXPUNGEs (RFC 6851). */
         imapd_index_result(s, c, r, &error, NULL);
     }
 done:

@@ -116,6 +116,8 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_error(s, c->tag, r, NULL);
         goto done;
     }
+    if (s->condstore_enabled)
+        index_set_condstore(s->index, 1);
     index_select_responses(s->index, s->prot);
     imapd_quota_alert(s, rights);
     s->state = IMAPD_SELECTED;
@@ -177,8 +179,10 @@ void cmd_idle(struct imapd_session *s, const struct imapd_command *c)
         poll_ms = 1000;
     prot_puts(s->prot, "+ idling\r\n");
     for (;;) {
-        if (s->index)
-            index_check_updates(s->index, s->prot, 1);
+        if (s->index && imapd_check_updates(s, 1)) {
+            buf_free(&line);
+            return;
+        }
         prot_flush(s->prot);
         if (prot_wait_input(s->prot, poll_ms) > 0)
             break;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lib/buf.h"
+#include "lib/error.h"
 #include "lib/log.h"
 #include "imap/imap_parser.h"
 #include "imap/imapd_private.h"
@@ -63,6 +64,18 @@ static unsigned imapd_state_flag(enum imapd_state state)
     }
 }
 
+int imapd_check_updates(struct imapd_session *s, int allow_expunge)
+{
+    int r = index_check_updates(s->index, s->prot, allow_expunge);
+    if (r == ERR_CONFLICT) {
+        /* UIDVALIDITY changed: the client's UIDs mean nothing any more. */
+        prot_puts(s->prot, "* BYE [UIDVALIDITY] Mailbox was recreated; "
+                           "please reconnect\r\n");
+        s->state = IMAPD_LOGOUT;
+    }
+    return r == ERR_CONFLICT ? r : ERR_OK;
+}
+
 void imapd_dispatch(struct imapd_session *s, struct imap_parser_command *pc)
 {
     struct imapd_command cmd;
@@ -103,9 +116,9 @@ void imapd_dispatch(struct imapd_session *s, struct imap_parser_command *pc)
     }
     /* Changes by other sessions are reported before the command runs. */
     if (s->state == IMAPD_SELECTED && s->index && e->handler != cmd_noop &&
-        e->handler != cmd_idle)
-        index_check_updates(s->index, s->prot,
-                            cmd.uid || !(e->flags & CMD_NOEXPUNGE));
+        e->handler != cmd_idle &&
+        imapd_check_updates(s, cmd.uid || !(e->flags & CMD_NOEXPUNGE)))
+        goto done;
     e->handler(s, &cmd);
 done:
     buf_free(&name);

@@ -37,6 +37,9 @@ struct imap_parser_limits;
 /* The parser limits from imapd.conf, before or after login. */
 void imapd_parser_limits(struct imap_parser_limits *l, int authenticated);
 void imapd_dispatch(struct imapd_session *s, struct imap_parser_command *cmd);
+/* Report the selected mailbox's changes; ERR_CONFLICT (after a BYE) when
+ * the session must end. */
+int imapd_check_updates(struct imapd_session *s, int allow_expunge);
 void imapd_tls_started(struct imapd_session *s);
 /* First line of configdirectory/msg/<name> (motd, shutdown) or NULL. */
 char *imapd_msg_file(const char *name);

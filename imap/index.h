@@ -18,6 +18,17 @@
  * FETCH answers every item it can from cyrus.index and cyrus.cache
  * (FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODY, BODYSTRUCTURE,
  * MODSEQ); only body sections open the message file.
+ *
+ * Errors.  Every command function returns ERR_OK, ERR_BADARG for a
+ * malformed request (the handler answers BAD with the reason in *error),
+ * or another code for a failure (the handler answers NO: with *error as
+ * the text when it is not empty -- it may start with a response code such
+ * as "[EXPUNGEISSUED]" or "[BADCHARSET (...)]" -- else through
+ * imapd_tagged_error()).  Untagged responses already written stay valid.
+ *
+ * \Seen is per user (seen.h); a change of it also gives the message a new
+ * modseq, so CONDSTORE clients and the user's other sessions notice it.
+ * An anonymous view (userid NULL) keeps \Seen in memory only.
  */
 #ifndef CHAPAR_INDEX_H
 #define CHAPAR_INDEX_H
@@ -46,57 +57,98 @@ int index_open(const struct index_open_params *params,
                struct index_state **st_r);
 void index_close(struct index_state **stp);
 
-/* Read-only (EXAMINE, or no right to change anything). */
+/* Read-only (EXAMINE, or none of the rights s, w, t, e). */
 int index_is_readonly(const struct index_state *st);
 uint32_t index_exists(const struct index_state *st);
 struct mailbox *index_mailbox(struct index_state *st);
 
+/* CONDSTORE (RFC 7162 3.1): once enabled -- by ENABLE CONDSTORE or
+ * SELECT (CONDSTORE) through index_set_condstore(), or by the index itself
+ * on FETCH MODSEQ / CHANGEDSINCE, STORE UNCHANGEDSINCE or SEARCH MODSEQ --
+ * every FETCH response about flags carries MODSEQ. */
+void index_set_condstore(struct index_state *st, int on);
+int index_condstore(const struct index_state *st);
+/* The mailbox's highest modseq as of the last report. */
+uint64_t index_highestmodseq(const struct index_state *st);
+
 /* The untagged part of a SELECT/EXAMINE answer: FLAGS, OK
  * [PERMANENTFLAGS], EXISTS, RECENT, OK [UNSEEN], OK [UIDVALIDITY], OK
- * [UIDNEXT], OK [HIGHESTMODSEQ]. */
+ * [UIDNEXT], OK [HIGHESTMODSEQ], each "... Ok".  PERMANENTFLAGS lists the
+ * flags the user's rights let him change ("\*" with w), "()" when the
+ * view is read-only.  The handler adds the tagged [READ-ONLY] /
+ * [READ-WRITE]. */
 void index_select_responses(struct index_state *st, struct prot *out);
 
 /* Bring the view up to date and report what changed since the last
- * report: EXPUNGE (only with allow_expunge), EXISTS, RECENT, and FETCH
- * (FLAGS) for messages whose flags another session changed. */
+ * report: EXPUNGE (only with allow_expunge; descending msgnos, so each is
+ * right as the client renumbers), "* FLAGS" when keywords were added,
+ * FETCH (FLAGS) for messages whose flags or \Seen another session changed,
+ * then EXISTS and RECENT when messages arrived or left.  Without
+ * allow_expunge, expunged messages keep their numbers: FLAGS, UID,
+ * INTERNALDATE, RFC822.SIZE and MODSEQ of them can still be fetched.
+ * ERR_CONFLICT when the mailbox's UIDVALIDITY changed (reconstruct): the
+ * session cannot go on with this mailbox (BYE). */
 int index_check_updates(struct index_state *st, struct prot *out,
                         int allow_expunge);
 
 /* FETCH / UID FETCH.  set is the sequence-set argument, items the fetch
  * argument (an atom, or a list), modifiers the optional
- * (CHANGEDSINCE n) list or NULL.  ERR_BADARG with a reason in *error for a
- * malformed request (the handler answers BAD); other errors answer NO. */
+ * (CHANGEDSINCE n) list or NULL.  Message numbers past the end are BAD
+ * ("1:*" in an empty mailbox is fine and fetches nothing); UIDs that do
+ * not exist are ignored.  BODY[...] without .PEEK, RFC822 and RFC822.TEXT
+ * set \Seen (with the s right in a read-write view) and then report FLAGS.
+ * Messages expunged meanwhile whose data is gone are left out, and the
+ * result is ERR_NOTFOUND with "[EXPUNGEISSUED] ..." in *error (answer NO;
+ * RFC 2180 4.1.2). */
 int index_fetch(struct index_state *st, struct prot *out, int uid,
                 const struct imap_arg *set, const struct imap_arg *items,
                 const struct imap_arg *modifiers, struct buf *error);
 
 /* STORE / UID STORE: args are everything after the sequence set:
  * optional (UNCHANGEDSINCE n), then [+|-]FLAGS[.SILENT], then the flags
- * (a list or a single flag).  Needs the w/s/t rights for the flags changed
- * (\Seen: s, \Deleted: t, others: w); \Seen is stored in the user's seen
- * state.  Failed UNCHANGEDSINCE tests give the [MODIFIED set] code, which
- * is put in *code (empty when none). */
+ * (a list, or one or more flags).  Needs the w/s/t rights for the flags
+ * changed (\Seen: s, \Deleted: t, others: w); flags without the right are
+ * ignored, and ERR_PERM only comes when none of the named flags may be
+ * changed or the view is read-only.  \Seen is stored in the user's seen
+ * state; \Recent is ignored; an unknown \Flag is BAD.  Replies "* n FETCH
+ * (FLAGS (...))" per message (with UID for UID STORE, MODSEQ under
+ * CONDSTORE); with .SILENT nothing, or under CONDSTORE "* n FETCH (MODSEQ
+ * (m))" for the messages changed.  Failed UNCHANGEDSINCE tests give the
+ * MODIFIED response code: *code is set to "MODIFIED 2,5:7" (msgnos, or
+ * UIDs for UID STORE; without the brackets) for the tagged OK, and left
+ * empty when none failed. */
 int index_store(struct index_state *st, struct prot *out, int uid,
                 const struct imap_arg *set, const struct imap_arg *args,
                 size_t nargs, struct buf *code, struct buf *error);
 
 /* SEARCH / UID SEARCH: args are the search program (with an optional
- * leading CHARSET x).  Writes "* SEARCH ..." . */
+ * leading CHARSET x: US-ASCII, UTF-8 or ISO-8859-1, else ERR_NOTSUPP with
+ * "[BADCHARSET (...)]" in *error).  Writes "* SEARCH ..." (UIDs for UID
+ * SEARCH; "(MODSEQ n)" at the end when the program used MODSEQ). */
 int index_search(struct index_state *st, struct prot *out, int uid,
                  const struct imap_arg *args, size_t nargs,
                  struct buf *error);
 
-/* COPY / MOVE into dest (already opened by the handler, rights checked):
- * fills result for the COPYUID code (source UIDs as a set in *srcuids).
- * With move, the copied messages are then expunged from the selected
- * mailbox and reported (RFC 6851). */
+/* COPY / MOVE into dest (already opened by the handler, its rights
+ * checked): one append transaction, keywords carried by name, \Seen into
+ * the user's seen state of dest.  Fills result for the COPYUID code
+ * (uidvalidity, first_uid..last_uid; count 0 when the set named no
+ * message: no COPYUID then) and the source UIDs as a set in *srcuids;
+ * result->seen_uids is already handled and left NULL.  With move (needs t
+ * and e on the selected mailbox, read-write), index_copy itself writes
+ * "* OK [COPYUID v src dst] Ok" (RFC 6851 3.3: before the EXPUNGEs), then
+ * expunges the copied messages and reports "* n EXPUNGE"; the handler just
+ * answers "OK Move completed".  ERR_QUOTA / ERR_NOTFOUND ("[EXPUNGEISSUED]"
+ * in *error) / ERR_PERM as usual. */
 int index_copy(struct index_state *st, struct prot *out, int uid,
                const struct imap_arg *set, struct mailbox *dest, int move,
                struct buf *srcuids, struct append_result *result,
                struct buf *error);
 
 /* EXPUNGE (uidset NULL) or UID EXPUNGE (uidset given): remove \Deleted
- * messages, reporting each with "* n EXPUNGE".  Needs the `e` right. */
+ * messages, reporting each with "* n EXPUNGE" (and any other change, as
+ * index_check_updates).  Needs the `e` right and a read-write view
+ * (ERR_PERM); ERR_BADARG for a malformed uidset. */
 int index_expunge(struct index_state *st, struct prot *out,
                   const struct imap_arg *uidset);
 

@@ -1,0 +1,407 @@
+/* charset.c -- transfer encodings, RFC 2047 words, charsets to UTF-8 and
+ * the case-folded search form; see charset.h.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/buf.h"
+#include "imap/charset.h"
+
+#define REPLACEMENT 0xFFFD
+
+static const struct {
+    const char *name;
+    int id;
+} charset_names[] = {
+    { "us-ascii", CHARSET_US_ASCII },
+    { "ascii", CHARSET_US_ASCII },
+    { "ansi_x3.4-1968", CHARSET_US_ASCII },
+    { "utf-8", CHARSET_UTF8 },
+    { "utf8", CHARSET_UTF8 },
+    { "iso-8859-1", CHARSET_ISO_8859_1 },
+    { "iso8859-1", CHARSET_ISO_8859_1 },
+    { "iso_8859-1", CHARSET_ISO_8859_1 },
+    { "latin1", CHARSET_ISO_8859_1 },
+    { "l1", CHARSET_ISO_8859_1 },
+    { "windows-1252", CHARSET_WINDOWS_1252 },
+    { "cp1252", CHARSET_WINDOWS_1252 },
+};
+
+/* windows-1252 0x80..0x9F (0: unassigned). */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+int charset_lookup(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(charset_names) / sizeof(charset_names[0]);
+         i++) {
+        if (strlen(charset_names[i].name) == len &&
+            !strncasecmp(charset_names[i].name, name, len))
+            return charset_names[i].id;
+    }
+    return CHARSET_UNKNOWN;
+}
+
+static void put_utf8(struct buf *out, uint32_t c)
+{
+    char b[4];
+
+    if (c < 0x80) {
+        buf_putc(out, (char)c);
+    } else if (c < 0x800) {
+        b[0] = (char)(0xC0 | (c >> 6));
+        b[1] = (char)(0x80 | (c & 0x3F));
+        buf_appendmap(out, b, 2);
+    } else if (c < 0x10000) {
+        b[0] = (char)(0xE0 | (c >> 12));
+        b[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (c & 0x3F));
+        buf_appendmap(out, b, 3);
+    } else {
+        b[0] = (char)(0xF0 | (c >> 18));
+        b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (c & 0x3F));
+        buf_appendmap(out, b, 4);
+    }
+}
+
+/* One code point from UTF-8 at s[*i..len); invalid or truncated sequences
+ * (overlong forms, surrogates, > U+10FFFF) give REPLACEMENT and skip one
+ * byte. */
+static uint32_t get_utf8(const unsigned char *s, size_t len, size_t *i)
+{
+    unsigned char c = s[*i];
+    uint32_t cp, min;
+    size_t n;
+
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        (*i)++;
+        return REPLACEMENT;
+    }
+    if (*i + n >= len) {
+        (*i)++;
+        return REPLACEMENT;
+    }
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[*i + k] & 0xC0) != 0x80) {
+            (*i)++;
+            return REPLACEMENT;
+        }
+        cp = (cp << 6) | (s[*i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        (*i)++;
+        return REPLACEMENT;
+    }
+    *i += n + 1;
+    return cp;
+}
+
+void charset_to_utf8(int cs, const char *s, size_t len, struct buf *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    buf_ensure(out, len);
+    while (i < len) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            buf_putc(out, (char)c);
+            i++;
+            continue;
+        }
+        switch (cs) {
+        case CHARSET_UTF8:
+            put_utf8(out, get_utf8(u, len, &i));
+            continue;
+        case CHARSET_ISO_8859_1:
+            put_utf8(out, c);
+            break;
+        case CHARSET_WINDOWS_1252:
+            put_utf8(out, c >= 0xA0 ? c
+                          : cp1252_high[c - 0x80] ? cp1252_high[c - 0x80]
+                                                  : REPLACEMENT);
+            break;
+        default:
+            put_utf8(out, REPLACEMENT);
+            break;
+        }
+        i++;
+    }
+}
+
+/* ---- transfer encodings ------------------------------------------------- */
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+void charset_decode_qp(const char *s, size_t len, int header, struct buf *out)
+{
+    size_t i = 0;
+
+    buf_ensure(out, len);
+    while (i < len) {
+        char c = s[i];
+        if (c == '_' && header) {
+            buf_putc(out, ' ');
+            i++;
+        } else if (c != '=') {
+            buf_putc(out, c);
+            i++;
+        } else if (i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
+                   hexval((unsigned char)s[i + 2]) >= 0) {
+            buf_putc(out, (char)(hexval((unsigned char)s[i + 1]) * 16 +
+                                 hexval((unsigned char)s[i + 2])));
+            i += 3;
+        } else {
+            /* A soft line break: "=" then optional white space, then the
+             * line end (or the end of the text). */
+            size_t k = i + 1;
+            while (k < len && (s[k] == ' ' || s[k] == '\t'))
+                k++;
+            if (k == len || s[k] == '\n' || (s[k] == '\r' && k + 1 < len &&
+                                              s[k + 1] == '\n')) {
+                i = k == len ? len : k + (s[k] == '\r' ? 2 : 1);
+            } else {
+                buf_putc(out, '=');
+                i++;
+            }
+        }
+    }
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+void charset_decode_base64(const char *s, size_t len, struct buf *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+
+    buf_ensure(out, len / 4 * 3 + 3);
+    for (size_t i = 0; i < len; i++) {
+        int v;
+        if (s[i] == '=')
+            break;
+        if ((v = b64val((unsigned char)s[i])) < 0)
+            continue;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf_putc(out, (char)((acc >> bits) & 0xFF));
+        }
+    }
+}
+
+void charset_decode_body(const char *s, size_t len, const char *encoding,
+                         const char *charset, struct buf *out)
+{
+    struct buf raw = BUF_INITIALIZER;
+    int cs = charset ? charset_lookup(charset, strlen(charset))
+                     : CHARSET_US_ASCII;
+
+    /* Unlabelled 8-bit text is far more often Latin-1 than anything. */
+    if (cs == CHARSET_US_ASCII)
+        cs = CHARSET_WINDOWS_1252;
+    if (encoding && !strcasecmp(encoding, "BASE64")) {
+        charset_decode_base64(s, len, &raw);
+        charset_to_utf8(cs, raw.s, raw.len, out);
+    } else if (encoding && !strcasecmp(encoding, "QUOTED-PRINTABLE")) {
+        charset_decode_qp(s, len, 0, &raw);
+        charset_to_utf8(cs, raw.s, raw.len, out);
+    } else {
+        charset_to_utf8(cs, s, len, out);
+    }
+    buf_free(&raw);
+}
+
+/* ---- RFC 2047 ----------------------------------------------------------- */
+
+/* Longest encoded word we decode (RFC 2047 says 75; mail is sloppier).
+ * Bounding it keeps a hostile header linear. */
+#define WORD_MAX 1024
+#define CHARSET_NAME_MAX 64
+
+/* An encoded word "=?charset?X?text?=" at s[0..len); its length, or 0.
+ * The decoded UTF-8 is appended to out only when it is one we can read. */
+static size_t encoded_word(const char *s, size_t len, struct buf *out)
+{
+    const char *cs, *enc, *text, *end, *star;
+    struct buf raw = BUF_INITIALIZER;
+    int id;
+
+    if (len > WORD_MAX)
+        len = WORD_MAX;
+    if (len < 8 || s[0] != '=' || s[1] != '?')
+        return 0;
+    cs = s + 2;
+    enc = memchr(cs, '?', len - 2 < CHARSET_NAME_MAX ? len - 2
+                                                     : CHARSET_NAME_MAX);
+    if (!enc || enc == cs || (size_t)(enc - s) + 3 >= len || enc[2] != '?')
+        return 0;
+    text = enc + 3;
+    for (end = text; end + 1 < s + len; end++) {
+        if (end[0] == '?' && end[1] == '=')
+            break;
+        if (end[0] == ' ' || end[0] == '\t' || end[0] == '\r' ||
+            end[0] == '\n')
+            return 0;
+    }
+    if (end + 1 >= s + len)
+        return 0;
+    /* RFC 2231 allows "charset*language". */
+    star = memchr(cs, '*', (size_t)(enc - cs));
+    id = charset_lookup(cs, (size_t)((star ? star : enc) - cs));
+    if (id == CHARSET_UNKNOWN)
+        return 0;
+    if (enc[1] == 'B' || enc[1] == 'b')
+        charset_decode_base64(text, (size_t)(end - text), &raw);
+    else if (enc[1] == 'Q' || enc[1] == 'q')
+        charset_decode_qp(text, (size_t)(end - text), 1, &raw);
+    else
+        return 0;
+    charset_to_utf8(id, raw.s, raw.len, out);
+    buf_free(&raw);
+    return (size_t)(end + 2 - s);
+}
+
+static int only_white(const char *s, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n')
+            return 0;
+    return 1;
+}
+
+void charset_decode_header(const char *s, size_t len, struct buf *out)
+{
+    struct buf word = BUF_INITIALIZER;
+    size_t i = 0, plain = 0;
+    int after_word = 0;
+
+    while (i < len) {
+        size_t n;
+        if (s[i] != '=' || i + 1 >= len || s[i + 1] != '?') {
+            i++;
+            continue;
+        }
+        buf_reset(&word);
+        if (!(n = encoded_word(s + i, len - i, &word))) {
+            i++;
+            continue;
+        }
+        /* White space alone between two encoded words is dropped. */
+        if (!after_word || !only_white(s + plain, i - plain))
+            charset_to_utf8(CHARSET_UTF8, s + plain, i - plain, out);
+        buf_appendbuf(out, &word);
+        i += n;
+        plain = i;
+        after_word = 1;
+    }
+    charset_to_utf8(CHARSET_UTF8, s + plain, len - plain, out);
+    buf_free(&word);
+}
+
+/* ---- search form -------------------------------------------------------- */
+
+static uint32_t fold(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return c + 32;
+    if (c >= 0x100 && c <= 0x17F) {
+        if (c == 0x130)
+            return 'i';
+        if (c == 0x178)
+            return 0xFF;
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+            return (c & 1) ? c + 1 : c;
+        if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F)
+            return c;
+        return (c & 1) ? c : c + 1;
+    }
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2)
+        return c + 32;
+    if (c >= 0x410 && c <= 0x42F)
+        return c + 32;
+    if (c >= 0x400 && c <= 0x40F)
+        return c + 80;
+    return c;
+}
+
+void charset_search_form(const char *s, size_t len, struct buf *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    int space = 0;
+
+    buf_ensure(out, len);
+    while (i < len) {
+        uint32_t c = get_utf8(u, len, &i);
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            space = 1;
+            continue;
+        }
+        if (space) {
+            buf_putc(out, ' ');
+            space = 0;
+        }
+        put_utf8(out, fold(c));
+    }
+    if (space)
+        buf_putc(out, ' ');
+}
+
+int charset_search_match(const char *hay, size_t hlen, const char *needle,
+                         size_t nlen)
+{
+    if (!nlen)
+        return 1;
+    return hlen >= nlen && memmem(hay, hlen, needle, nlen) != NULL;
+}

@@ -1,0 +1,75 @@
+/* charset.h -- turn message text into UTF-8 and into the form SEARCH
+ * compares.
+ *
+ * What SEARCH needs (RFC 3501 6.4.4, RFC 2045-2047): undo the transfer
+ * encodings (base64, quoted-printable), decode RFC 2047 encoded words in
+ * header values, convert the charsets we know to UTF-8, and compare
+ * case-insensitively.  Known charsets: US-ASCII, UTF-8, ISO-8859-1 (and
+ * its superset windows-1252, which mail often mislabels as ISO-8859-1).
+ * Text in an unknown charset keeps its ASCII bytes and has every other
+ * byte replaced by U+FFFD, so an ASCII search still finds ASCII words in
+ * it.  Invalid UTF-8 is replaced the same way; the output of every
+ * function here is valid UTF-8.
+ *
+ * The search form (charset_search_form) folds case (ASCII, Latin-1,
+ * Latin Extended-A, Greek and Cyrillic letters) and turns every run of
+ * white space (SP, HTAB, CR, LF) into one space; key and text are both
+ * put in that form and compared byte-wise (charset_search_match).
+ *
+ * Pure functions: no I/O, no state.  Output is APPENDED to the caller's
+ * buffer.  Every loop is linear in its input; no input makes them read
+ * out of bounds.
+ */
+#ifndef CHAPAR_CHARSET_H
+#define CHAPAR_CHARSET_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+enum charset_id {
+    CHARSET_UNKNOWN = -1,
+    CHARSET_US_ASCII = 0,
+    CHARSET_UTF8,
+    CHARSET_ISO_8859_1,
+    CHARSET_WINDOWS_1252
+};
+
+/* The SEARCH CHARSET names we accept, for [BADCHARSET (...)]. */
+#define CHARSET_SEARCH_LIST "US-ASCII UTF-8 ISO-8859-1"
+
+/* The charset named by len bytes at name (any case, with the usual
+ * aliases: "utf8", "latin1", "ascii", "cp1252" ...), or CHARSET_UNKNOWN. */
+int charset_lookup(const char *name, size_t len);
+
+/* Convert len bytes in charset cs to UTF-8, appended to out. */
+void charset_to_utf8(int cs, const char *s, size_t len, struct buf *out);
+
+/* Undo a Content-Transfer-Encoding.  Quoted-printable: "=XX" escapes and
+ * soft line breaks; a malformed "=" is kept as it is; with header set,
+ * "_" is a space (RFC 2047 "Q").  Base64: characters outside the alphabet
+ * are skipped, decoding stops at padding. */
+void charset_decode_qp(const char *s, size_t len, int header,
+                       struct buf *out);
+void charset_decode_base64(const char *s, size_t len, struct buf *out);
+
+/* A MIME part's body (encoding as in BODYSTRUCTURE: "BASE64",
+ * "QUOTED-PRINTABLE", anything else is taken as is; charset the CHARSET
+ * parameter or NULL for US-ASCII) as UTF-8, appended to out. */
+void charset_decode_body(const char *s, size_t len, const char *encoding,
+                         const char *charset, struct buf *out);
+
+/* A header value with its RFC 2047 encoded words decoded, as UTF-8,
+ * appended to out.  White space between two encoded words is dropped; an
+ * encoded word in an unknown charset or malformed is kept as written. */
+void charset_decode_header(const char *s, size_t len, struct buf *out);
+
+/* Append the search form of len bytes of UTF-8 at s (see above). */
+void charset_search_form(const char *s, size_t len, struct buf *out);
+
+/* 1 if needle occurs in hay (both in search form); an empty needle
+ * matches everything. */
+int charset_search_match(const char *hay, size_t hlen, const char *needle,
+                         size_t nlen);
+
+#endif

@@ -1,0 +1,806 @@
+/* index_search.c -- SEARCH and UID SEARCH (RFC 3501 6.4.4, MODSEQ of
+ * RFC 7162 3.1.5): parse the search program into a tree of keys, then
+ * test every message of the view against it.
+ *
+ * Keys are tested cheapest first within an AND (index record, then cache
+ * entry, then the message file), and each message loads its cache entry
+ * and maps its file only when a key needs them.  Strings are compared in
+ * charset.h's search form: case-insensitive, RFC 2047 words and transfer
+ * encodings decoded, charsets converted to UTF-8.
+ *
+ * Dates (RFC 3501): BEFORE/ON/SINCE compare the day of the internal date
+ * in the server's time zone; SENTBEFORE/SENTON/SENTSINCE the day written
+ * in the Date: header, "disregarding time and timezone" (a message whose
+ * Date: cannot be read uses its internal date).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "imap/charset.h"
+#include "imap/imap_parser.h"
+#include "imap/index.h"
+#include "imap/index_private.h"
+#include "imap/message.h"
+
+/* Nesting of NOT/OR/lists; the parser bounds it too, this is a backstop
+ * against a deep chain of NOT NOT NOT ... at one level. */
+#define SEARCH_MAX_DEPTH 64
+
+enum skey_type {
+    SK_ALL, SK_AND, SK_OR, SK_NOT,
+    SK_MSGSET, SK_UIDSET,
+    SK_SYSFLAG, SK_SEEN, SK_RECENT, SK_NEW, SK_KEYWORD,
+    SK_LARGER, SK_SMALLER, SK_MODSEQ,
+    SK_BEFORE, SK_ON, SK_SINCE, SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE,
+    SK_HEADER, SK_BODY, SK_TEXT
+};
+
+/* What a key needs, cheapest first. */
+enum { COST_INDEX = 0, COST_CACHE = 1, COST_FILE = 2 };
+
+struct skey {
+    enum skey_type type;
+    int want;                   /* flags: 1 set, 0 not set */
+    uint32_t bit;               /* SK_SYSFLAG */
+    uint64_t num;               /* sizes, modseq */
+    long day;                   /* dates: days since 1970-01-01 */
+    int hdr;                    /* SK_HEADER: enum message_header, or -1 */
+    char *name;                 /* header field name, keyword */
+    struct buf key;             /* the string in search form */
+    struct seqset *set;
+    struct skey **kids;
+    size_t nkids;
+    int cost;
+};
+
+struct sparse {
+    struct index_state *st;
+    int charset;
+    int modseq_used;
+    struct buf *error;
+};
+
+/* One message being tested; the cache entry and file load lazily. */
+struct smsg {
+    struct index_state *st;
+    uint32_t msgno;
+    const struct index_msg *m;
+    struct index_record rec;
+    int gone;
+    int info_tried;
+    struct message_info *info;
+    int map_tried, map_ok;
+    struct map map;
+    struct buf tmp, form;
+};
+
+/* ---- dates -------------------------------------------------------------- */
+
+static const char *const month_names[12] = { "jan", "feb", "mar", "apr",
+                                             "may", "jun", "jul", "aug",
+                                             "sep", "oct", "nov", "dec" };
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static long days_from_civil(long y, int m, int d)
+{
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int month_of(const char *s, size_t len)
+{
+    if (len < 3)
+        return -1;
+    for (int i = 0; i < 12; i++)
+        if (!strncasecmp(s, month_names[i], 3))
+            return i + 1;
+    return -1;
+}
+
+/* RFC 3501 date: "1-Feb-1994" or "01-Feb-1994". */
+static int parse_search_date(const char *s, long *day_r)
+{
+    int d = 0, m, y = 0, k = 0;
+
+    while (*s >= '0' && *s <= '9' && k < 2) {
+        d = d * 10 + (*s++ - '0');
+        k++;
+    }
+    if (!k || *s++ != '-' || (m = month_of(s, 3)) < 0 || strlen(s) < 4 ||
+        s[3] != '-')
+        return ERR_BADARG;
+    s += 4;
+    for (k = 0; k < 4; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return ERR_BADARG;
+        y = y * 10 + (s[k] - '0');
+    }
+    if (s[4] || d < 1 || d > 31)
+        return ERR_BADARG;
+    *day_r = days_from_civil(y, m, d);
+    return ERR_OK;
+}
+
+static long local_day(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!localtime_r(&tt, &tm))
+        return 0;
+    return days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* The day written in a Date: value, whatever its time and zone: the month
+ * name, the number before it (or after it, asctime style) and the first
+ * other number after it as the year.  ERR_BADFORMAT if not found. */
+static int sent_day(const char *v, long *day_r)
+{
+    long d = -1, y = -1, before = -1;
+    int m = -1;
+
+    while (*v) {
+        size_t len = strcspn(v, " \t,-");
+        if (len && v[0] >= '0' && v[0] <= '9' && strspn(v, "0123456789") == len
+            && len <= 4) {
+            long num = strtol(v, NULL, 10);
+            if (m < 0)
+                before = num;
+            else if (d < 0 && before < 0)
+                d = num;
+            else if (y < 0)
+                y = num;
+        } else if (len && m < 0 && month_of(v, len) > 0 && len <= 9) {
+            m = month_of(v, len);
+            d = before;
+            before = d;
+        }
+        v += len;
+        v += strspn(v, " \t,-");
+    }
+    if (m < 0 || d < 1 || d > 31 || y < 0)
+        return ERR_BADFORMAT;
+    y += y < 50 ? 2000 : y < 1000 ? 1900 : 0;
+    *day_r = days_from_civil(y, m, (int)d);
+    return ERR_OK;
+}
+
+/* ---- the tree ------------------------------------------------------------ */
+
+static void skey_free(struct skey *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->nkids; i++)
+        skey_free(k->kids[i]);
+    free(k->kids);
+    free(k->name);
+    buf_free(&k->key);
+    seqset_free(&k->set);
+    free(k);
+}
+
+static struct skey *skey_new(enum skey_type type, int cost)
+{
+    struct skey *k = xzmalloc(sizeof(*k));
+    k->type = type;
+    k->cost = cost;
+    k->hdr = -1;
+    return k;
+}
+
+static void skey_add(struct skey *parent, struct skey *kid)
+{
+    parent->kids = xreallocarray(parent->kids, parent->nkids + 1,
+                                 sizeof(*parent->kids));
+    parent->kids[parent->nkids++] = kid;
+    if (kid->cost > parent->cost)
+        parent->cost = kid->cost;
+}
+
+static int cost_cmp(const void *a, const void *b)
+{
+    const struct skey *x = *(struct skey *const *)a;
+    const struct skey *y = *(struct skey *const *)b;
+    return x->cost - y->cost;
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static int parse_bad(struct sparse *p, const char *why)
+{
+    buf_setcstr(p->error, why);
+    return ERR_BADARG;
+}
+
+/* The next argument as an astring, in search form when key is given. */
+static int next_string(struct sparse *p, const struct imap_arg *args,
+                       size_t n, size_t *pos, const char **s_r)
+{
+    if (*pos >= n || !imap_arg_get_astring(&args[*pos], s_r))
+        return parse_bad(p, "Missing or invalid search string");
+    (*pos)++;
+    return ERR_OK;
+}
+
+static void search_form(struct sparse *p, const char *s, struct buf *out)
+{
+    struct buf utf8 = BUF_INITIALIZER;
+    charset_to_utf8(p->charset, s, strlen(s), &utf8);
+    charset_search_form(utf8.s ? utf8.s : "", utf8.len, out);
+    buf_free(&utf8);
+}
+
+static int parse_key(struct sparse *p, const struct imap_arg *args, size_t n,
+                     size_t *pos, int depth, struct skey **k_r);
+
+static int parse_list(struct sparse *p, const struct imap_arg *args,
+                      size_t n, int depth, struct skey **k_r)
+{
+    struct skey *and = skey_new(SK_AND, COST_INDEX);
+    size_t pos = 0;
+    int r;
+
+    if (!n) {
+        skey_free(and);
+        return parse_bad(p, "Empty search list");
+    }
+    while (pos < n) {
+        struct skey *kid = NULL;
+        if ((r = parse_key(p, args, n, &pos, depth + 1, &kid))) {
+            skey_free(and);
+            return r;
+        }
+        skey_add(and, kid);
+    }
+    qsort(and->kids, and->nkids, sizeof(*and->kids), cost_cmp);
+    *k_r = and;
+    return ERR_OK;
+}
+
+static const struct {
+    const char *name;
+    enum skey_type type;
+    int want;
+    uint32_t bit;
+} simple_keys[] = {
+    { "ALL", SK_ALL, 1, 0 },
+    { "ANSWERED", SK_SYSFLAG, 1, FLAG_ANSWERED },
+    { "DELETED", SK_SYSFLAG, 1, FLAG_DELETED },
+    { "DRAFT", SK_SYSFLAG, 1, FLAG_DRAFT },
+    { "FLAGGED", SK_SYSFLAG, 1, FLAG_FLAGGED },
+    { "UNANSWERED", SK_SYSFLAG, 0, FLAG_ANSWERED },
+    { "UNDELETED", SK_SYSFLAG, 0, FLAG_DELETED },
+    { "UNDRAFT", SK_SYSFLAG, 0, FLAG_DRAFT },
+    { "UNFLAGGED", SK_SYSFLAG, 0, FLAG_FLAGGED },
+    { "SEEN", SK_SEEN, 1, 0 },
+    { "UNSEEN", SK_SEEN, 0, 0 },
+    { "RECENT", SK_RECENT, 1, 0 },
+    { "OLD", SK_RECENT, 0, 0 },
+    { "NEW", SK_NEW, 1, 0 },
+};
+
+static const struct {
+    const char *name;
+    enum skey_type type;
+} date_keys[] = {
+    { "BEFORE", SK_BEFORE }, { "ON", SK_ON }, { "SINCE", SK_SINCE },
+    { "SENTBEFORE", SK_SENTBEFORE }, { "SENTON", SK_SENTON },
+    { "SENTSINCE", SK_SENTSINCE },
+};
+
+/* FROM, TO ... and HEADER name: a header key. */
+static int parse_header_key(struct sparse *p, const char *field,
+                            const char *value, struct skey **k_r)
+{
+    struct skey *k = skey_new(SK_HEADER, COST_FILE);
+
+    for (int i = 0; i < MESSAGE_HDR__COUNT; i++) {
+        if (!strcasecmp(field, message_header_name((enum message_header)i))) {
+            k->hdr = (int)i;
+            k->cost = COST_CACHE;
+        }
+    }
+    k->name = xstrdup(field);
+    search_form(p, value, &k->key);
+    *k_r = k;
+    return ERR_OK;
+}
+
+static int parse_date_key(struct sparse *p, enum skey_type type,
+                          const struct imap_arg *args, size_t n, size_t *pos,
+                          struct skey **k_r)
+{
+    const char *s;
+    long day;
+    int r;
+
+    if ((r = next_string(p, args, n, pos, &s)))
+        return r;
+    if (parse_search_date(s, &day))
+        return parse_bad(p, "Invalid date");
+    *k_r = skey_new(type, type >= SK_SENTBEFORE ? COST_CACHE : COST_INDEX);
+    (*k_r)->day = day;
+    return ERR_OK;
+}
+
+static int parse_number_key(struct sparse *p, enum skey_type type,
+                            const struct imap_arg *args, size_t n, size_t *pos,
+                            struct skey **k_r)
+{
+    uint64_t num = 0;
+    uint32_t n32 = 0;
+    int ok;
+
+    /* MODSEQ may name a metadata entry and type first; we keep one modseq
+     * per message, so every entry is the same to us. */
+    if (type == SK_MODSEQ && *pos + 2 < n && args[*pos].type == IMAP_ARG_QUOTED)
+        *pos += 2;
+    if (*pos >= n || args[*pos].type != IMAP_ARG_ATOM)
+        return parse_bad(p, "Invalid number in search");
+    if (type == SK_MODSEQ) {
+        ok = imap_arg_get_number64(&args[*pos], &num);
+        p->modseq_used = 1;
+    } else {
+        ok = imap_arg_get_number(&args[*pos], &n32);
+        num = n32;
+    }
+    if (!ok)
+        return parse_bad(p, "Invalid number in search");
+    (*pos)++;
+    *k_r = skey_new(type, COST_INDEX);
+    (*k_r)->num = num;
+    return ERR_OK;
+}
+
+static int parse_string_key(struct sparse *p, const char *word,
+                            const struct imap_arg *args, size_t n,
+                            size_t *pos, struct skey **k_r)
+{
+    static const struct {
+        const char *word;
+        const char *field;
+    } header_keys[] = {
+        { "FROM", "From" }, { "TO", "To" }, { "CC", "Cc" }, { "BCC", "Bcc" },
+        { "SUBJECT", "Subject" },
+    };
+    const char *s, *field;
+    int r;
+
+    for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++) {
+        if (strcasecmp(word, header_keys[i].word))
+            continue;
+        if ((r = next_string(p, args, n, pos, &s)))
+            return r;
+        return parse_header_key(p, header_keys[i].field, s, k_r);
+    }
+    if (!strcasecmp(word, "HEADER")) {
+        if ((r = next_string(p, args, n, pos, &field)) ||
+            (r = next_string(p, args, n, pos, &s)))
+            return r;
+        if (!*field || strpbrk(field, ": \t"))
+            return parse_bad(p, "Invalid header field name");
+        return parse_header_key(p, field, s, k_r);
+    }
+    if (!strcasecmp(word, "BODY") || !strcasecmp(word, "TEXT")) {
+        if ((r = next_string(p, args, n, pos, &s)))
+            return r;
+        *k_r = skey_new(!strcasecmp(word, "BODY") ? SK_BODY : SK_TEXT,
+                        COST_FILE);
+        search_form(p, s, &(*k_r)->key);
+        return ERR_OK;
+    }
+    if (!strcasecmp(word, "KEYWORD") || !strcasecmp(word, "UNKEYWORD")) {
+        if ((r = next_string(p, args, n, pos, &s)))
+            return r;
+        *k_r = skey_new(SK_KEYWORD, COST_INDEX);
+        (*k_r)->name = xstrdup(s);
+        (*k_r)->want = word[0] == 'K' || word[0] == 'k';
+        return ERR_OK;
+    }
+    return parse_bad(p, "Unknown search key");
+}
+
+static int parse_set_key(struct sparse *p, const char *text, int uid,
+                         struct skey **k_r)
+{
+    struct skey *k = skey_new(uid ? SK_UIDSET : SK_MSGSET, COST_INDEX);
+
+    if (seqset_parse(text, uid ? p->st->last_uid : (uint32_t)p->st->nmsgs,
+                     &k->set)) {
+        skey_free(k);
+        return parse_bad(p, "Invalid sequence set in search");
+    }
+    *k_r = k;
+    return ERR_OK;
+}
+
+static int parse_key(struct sparse *p, const struct imap_arg *args, size_t n,
+                     size_t *pos, int depth, struct skey **k_r)
+{
+    const struct imap_arg *arg, *list;
+    const char *atom;
+    size_t cnt;
+    int r, nkids;
+
+    *k_r = NULL;
+    if (depth > SEARCH_MAX_DEPTH)
+        return parse_bad(p, "Search program nested too deeply");
+    if (*pos >= n)
+        return parse_bad(p, "Missing search key");
+    arg = &args[(*pos)++];
+    if (imap_arg_get_list(arg, &list, &cnt))
+        return parse_list(p, list, cnt, depth, k_r);
+    if (arg->type != IMAP_ARG_ATOM || !imap_arg_get_atom(arg, &atom))
+        return parse_bad(p, "Invalid search key");
+    if ((*atom >= '0' && *atom <= '9') || *atom == '*')
+        return parse_set_key(p, atom, 0, k_r);
+    for (size_t i = 0; i < sizeof(simple_keys) / sizeof(simple_keys[0]); i++) {
+        if (!strcasecmp(atom, simple_keys[i].name)) {
+            *k_r = skey_new(simple_keys[i].type, COST_INDEX);
+            (*k_r)->want = simple_keys[i].want;
+            (*k_r)->bit = simple_keys[i].bit;
+            return ERR_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof(date_keys) / sizeof(date_keys[0]); i++)
+        if (!strcasecmp(atom, date_keys[i].name))
+            return parse_date_key(p, date_keys[i].type, args, n, pos, k_r);
+    if (!strcasecmp(atom, "LARGER"))
+        return parse_number_key(p, SK_LARGER, args, n, pos, k_r);
+    if (!strcasecmp(atom, "SMALLER"))
+        return parse_number_key(p, SK_SMALLER, args, n, pos, k_r);
+    if (!strcasecmp(atom, "MODSEQ"))
+        return parse_number_key(p, SK_MODSEQ, args, n, pos, k_r);
+    if (!strcasecmp(atom, "UID")) {
+        if (*pos >= n || args[*pos].type != IMAP_ARG_ATOM ||
+            !imap_arg_get_atom(&args[*pos], &atom))
+            return parse_bad(p, "Invalid sequence set in search");
+        (*pos)++;
+        return parse_set_key(p, atom, 1, k_r);
+    }
+    nkids = !strcasecmp(atom, "NOT") ? 1 : !strcasecmp(atom, "OR") ? 2 : 0;
+    if (!nkids)
+        return parse_string_key(p, atom, args, n, pos, k_r);
+    *k_r = skey_new(nkids == 1 ? SK_NOT : SK_OR, COST_INDEX);
+    for (int i = 0; i < nkids; i++) {
+        struct skey *kid = NULL;
+        if ((r = parse_key(p, args, n, pos, depth + 1, &kid))) {
+            skey_free(*k_r);
+            *k_r = NULL;
+            return r;
+        }
+        skey_add(*k_r, kid);
+    }
+    return ERR_OK;
+}
+
+/* ---- testing a message -------------------------------------------------- */
+
+static const struct message_info *smsg_info(struct smsg *sm)
+{
+    const char *data;
+    size_t len;
+
+    if (!sm->info_tried) {
+        sm->info_tried = 1;
+        if (!sm->gone &&
+            !mailbox_cache_entry(sm->st->mb, &sm->rec, &data, &len))
+            message_info_decode(data, len, &sm->info);
+    }
+    return sm->info;
+}
+
+static int smsg_map(struct smsg *sm)
+{
+    if (!sm->map_tried) {
+        sm->map_tried = 1;
+        sm->map_ok = !sm->gone &&
+                     !index_map_message(sm->st, sm->rec.uid, &sm->map);
+    }
+    return sm->map_ok;
+}
+
+/* Bytes [off, off+len) of the file, clamped. */
+static const char *smsg_range(const struct smsg *sm, size_t off, size_t *len)
+{
+    if (off > sm->map.len)
+        off = sm->map.len;
+    if (*len > sm->map.len - off)
+        *len = sm->map.len - off;
+    return sm->map.base ? sm->map.base + off : "";
+}
+
+/* key in the search form of a header value, raw or RFC 2047-decoded. */
+static int value_match(struct smsg *sm, const char *v, size_t len,
+                       const struct buf *key)
+{
+    buf_reset(&sm->form);
+    charset_search_form(v, len, &sm->form);
+    if (charset_search_match(sm->form.s, sm->form.len, key->s, key->len))
+        return 1;
+    if (!memmem(v, len, "=?", 2))
+        return 0;
+    buf_reset(&sm->tmp);
+    charset_decode_header(v, len, &sm->tmp);
+    buf_reset(&sm->form);
+    charset_search_form(sm->tmp.s ? sm->tmp.s : "", sm->tmp.len, &sm->form);
+    return charset_search_match(sm->form.s, sm->form.len, key->s, key->len);
+}
+
+/* Every field called name in the header at h (len bytes). */
+static int header_fields_match(struct smsg *sm, const char *h, size_t len,
+                               const char *name, const struct buf *key)
+{
+    size_t pos = 0, nlen = strlen(name);
+    struct buf value = BUF_INITIALIZER;
+    int found = 0;
+
+    while (pos < len && !found) {
+        size_t start = pos;
+        const char *colon;
+        if (h[pos] == '\r' || h[pos] == '\n')
+            break;
+        do {
+            const char *nl = memchr(h + pos, '\n', len - pos);
+            pos = nl ? (size_t)(nl - h) + 1 : len;
+        } while (pos < len && (h[pos] == ' ' || h[pos] == '\t'));
+        colon = memchr(h + start, ':', pos - start);
+        if (!colon || (size_t)(colon - (h + start)) != nlen ||
+            strncasecmp(h + start, name, nlen))
+            continue;
+        buf_reset(&value);
+        for (const char *c = colon + 1; c < h + pos; c++)
+            if (*c != '\r' && *c != '\n')
+                buf_putc(&value, *c);
+        found = value_match(sm, value.s ? value.s : "", value.len, key);
+    }
+    buf_free(&value);
+    return found;
+}
+
+static int eval_header(const struct skey *k, struct smsg *sm)
+{
+    const struct message_info *info;
+    size_t len;
+    const char *h;
+
+    if (k->hdr >= 0) {
+        const char *v;
+        if (!(info = smsg_info(sm)) || !(v = info->headers[k->hdr]))
+            return 0;
+        return value_match(sm, v, strlen(v), &k->key);
+    }
+    if (!smsg_map(sm))
+        return 0;
+    len = sm->rec.header_size;
+    h = smsg_range(sm, 0, &len);
+    return header_fields_match(sm, h, len, k->name, &k->key);
+}
+
+/* The decoded text in [off, off+len), header-style or as a body part. */
+static int text_match(struct smsg *sm, size_t off, size_t len,
+                      const struct message_section *part,
+                      const struct buf *key)
+{
+    const char *data = smsg_range(sm, off, &len);
+
+    buf_reset(&sm->tmp);
+    if (part)
+        charset_decode_body(data, len, part->encoding, part->charset,
+                            &sm->tmp);
+    else
+        charset_decode_header(data, len, &sm->tmp);
+    buf_reset(&sm->form);
+    charset_search_form(sm->tmp.s ? sm->tmp.s : "", sm->tmp.len, &sm->form);
+    return charset_search_match(sm->form.s, sm->form.len, key->s, key->len);
+}
+
+/* BODY: the TEXT parts and the headers of attached messages (they are in
+ * the body of the message that carries them); TEXT: also the header. */
+static int eval_text(const struct skey *k, struct smsg *sm, int headers)
+{
+    const struct message_info *info = smsg_info(sm);
+
+    if (!info || !smsg_map(sm))
+        return 0;
+    if (headers && text_match(sm, 0, sm->rec.header_size, NULL, &k->key))
+        return 1;
+    for (size_t i = 0; i < info->nsections; i++) {
+        const struct message_section *s = &info->sections[i];
+        if (!strcasecmp(s->type, "TEXT") &&
+            text_match(sm, s->body_offset, s->body_size, s, &k->key))
+            return 1;
+        if (s->is_message &&
+            text_match(sm, s->inner_header_offset, s->inner_header_size,
+                       NULL, &k->key))
+            return 1;
+    }
+    return 0;
+}
+
+static long smsg_sent_day(struct smsg *sm)
+{
+    const struct message_info *info = smsg_info(sm);
+    long day;
+
+    if (info && info->headers[MESSAGE_HDR_DATE] &&
+        !sent_day(info->headers[MESSAGE_HDR_DATE], &day))
+        return day;
+    return local_day(sm->rec.internaldate);
+}
+
+static int eval_keyword(const struct skey *k, struct smsg *sm)
+{
+    int idx;
+
+    if (mailbox_user_flag(sm->st->mb, k->name, 0, &idx))
+        return !k->want;
+    return index_record_has_user_flag(&sm->rec, idx) == k->want;
+}
+
+static int eval(const struct skey *k, struct smsg *sm)
+{
+    switch (k->type) {
+    case SK_ALL:
+        return 1;
+    case SK_AND:
+        for (size_t i = 0; i < k->nkids; i++)
+            if (!eval(k->kids[i], sm))
+                return 0;
+        return 1;
+    case SK_OR:
+        return eval(k->kids[0], sm) || eval(k->kids[1], sm);
+    case SK_NOT:
+        return !eval(k->kids[0], sm);
+    case SK_MSGSET:
+        return seqset_ismember(k->set, sm->msgno);
+    case SK_UIDSET:
+        return seqset_ismember(k->set, sm->rec.uid);
+    case SK_SYSFLAG:
+        return ((sm->rec.system_flags & k->bit) != 0) == k->want;
+    case SK_SEEN:
+        return index_uid_seen(sm->st, sm->rec.uid) == k->want;
+    case SK_RECENT:
+        return sm->m->recent == k->want;
+    case SK_NEW:
+        return sm->m->recent && !index_uid_seen(sm->st, sm->rec.uid);
+    case SK_KEYWORD:
+        return eval_keyword(k, sm);
+    case SK_LARGER:
+        return sm->rec.size > k->num;
+    case SK_SMALLER:
+        return sm->rec.size < k->num;
+    case SK_MODSEQ:
+        return sm->rec.modseq >= k->num;
+    case SK_BEFORE:
+        return local_day(sm->rec.internaldate) < k->day;
+    case SK_ON:
+        return local_day(sm->rec.internaldate) == k->day;
+    case SK_SINCE:
+        return local_day(sm->rec.internaldate) >= k->day;
+    case SK_SENTBEFORE:
+        return smsg_sent_day(sm) < k->day;
+    case SK_SENTON:
+        return smsg_sent_day(sm) == k->day;
+    case SK_SENTSINCE:
+        return smsg_sent_day(sm) >= k->day;
+    case SK_HEADER:
+        return eval_header(k, sm);
+    case SK_BODY:
+        return eval_text(k, sm, 0);
+    case SK_TEXT:
+        return eval_text(k, sm, 1);
+    }
+    return 0;
+}
+
+static void smsg_load(struct index_state *st, uint32_t msgno, struct smsg *sm)
+{
+    const struct index_msg *m = &st->msgs[msgno - 1];
+
+    sm->st = st;
+    sm->msgno = msgno;
+    sm->m = m;
+    sm->info_tried = sm->map_tried = sm->map_ok = 0;
+    message_info_free(&sm->info);
+    map_free(&sm->map);
+    sm->gone = index_msg_record(st, msgno, &sm->rec) != ERR_OK;
+    if (sm->gone) {
+        memset(&sm->rec, 0, sizeof(sm->rec));
+        sm->rec.uid = m->uid;
+        sm->rec.system_flags = m->system_flags;
+        memcpy(sm->rec.user_flags, m->user_flags, sizeof(m->user_flags));
+        sm->rec.modseq = m->modseq;
+        sm->rec.internaldate = m->internaldate;
+        sm->rec.size = m->size;
+    }
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static int search_charset(struct sparse *p, const struct imap_arg *args,
+                          size_t nargs, size_t *pos)
+{
+    const char *name;
+    int cs;
+
+    p->charset = CHARSET_UTF8;  /* ASCII is a subset; be kind to clients */
+    if (!nargs || !imap_arg_atom_is(&args[0], "CHARSET"))
+        return ERR_OK;
+    if (nargs < 2 || !imap_arg_get_astring(&args[1], &name))
+        return parse_bad(p, "Missing charset");
+    cs = charset_lookup(name, strlen(name));
+    if (cs != CHARSET_US_ASCII && cs != CHARSET_UTF8 &&
+        cs != CHARSET_ISO_8859_1) {
+        buf_setcstr(p->error, "[BADCHARSET (" CHARSET_SEARCH_LIST ")] "
+                              "Unsupported charset");
+        return ERR_NOTSUPP;
+    }
+    if (cs == CHARSET_ISO_8859_1)
+        p->charset = cs;
+    *pos = 2;
+    return ERR_OK;
+}
+
+int index_search(struct index_state *st, struct prot *out, int uid,
+                 const struct imap_arg *args, size_t nargs,
+                 struct buf *error)
+{
+    struct sparse p = { st, CHARSET_UTF8, 0, error };
+    struct skey *root = NULL;
+    struct smsg sm;
+    struct buf b = BUF_INITIALIZER;
+    uint64_t maxmodseq = 0;
+    size_t pos = 0;
+    int r;
+
+    buf_reset(error);
+    memset(&sm, 0, sizeof(sm));
+    if ((r = search_charset(&p, args, nargs, &pos)))
+        return r;
+    if (pos >= nargs)
+        return parse_bad(&p, "Missing search criteria");
+    if ((r = parse_list(&p, args + pos, nargs - pos, 0, &root)))
+        return r;
+    if (p.modseq_used)
+        st->condstore = 1;
+    buf_appendcstr(&b, "* SEARCH");
+    for (uint32_t msgno = 1; msgno <= st->nmsgs; msgno++) {
+        smsg_load(st, msgno, &sm);
+        if (!eval(root, &sm))
+            continue;
+        buf_printf(&b, " %" PRIu32, uid ? sm.rec.uid : msgno);
+        if (sm.rec.modseq > maxmodseq)
+            maxmodseq = sm.rec.modseq;
+        if (b.len > PROT_FLUSH_THRESHOLD) {
+            prot_write(out, b.s, b.len);
+            buf_reset(&b);
+        }
+    }
+    if (p.modseq_used && maxmodseq)
+        buf_printf(&b, " (MODSEQ %" PRIu64 ")", maxmodseq);
+    buf_appendcstr(&b, "\r\n");
+    prot_write(out, b.s, b.len);
+    message_info_free(&sm.info);
+    map_free(&sm.map);
+    buf_free(&sm.tmp);
+    buf_free(&sm.form);
+    buf_free(&b);
+    skey_free(root);
+    return ERR_OK;
+}

@@ -1,0 +1,167 @@
+/* test_charset.c -- charset names, conversion to UTF-8 (Latin-1,
+ * windows-1252, bad UTF-8), quoted-printable and base64 (malformed input
+ * too), RFC 2047 words, and the case-folded search form. */
+#include "config.h"
+
+#include <string.h>
+
+#include "lib/buf.h"
+#include "imap/charset.h"
+#include "tests/unit/harness.h"
+
+static struct buf out = BUF_INITIALIZER;
+
+static const char *to_utf8(int cs, const char *s, size_t len)
+{
+    buf_reset(&out);
+    charset_to_utf8(cs, s, len, &out);
+    return buf_cstring(&out);
+}
+
+static const char *qp(const char *s, int header)
+{
+    buf_reset(&out);
+    charset_decode_qp(s, strlen(s), header, &out);
+    return buf_cstring(&out);
+}
+
+static const char *b64(const char *s)
+{
+    buf_reset(&out);
+    charset_decode_base64(s, strlen(s), &out);
+    return buf_cstring(&out);
+}
+
+static const char *hdr(const char *s)
+{
+    buf_reset(&out);
+    charset_decode_header(s, strlen(s), &out);
+    return buf_cstring(&out);
+}
+
+static const char *form(const char *s)
+{
+    buf_reset(&out);
+    charset_search_form(s, strlen(s), &out);
+    return buf_cstring(&out);
+}
+
+static void test_lookup(void)
+{
+    TEST_ASSERT_INT(charset_lookup("UTF-8", 5), CHARSET_UTF8);
+    TEST_ASSERT_INT(charset_lookup("utf8", 4), CHARSET_UTF8);
+    TEST_ASSERT_INT(charset_lookup("Us-Ascii", 8), CHARSET_US_ASCII);
+    TEST_ASSERT_INT(charset_lookup("ISO-8859-1", 10), CHARSET_ISO_8859_1);
+    TEST_ASSERT_INT(charset_lookup("latin1", 6), CHARSET_ISO_8859_1);
+    TEST_ASSERT_INT(charset_lookup("windows-1252", 12), CHARSET_WINDOWS_1252);
+    TEST_ASSERT_INT(charset_lookup("KOI8-R", 6), CHARSET_UNKNOWN);
+    TEST_ASSERT_INT(charset_lookup("utf-8x", 5), CHARSET_UTF8);
+    TEST_ASSERT_INT(charset_lookup("", 0), CHARSET_UNKNOWN);
+}
+
+static void test_to_utf8(void)
+{
+    TEST_ASSERT_STR(to_utf8(CHARSET_ISO_8859_1, "caf\xe9", 4), "caf\xc3\xa9");
+    TEST_ASSERT_STR(to_utf8(CHARSET_WINDOWS_1252, "\x80 \x81", 3),
+                    "\xe2\x82\xac \xef\xbf\xbd");
+    TEST_ASSERT_STR(to_utf8(CHARSET_UTF8, "gr\xc3\xbc\xc3\x9f", 6),
+                    "gr\xc3\xbc\xc3\x9f");
+    /* Bad UTF-8: stray continuation, overlong, surrogate, truncated. */
+    TEST_ASSERT_STR(to_utf8(CHARSET_UTF8, "a\x80" "b", 3),
+                    "a\xef\xbf\xbd" "b");
+    TEST_ASSERT_STR(to_utf8(CHARSET_UTF8, "\xc0\xaf", 2),
+                    "\xef\xbf\xbd\xef\xbf\xbd");
+    TEST_ASSERT_STR(to_utf8(CHARSET_UTF8, "\xed\xa0\x80", 3),
+                    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    TEST_ASSERT_STR(to_utf8(CHARSET_UTF8, "x\xe2\x82", 3),
+                    "x\xef\xbf\xbd\xef\xbf\xbd");
+    TEST_ASSERT_STR(to_utf8(CHARSET_UTF8, "\xf0\x9f\x98\x80", 4),
+                    "\xf0\x9f\x98\x80");
+    /* Unknown charsets keep ASCII; NUL bytes pass. */
+    TEST_ASSERT_STR(to_utf8(CHARSET_UNKNOWN, "ab\xe9", 3),
+                    "ab\xef\xbf\xbd");
+    TEST_ASSERT_INT(charset_lookup("x", 1), CHARSET_UNKNOWN);
+    to_utf8(CHARSET_UTF8, "a\0b", 3);
+    TEST_ASSERT_MEM(out.s, out.len, "a\0b", 3);
+}
+
+static void test_qp_base64(void)
+{
+    TEST_ASSERT_STR(qp("caf=E9 cr=e8me", 0), "caf\xe9 cr\xe8me");
+    TEST_ASSERT_STR(qp("soft=\r\nbreak", 0), "softbreak");
+    TEST_ASSERT_STR(qp("soft=  \r\nbreak", 0), "softbreak");
+    TEST_ASSERT_STR(qp("soft=\nbreak", 0), "softbreak");
+    TEST_ASSERT_STR(qp("end=", 0), "end");
+    TEST_ASSERT_STR(qp("bad=ZZ =4", 0), "bad=ZZ =4");
+    TEST_ASSERT_STR(qp("a_b=5F", 1), "a b_");
+    TEST_ASSERT_STR(qp("a_b", 0), "a_b");
+    TEST_ASSERT_STR(b64("SGVsbG8="), "Hello");
+    TEST_ASSERT_STR(b64("SGVs\r\nbG8gd29y\r\nbGQ="), "Hello world");
+    TEST_ASSERT_STR(b64("S G*V!sbG8"), "Hello");
+    TEST_ASSERT_STR(b64("SGVsbG8=garbage"), "Hello");
+    TEST_ASSERT_STR(b64("S"), "");
+    TEST_ASSERT_STR(b64(""), "");
+    buf_reset(&out);
+    charset_decode_body("Y2Fm6Q==", 8, "BASE64", "ISO-8859-1", &out);
+    TEST_ASSERT_STR(buf_cstring(&out), "caf\xc3\xa9");
+    buf_reset(&out);
+    charset_decode_body("caf=C3=A9", 9, "quoted-printable", "utf-8", &out);
+    TEST_ASSERT_STR(buf_cstring(&out), "caf\xc3\xa9");
+    buf_reset(&out);
+    charset_decode_body("caf\xe9", 4, "8BIT", NULL, &out);
+    TEST_ASSERT_STR(buf_cstring(&out), "caf\xc3\xa9");
+}
+
+static void test_header_words(void)
+{
+    TEST_ASSERT_STR(hdr("plain text"), "plain text");
+    TEST_ASSERT_STR(hdr("=?iso-8859-1?q?J=FCrgen?= <j@x>"),
+                    "J\xc3\xbcrgen <j@x>");
+    /* White space between encoded words goes; other text stays. */
+    TEST_ASSERT_STR(hdr("=?utf-8?q?a?= =?UTF-8?B?Yg==?=\r\n =?utf-8?q?c?="),
+                    "abc");
+    TEST_ASSERT_STR(hdr("x =?utf-8?q?a?= y =?utf-8?q?b?= z"), "x a y b z");
+    TEST_ASSERT_STR(hdr("=?utf-8*en?q?lang?="), "lang");
+    /* Unknown charset, bad encoding, unterminated, spaces: kept as is. */
+    TEST_ASSERT_STR(hdr("=?koi8-r?q?x?= =?utf-8?x?y?="),
+                    "=?koi8-r?q?x?= =?utf-8?x?y?=");
+    TEST_ASSERT_STR(hdr("=?utf-8?q?open"), "=?utf-8?q?open");
+    TEST_ASSERT_STR(hdr("=?utf-8?q?a b?="), "=?utf-8?q?a b?=");
+    TEST_ASSERT_STR(hdr("=?=?=?"), "=?=?=?");
+    TEST_ASSERT_STR(hdr("=?utf-8?q?" "?="), "");
+}
+
+static void test_search_form(void)
+{
+    TEST_ASSERT_STR(form("Hello  World\r\n\tAgain"), "hello world again");
+    TEST_ASSERT_STR(form("\xc3\x84\xc3\x96\xc3\x9c\xc3\x89 \xc3\x9f"),
+                    "\xc3\xa4\xc3\xb6\xc3\xbc\xc3\xa9 \xc3\x9f");
+    /* Greek, Cyrillic, Latin Extended-A (Ł -> ł, Ÿ -> ÿ) */
+    TEST_ASSERT_STR(form("\xce\xa3\xd0\x96\xd0\x81\xc5\x81\xc5\xb8"),
+                    "\xcf\x83\xd0\xb6\xd1\x91\xc5\x82\xc3\xbf");
+    TEST_ASSERT_STR(form("\xc3\x97"), "\xc3\x97");
+    TEST_ASSERT(charset_search_match("abc", 3, "", 0));
+    TEST_ASSERT(charset_search_match("abc", 3, "bc", 2));
+    TEST_ASSERT(!charset_search_match("ab", 2, "abc", 3));
+    TEST_ASSERT(!charset_search_match("", 0, "a", 1));
+}
+
+/* Hostile input stays linear: many "=?" with no word in them. */
+static void test_hostile_header(void)
+{
+    struct buf big = BUF_INITIALIZER;
+    for (int i = 0; i < 200000; i++)
+        buf_appendcstr(&big, "=?a?q?");
+    buf_reset(&out);
+    charset_decode_header(big.s, big.len, &out);
+    TEST_ASSERT_INT(out.len, big.len);
+    buf_free(&big);
+}
+
+TEST_MAIN("charset",
+          TEST_CASE(test_lookup),
+          TEST_CASE(test_to_utf8),
+          TEST_CASE(test_qp_base64),
+          TEST_CASE(test_header_words),
+          TEST_CASE(test_search_form),
+          TEST_CASE(test_hostile_header))
