@@ -1,0 +1,1 @@
+# deliver/deliver.mk -- build fragment (see Makefile.am)

@@ -1,0 +1,1 @@
+# imap/master.mk -- build fragment (see Makefile.am)

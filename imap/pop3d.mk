@@ -1,0 +1,1 @@
+# imap/pop3d.mk -- build fragment (see Makefile.am)
