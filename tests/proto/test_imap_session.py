@@ -145,7 +145,7 @@ def test_dispatcher_state_rules(fast):
 
 def test_limits_keep_the_session(make_instance):
     inst = make_instance(options=dict(FAST, maxlinelength="2000",
-                                      maxmessagesize="2000"))
+                                      maxmessagesize="2000", maxargs="50"))
     port = imapd(inst)
     c, _ = greet(inst, port)
     c.send_line("a1 NOOP " + "x" * 5000)
@@ -160,6 +160,10 @@ def test_limits_keep_the_session(make_instance):
     c.send_line("a6 NOOP " + "(" * 200 + ")" * 200)
     assert c.read_until("a6")[-1].startswith("a6 BAD ")
     assert c.command("a7", "NOOP") == ["a7 OK Completed"]
+    # More arguments than maxargs.
+    c.send_line("a8 STATUS INBOX (" + " ".join(["MESSAGES"] * 80) + ")")
+    assert c.read_until("a8")[-1].startswith("a8 BAD ")
+    assert c.command("a9", "NOOP") == ["a9 OK Completed"]
 
 
 def test_motd_and_shutdown(fast):
