@@ -17,15 +17,22 @@
  * reference goes.
  *
  * CRASHES.  A process killed at any instant (kill -9 included) loses only
- * its uncommitted transactions.  Every open registers the process; the next
- * process to open the environment notices a registered process that is
- * gone, aborts its transactions and frees its locks, and if even that is
- * impossible runs full recovery.  Until then, other processes waiting for a
- * lock the dead process held will wait: db_env_check() does the same
- * clean-up on demand (master calls it when a child dies by a signal).  When
- * recovery had to run, every other process's handles become invalid; this
- * module notices, reopens the environment and all its databases in place,
- * and reports the lost transaction as ERR_CONFLICT (see TRANSACTIONS).
+ * its uncommitted transactions.  Every open registers the process, and the
+ * next process to open the environment after a registered one died runs
+ * recovery first.  No operation here ever waits for a lock (a wait for a
+ * lock held by a dead process would last forever): a conflict is retried
+ * with a short random back-off (single operations, for up to 10 s) or
+ * returned as ERR_CONFLICT (inside a transaction).  A live process that
+ * keeps conflicting looks for a dead registered process and, if there is
+ * one, recovers by itself; db_env_check() does the same on demand (master,
+ * after reaping a child killed by a signal).  Recovery invalidates every
+ * other process's handles: this module notices, reopens the environment
+ * and its databases in place, and reports the lost transaction as
+ * ERR_CONFLICT.  A process that exit()s with handles open is closed
+ * cleanly by an atexit handler, so it does not cause a recovery.  One case
+ * is beyond repair in place: a process that dies inside the engine while
+ * holding one of its internal mutexes can leave live processes blocked in
+ * their next call; processes opened afterwards are not affected.
  *
  * DATABASES.  db_open() takes a file name relative to the environment
  * directory, or an absolute path (mailboxes.db lives beside db/, not in it).
@@ -36,19 +43,22 @@
  * TRANSACTIONS.  db_begin() starts one; db_commit() makes it durable (the
  * log is fsynced before it returns ERR_OK) and db_abort() undoes it.  Both
  * free the handle and set *txnp = NULL whatever they return.  Passing txn
- * NULL to an operation runs it alone, committed durably before returning;
- * those single operations retry internally on a conflict.  Inside a
- * transaction a conflict (deadlock with another process, or the environment
- * recovered under us) returns ERR_CONFLICT and dooms the transaction: later
- * operations in it fail with ERR_CONFLICT, db_commit() aborts it and
- * returns ERR_CONFLICT.  The caller then retries the whole transaction:
- *     do { db_begin(env, &t); ...; r = db_commit(&t); } while (r == ERR_CONFLICT);
- * Any other error also dooms the transaction (ERR_NOTFOUND does not).
- * A process may have one transaction open per environment at a time
- * (db_begin() while one is open: ERR_INTERNAL): a second one could only
- * wait for the first, which no one would ever commit.  For the same reason
- * an operation with txn NULL on a database that the process's open
- * transaction has used returns ERR_INTERNAL (logged) instead of hanging.
+ * NULL to an operation runs it alone, committed durably before returning.
+ * Inside a transaction a conflict (another process holds a lock we need,
+ * or the environment was recovered under us) returns ERR_CONFLICT and dooms
+ * the transaction: later operations in it fail with ERR_CONFLICT, and
+ * db_commit() aborts it and returns ERR_CONFLICT.  The caller retries the
+ * whole transaction (db_begin() backs off after conflicts):
+ *     do {
+ *         db_begin(env, &t); ...; r = db_commit(&t);
+ *     } while (r == ERR_CONFLICT);
+ * Any other error also dooms the transaction (ERR_NOTFOUND does not), and
+ * db_commit() then returns that error.  Reads in a transaction lock what
+ * they read until it ends (serializable).  A process may have one
+ * transaction open per environment at a time (db_begin() while one is
+ * open: ERR_INTERNAL), and an operation with txn NULL on a database that
+ * the open transaction has used returns ERR_INTERNAL (logged): it could
+ * only conflict with its own process.
  *
  * FOREACH AND REENTRANCY.  db_foreach() calls fn for each record whose key
  * starts with prefix (all records for prefixlen 0), in key order.  Records
@@ -66,7 +76,8 @@
  * ERRORS.  ERR_OK; ERR_NOTFOUND (no such key; no such file without
  * DB_OPEN_CREATE); ERR_CONFLICT (see above); ERR_BADFORMAT (the file is not
  * a database of ours: corrupt or foreign); ERR_TOOBIG (key or value over
- * 4 GB); ERR_PERM (file permissions); ERR_IO (anything else).  Everything
+ * 4 GB); ERR_PERM (file permissions); ERR_INTERNAL and ERR_BADARG (misuse:
+ * see TRANSACTIONS and FORK); ERR_IO (anything else).  Everything
  * but ERR_NOTFOUND and ERR_CONFLICT is logged with the file and the
  * engine's message; the engine's own diagnostics go to the log too.
  *
@@ -76,15 +87,18 @@
  * open new ones.  Closing an inherited handle in the child (db_close(),
  * db_env_close(), db_abort()) is also fine: it frees memory only.  Using
  * an inherited handle for anything else returns ERR_INTERNAL (logged).
- * db_env_open() in a child forgets all inherited handles by itself.  A child that simply exits or execs needs to do nothing.
+ * db_env_open() in a child forgets all inherited handles by itself.  A
+ * child that simply exits or execs needs to do nothing (the atexit handler
+ * only closes handles that the exiting process opened).
  *
  * ADMINISTRATION.  The directory holds __db.NNN (shared regions),
- * __db.register, and log.NNNNNNNNNN (the transaction log; files no longer
- * needed are removed automatically at checkpoints).  Checkpoints happen
- * when the last handle of a process closes and every few minutes of
- * activity.  db_env_recover() (master at startup, or a tool with the
- * servers stopped) runs recovery unconditionally.  Do not run the Berkeley
- * DB command-line tools on a live environment.
+ * __db.register (the process registry), DB_CONFIG (optional engine
+ * settings) and log.NNNNNNNNNN (the transaction log; files no longer needed
+ * are removed automatically at checkpoints).  Checkpoints happen when the
+ * last handle of a process closes and every few minutes of activity.
+ * db_env_recover() (master at startup, or a tool with the servers stopped)
+ * runs recovery unconditionally.  Run the Berkeley DB command-line tools
+ * (db5.3_recover, db5.3_stat, ...) on it only with the servers stopped.
  *
  * Not thread-safe: one thread per process uses this module.
  */
@@ -110,8 +124,8 @@ int db_env_open(const char *dir, struct db_env **env_r);
 int db_env_close(struct db_env **envp);
 /* Checkpoint now: flush the cache, let old log files be removed. */
 int db_env_checkpoint(struct db_env *env);
-/* Abort the transactions and free the locks of processes that died while
- * using the environment.  Cheap when none did. */
+/* If a process died while registered in the environment, recover now (its
+ * locks and transactions go).  Cheap when none did: reads the registry. */
 int db_env_check(struct db_env *env);
 /* Run recovery on the environment in dir unconditionally.  Meant for when
  * no server uses it; live users are forced to reopen (ERR_CONFLICT once). */

@@ -20,7 +20,6 @@
 #include <db.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +148,51 @@ static void db_msgcall(const DB_ENV *dbenv, const char *msg)
 
 /* ---- error mapping and handle life ------------------------------------- */
 
-static void db_env_drop_handles(struct db_env *env);
+static long long db_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void db_env_orphan_children(struct db_env *env)
+{
+    for (struct db *db = env->dbs; db; db = db->next) {
+        db_orphan(db->dbp);
+        db->dbp = NULL;
+    }
+    if (env->active) {
+        db_orphan(env->active->tid);
+        env->active->tid = NULL;
+    }
+}
+
+static void db_env_unlink(struct db_env *env)
+{
+    for (struct db_env **pp = &db_envs; *pp; pp = &(*pp)->next) {
+        if (*pp == env) {
+            *pp = env->next;
+            break;
+        }
+    }
+    env->next = NULL;
+}
+
+/* The env handle became useless (another process recovered the regions, or
+ * we are about to): abandon it and everything opened through it, calling
+ * into it only for the close that gives up our registry slot and fds. */
+static void db_env_drop_handles(struct db_env *env)
+{
+    db_env_orphan_children(env);
+    if (env->dbenv) {
+        env->quiet = 1;
+        (void)env->dbenv->close(env->dbenv, 0);
+        env->quiet = 0;
+        db_orphan(env->dbenv);
+        env->dbenv = NULL;
+    }
+    env->gen++;
+}
 
 static int db_map_error(struct db_env *env, int bdb, const char *op,
                         const char *file)
@@ -162,70 +205,31 @@ static int db_map_error(struct db_env *env, int bdb, const char *op,
         return ERR_NOTFOUND;
     case DB_LOCK_DEADLOCK:
     case DB_LOCK_NOTGRANTED:
-        log_debug("db: conflict: op=<%s> file=<%s>", op, file);
         return ERR_CONFLICT;
     case DB_RUNRECOVERY:
         log_crit("db: environment was recovered or failed, reopening: "
                  "dir=<%s> op=<%s> file=<%s>", env->dir, op, file);
         db_env_drop_handles(env);
         return ERR_CONFLICT;
-    case EACCES:
-    case EPERM:
-        log_error("db: %s failed: file=<%s> error=<%s>", op, file,
-                  db_strerror(bdb));
-        return ERR_PERM;
     default:
         log_error("db: %s failed: file=<%s> error=<%s>", op, file,
                   db_strerror(bdb));
-        return ERR_IO;
+        return bdb == EACCES || bdb == EPERM ? ERR_PERM : ERR_IO;
     }
-}
-
-/* The env handle became useless (another process recovered the regions):
- * abandon it and everything opened through it, without calling into it
- * beyond the close that releases our registry slot and descriptors. */
-static void db_env_drop_handles(struct db_env *env)
-{
-    for (struct db *db = env->dbs; db; db = db->next) {
-        db_orphan(db->dbp);
-        db->dbp = NULL;
-    }
-    if (env->active) {
-        db_orphan(env->active->tid);
-        env->active->tid = NULL;
-    }
-    if (env->dbenv) {
-        env->quiet = 1;
-        (void)env->dbenv->close(env->dbenv, 0);
-        env->quiet = 0;
-        db_orphan(env->dbenv);
-        env->dbenv = NULL;
-    }
-    env->gen++;
 }
 
 /* Forget the handles of an env opened by another process (our parent). */
 static void db_env_forget(struct db_env *env)
 {
-    struct db_env **pp;
-
-    for (pp = &db_envs; *pp; pp = &(*pp)->next) {
-        if (*pp == env) {
-            *pp = env->next;
-            break;
-        }
-    }
-    env->next = NULL;
-    for (struct db *db = env->dbs; db; db = db->next) {
-        db_orphan(db->dbp);
-        db->dbp = NULL;
-    }
-    if (env->active) {
-        db_orphan(env->active->tid);
-        env->active->tid = NULL;
-    }
+    db_env_unlink(env);
+    db_env_orphan_children(env);
     db_orphan(env->dbenv);
     env->dbenv = NULL;
+    /* This child is not registered in that env (yet), so closing our
+     * inherited copy drops no lock of its own. */
+    if (env->regfd >= 0)
+        close(env->regfd);
+    env->regfd = -1;
     db_orphan(env);
 }
 
@@ -262,16 +266,9 @@ static DB_ENV *db_env_create_configured(struct db_env *env)
     dbenv->set_msgcall(dbenv, db_msgcall);
     if (env)
         dbenv->set_errpfx(dbenv, env->dir);
-    bdb = dbenv->set_cachesize(dbenv, 0, DB_CACHE_BYTES, 1);
-    if (!bdb)
-        bdb = dbenv->set_lk_detect(dbenv, DB_LOCK_DEFAULT);
-    if (!bdb)
-        bdb = dbenv->set_thread_count(dbenv, DB_THREAD_COUNT);
-    if (!bdb)
-        bdb = dbenv->set_isalive(dbenv, db_isalive);
-    if (!bdb)
-        bdb = dbenv->log_set_config(dbenv, DB_LOG_AUTO_REMOVE, 1);
-    if (bdb) {
+    if ((bdb = dbenv->set_cachesize(dbenv, 0, DB_CACHE_BYTES, 1)) ||
+        (bdb = dbenv->set_lk_detect(dbenv, DB_LOCK_DEFAULT)) ||
+        (bdb = dbenv->log_set_config(dbenv, DB_LOG_AUTO_REMOVE, 1))) {
         log_error("db: environment configuration failed: error=<%s>",
                   db_strerror(bdb));
         dbenv->close(dbenv, 0);
@@ -280,65 +277,100 @@ static DB_ENV *db_env_create_configured(struct db_env *env)
     return dbenv;
 }
 
-/* Open env->dir.  DB_REGISTER + DB_FAILCHK + DB_RECOVER: if a registered
- * process died, clean up after it (failchk), or recover if that cannot. */
+/* Open env->dir, registered (DB_REGISTER), so that whoever opens it after
+ * a registered process died runs recovery first (DB_RECOVER applies only
+ * then).  DB_FAILCHK is not used: its gentler clean-up hangs for good when
+ * the dead process held one of the engine's region mutexes. */
 static int db_env_open_handle(struct db_env *env)
 {
-    DB_ENV *dbenv = db_env_create_configured(env);
+    DB_ENV *dbenv;
+    char *path;
     int bdb;
 
-    if (!dbenv)
+    if (db_exiting || !(dbenv = db_env_create_configured(env)))
         return ERR_IO;
     bdb = dbenv->open(dbenv, env->dir, DB_ENV_OPEN_FLAGS | DB_REGISTER |
-                      DB_RECOVER | DB_FAILCHK, 0600);
+                      DB_RECOVER, 0600);
     db_msg_flush(env);
     if (bdb) {
-        if (bdb == DB_RUNRECOVERY)
-            log_crit("db: environment needs recovery; stop the servers and "
-                     "restart master: dir=<%s>", env->dir);
-        else
-            log_error("db: cannot open environment: dir=<%s> error=<%s>",
-                      env->dir, db_strerror(bdb));
+        log_error("db: cannot open environment: dir=<%s> error=<%s>",
+                  env->dir, db_strerror(bdb));
         env->quiet = 1;
         dbenv->close(dbenv, 0);
         env->quiet = 0;
         return bdb == EACCES ? ERR_PERM : ERR_IO;
     }
     env->dbenv = dbenv;
+    if (env->regfd < 0) {
+        path = strconcat(env->dir, "/" DB_REGISTER_FILE, (char *)NULL);
+        env->regfd = open(path, O_RDONLY | O_CLOEXEC);
+        free(path);
+    }
     return ERR_OK;
+}
+
+/* Is a process registered in the environment that no longer holds the
+ * one-byte fcntl lock at the start of its registry line (it died without
+ * closing)?  Mirrors what the engine checks at open; F_GETLK looks without
+ * taking anything. */
+static int db_env_has_dead(struct db_env *env)
+{
+    char line[DB_REGISTER_LINE + 1];
+    off_t off;
+
+    if (env->regfd < 0)
+        return 0;
+    for (off = 0;; off += DB_REGISTER_LINE) {
+        struct flock fl;
+        ssize_t n = pread(env->regfd, line, DB_REGISTER_LINE, off);
+
+        if (n < DB_REGISTER_LINE)
+            return n > 0;       /* a torn last line: registration died */
+        line[DB_REGISTER_LINE] = '\0';
+        if (line[0] == 'X' || strtol(line, NULL, 10) == (long)getpid())
+            continue;
+        memset(&fl, 0, sizeof(fl));
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = off;
+        fl.l_len = 1;
+        if (fcntl(env->regfd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK)
+            return 1;
+    }
 }
 
 static int db_open_handle(struct db *db, int create)
 {
     struct db_env *env = db->env;
+    DB_TXN *tid = NULL;
     DB *dbp;
-    int bdb, r;
+    int bdb;
 
-    if ((bdb = db_create(&dbp, env->dbenv, 0)) != 0)
-        return db_map_error(env, bdb, "db_create", db->file);
-    bdb = dbp->open(dbp, NULL, db->file, NULL, DB_BTREE,
-                    (create ? DB_CREATE : 0) | DB_AUTO_COMMIT, 0600);
-    db_msg_flush(env);
-    if (bdb == 0) {
+    if ((bdb = env->dbenv->txn_begin(env->dbenv, NULL, &tid, DB_TXN_NOWAIT)))
+        return db_map_error(env, bdb, "begin", db->file);
+    if ((bdb = db_create(&dbp, env->dbenv, 0)) == 0) {
+        bdb = dbp->open(dbp, tid, db->file, NULL, DB_BTREE,
+                        create ? DB_CREATE : 0, 0600);
+        db_msg_flush(env);
+        if (bdb && dbp->close(dbp, 0) != 0)
+            db_orphan(dbp);
+    }
+    if (!bdb)
+        bdb = tid->commit(tid, DB_TXN_SYNC);
+    else if (tid->abort(tid) != 0)
+        db_orphan(tid);
+    if (!bdb) {
         db->dbp = dbp;
         return ERR_OK;
     }
-    if (dbp->close(dbp, 0) != 0)
-        db_orphan(dbp);
-    switch (bdb) {
-    case ENOENT:
+    if (bdb == ENOENT)
         return ERR_NOTFOUND;
-    case EINVAL:
-    case DB_OLD_VERSION:
-    case DB_VERIFY_BAD:
+    if (bdb == EINVAL || bdb == DB_OLD_VERSION || bdb == DB_VERIFY_BAD) {
         log_error("db: not a database of ours (corrupt, or another format): "
                   "file=<%s> error=<%s>", db->file, db_strerror(bdb));
-        r = ERR_BADFORMAT;
-        break;
-    default:
-        r = db_map_error(env, bdb, "open", db->file);
+        return ERR_BADFORMAT;
     }
-    return r;
+    return db_map_error(env, bdb, "open", db->file);
 }
 
 /* Reopen whatever db_env_drop_handles() dropped. */
@@ -350,7 +382,8 @@ static int db_env_ready(struct db_env *env)
         return ERR_OK;
     if ((r = db_env_open_handle(env)))
         return r;
-    for (struct db *db = env->dbs; db; db = db->next)
+    /* A db that fails here is retried at its next use (db_ready()). */
+    for (struct db *db = env->dbs; db && env->dbenv; db = db->next)
         (void)db_open_handle(db, 0);
     log_notice("db: environment reopened: dir=<%s>", env->dir);
     return ERR_OK;
@@ -364,40 +397,79 @@ static int db_ready(struct db *db)
     return db->dbp ? ERR_OK : db_open_handle(db, 0);
 }
 
+/* A process died holding the environment: its locks stay until someone
+ * recovers.  Reopening makes the engine see the dead registration and run
+ * recovery; every other live process then reopens too. */
+static void db_env_heal(struct db_env *env)
+{
+    if (!db_env_has_dead(env))
+        return;
+    log_warn("db: a process died holding the environment; recovering: "
+             "dir=<%s>", env->dir);
+    db_env_drop_handles(env);
+    (void)db_env_ready(env);
+}
+
+/* Close the engine's env cleanly: abort our transaction, close the dbs,
+ * checkpoint (the next opener then replays nothing and old log files can
+ * go), close.  The wrappers stay. */
+static int db_env_shutdown(struct db_env *env)
+{
+    DB_ENV *dbenv = env->dbenv;
+    int bdb, r = ERR_OK;
+
+    if (env->active && env->active->tid) {
+        if (env->active->tid->abort(env->active->tid) != 0)
+            db_orphan(env->active->tid);
+        env->active->tid = NULL;
+        env->active->doomed = ERR_CONFLICT;
+    }
+    for (struct db *db = env->dbs; db; db = db->next) {
+        if (db->dbp && db->dbp->close(db->dbp, 0) != 0)
+            db_orphan(db->dbp);
+        db->dbp = NULL;
+    }
+    if (!dbenv)
+        return ERR_OK;
+    if ((bdb = dbenv->txn_checkpoint(dbenv, 0, 0, 0))) {
+        log_error("db: checkpoint failed: dir=<%s> error=<%s>", env->dir,
+                  db_strerror(bdb));
+        r = ERR_IO;
+    }
+    env->dbenv = NULL;
+    if ((bdb = dbenv->close(dbenv, 0))) {
+        db_orphan(dbenv);
+        log_error("db: environment close failed: dir=<%s> error=<%s>",
+                  env->dir, db_strerror(bdb));
+        r = ERR_IO;
+    }
+    return r;
+}
+
+/* exit() without closing would leave a dead registration, and the next
+ * process to open would run recovery and disturb every other user. */
+static void db_atexit(void)
+{
+    for (struct db_env *env = db_envs; env; env = env->next)
+        if (env->pid == getpid())
+            (void)db_env_shutdown(env);
+    db_exiting = 1;
+}
+
 /* Drop a reference; the last one closes the environment. */
 static int db_env_release(struct db_env *env)
 {
-    struct db_env **pp;
-    int bdb = 0, r = ERR_OK;
+    int r = ERR_OK;
 
     if (--env->refs > 0)
         return ERR_OK;
-    for (pp = &db_envs; *pp; pp = &(*pp)->next) {
-        if (*pp == env) {
-            *pp = env->next;
-            break;
-        }
-    }
-    if (env->pid == getpid() && env->dbenv) {
-        DB_ENV *dbenv = env->dbenv;
-
-        /* A checkpoint now lets the next opener skip replaying our log
-         * and lets the old log files go. */
-        bdb = dbenv->txn_checkpoint(dbenv, 0, 0, 0);
-        if (bdb) {
-            log_error("db: checkpoint failed: dir=<%s> error=<%s>", env->dir,
-                      db_strerror(bdb));
-            r = ERR_IO;
-        }
-        env->dbenv = NULL;
-        bdb = dbenv->close(dbenv, 0);
-        if (bdb) {
-            db_orphan(dbenv);
-            log_error("db: environment close failed: dir=<%s> error=<%s>",
-                      env->dir, db_strerror(bdb));
-            r = ERR_IO;
-        }
-    } else if (env->dbenv) {
+    db_env_unlink(env);
+    if (env->pid == getpid()) {
+        r = db_env_shutdown(env);
+        /* Only now: closing it earlier would drop our registration. */
+        if (env->regfd >= 0)
+            close(env->regfd);
+    } else {
         db_orphan(env->dbenv);
     }
     db_msg_flush(env);
@@ -410,19 +482,15 @@ static int db_env_release(struct db_env *env)
 
 int db_env_open(const char *dir, struct db_env **env_r)
 {
+    static int atexit_done;
     struct db_env *env;
     char *real;
     int r;
 
     *env_r = NULL;
     db_fork_child();
-    if (util_mkdir_p(dir, 0700)) {
+    if (util_mkdir_p(dir, 0700) || !(real = realpath(dir, NULL))) {
         log_error_errno("db: cannot create environment directory: dir=<%s>",
-                        dir);
-        return ERR_IO;
-    }
-    if (!(real = realpath(dir, NULL))) {
-        log_error_errno("db: cannot resolve environment directory: dir=<%s>",
                         dir);
         return ERR_IO;
     }
@@ -438,12 +506,15 @@ int db_env_open(const char *dir, struct db_env **env_r)
     env->dir = real;
     env->pid = getpid();
     env->refs = 1;
+    env->regfd = -1;
     env->last_checkpoint = time(NULL);
     if ((r = db_env_open_handle(env))) {
         free(env->dir);
         free(env);
         return r;
     }
+    if (!atexit_done)
+        atexit_done = !atexit(db_atexit);
     env->next = db_envs;
     db_envs = env;
     *env_r = env;
@@ -476,18 +547,10 @@ int db_env_checkpoint(struct db_env *env)
 
 int db_env_check(struct db_env *env)
 {
-    int r, bdb;
-
     if (db_env_inherited(env, "check"))
         return ERR_INTERNAL;
-    if ((r = db_env_ready(env)))
-        return r;
-    bdb = env->dbenv->failchk(env->dbenv, 0);
-    db_msg_flush(env);
-    r = db_map_error(env, bdb, "failchk", env->dir);
-    /* Failure checking gave up and panicked the environment: our reopen
-     * sees the dead registration and runs full recovery. */
-    return r == ERR_CONFLICT ? db_env_ready(env) : r;
+    db_env_heal(env);
+    return db_env_ready(env);
 }
 
 int db_env_recover(const char *dir)
@@ -505,10 +568,8 @@ int db_env_recover(const char *dir)
     log_notice("db: running recovery: dir=<%s>", dir);
     /* Without DB_REGISTER, DB_RECOVER is unconditional. */
     bdb = dbenv->open(dbenv, dir, DB_ENV_OPEN_FLAGS | DB_RECOVER, 0600);
-    if (!bdb)
-        bdb = dbenv->close(dbenv, 0);
-    else
-        dbenv->close(dbenv, 0);
+    if (dbenv->close(dbenv, 0) && !bdb)
+        bdb = EIO;
     if (bdb) {
         log_error("db: recovery failed: dir=<%s> error=<%s>", dir,
                   db_strerror(bdb));
@@ -532,10 +593,24 @@ static void db_maybe_checkpoint(struct db_env *env)
 
 /* ---- databases --------------------------------------------------------- */
 
+static void db_backoff(int attempt)
+{
+    static unsigned seed;
+    long max_us = 1000L * (attempt < 20 ? attempt + 1 : 20);
+    struct timespec ts;
+
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    ts.tv_sec = 0;
+    ts.tv_nsec = (rand_r(&seed) % max_us) * 1000L;
+    nanosleep(&ts, NULL);
+}
+
 int db_open(struct db_env *env, const char *file, int flags, struct db **db_r)
 {
     struct db *db;
-    int r, attempt = 0;
+    long long start = db_now_ms();
+    int r;
 
     *db_r = NULL;
     if (db_env_inherited(env, "open"))
@@ -543,11 +618,14 @@ int db_open(struct db_env *env, const char *file, int flags, struct db **db_r)
     db = xzmalloc(sizeof(*db));
     db->env = env;
     db->file = xstrdup(file);
-    do {
+    for (int attempt = 0;; attempt++) {
         r = db_env_ready(env);
         if (!r)
             r = db_open_handle(db, flags & DB_OPEN_CREATE);
-    } while (r == ERR_CONFLICT && ++attempt < 3);
+        if (r != ERR_CONFLICT || db_now_ms() - start > DB_RETRY_MS)
+            break;
+        db_backoff(attempt);
+    }
     if (r) {
         free(db->file);
         free(db);
@@ -571,17 +649,14 @@ int db_close(struct db **dbp)
         return ERR_OK;
     *dbp = NULL;
     env = db->env;
-    for (pp = &env->dbs; *pp; pp = &(*pp)->next) {
-        if (*pp == db) {
-            *pp = db->next;
-            break;
-        }
-    }
+    for (pp = &env->dbs; *pp != db; pp = &(*pp)->next)
+        ;
+    *pp = db->next;
     if (env->pid != getpid()) {
         db_orphan(db->dbp);
     } else if (db->dbp) {
         struct db_txn *t = env->active;
-        if (t && t->tid && t->gen == env->gen && db->touched == t->serial) {
+        if (t && t->tid && db->touched == t->serial) {
             log_error("db: closing a database that the open transaction "
                       "used; aborting the transaction: file=<%s>", db->file);
             if (t->tid->abort(t->tid) != 0)
@@ -589,8 +664,7 @@ int db_close(struct db **dbp)
             t->tid = NULL;
             t->doomed = ERR_CONFLICT;
         }
-        bdb = db->dbp->close(db->dbp, 0);
-        if (bdb) {
+        if ((bdb = db->dbp->close(db->dbp, 0))) {
             db_orphan(db->dbp);
             log_error("db: close failed: file=<%s> error=<%s>", db->file,
                       db_strerror(bdb));
@@ -621,24 +695,11 @@ static int db_check(struct db *db, struct db_txn *txn, const char *op)
     }
     if (!txn && env->active && db->touched == env->active->serial) {
         log_error("db: operation outside the open transaction on a database "
-                  "it used would wait for itself: file=<%s> op=<%s>",
+                  "it used would conflict with itself: file=<%s> op=<%s>",
                   db->file, op);
         return ERR_INTERNAL;
     }
     return ERR_OK;
-}
-
-static void db_backoff(int attempt)
-{
-    static unsigned seed;
-    long max_us = 1000L * (attempt < 10 ? attempt + 1 : 10);
-    struct timespec ts;
-
-    if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-    ts.tv_sec = 0;
-    ts.tv_nsec = (rand_r(&seed) % max_us) * 1000L;
-    nanosleep(&ts, NULL);
 }
 
 static int db_run_in_txn(struct db *db, struct db_txn *txn, const char *op,
@@ -664,43 +725,57 @@ static int db_run_in_txn(struct db *db, struct db_txn *txn, const char *op,
     return r;
 }
 
-/* txn NULL: run alone, in a transaction of its own if it writes, retrying
- * conflicts (deadlock victim, environment reopened). */
-static int db_run_alone(struct db *db, int write, const char *op,
-                        db_op_fn *fn, void *arg)
+/* txn NULL: run in a transaction of our own (also for reads: it makes the
+ * read fail at once instead of waiting on a lock), retrying conflicts for
+ * a while, and looking for a dead lock holder while they last. */
+static int db_run_alone(struct db *db, const char *op, db_op_fn *fn,
+                        void *arg)
 {
     struct db_env *env = db->env;
+    long long start = db_now_ms(), next_check = start + DB_DEADCHECK_MS;
 
     for (int attempt = 0;; attempt++) {
         DB_TXN *tid = NULL;
-        int r, bdb = 0;
+        long long now;
+        int r, bdb;
 
         if ((r = db_ready(db)))
             return r;
-        if (write)
-            bdb = env->dbenv->txn_begin(env->dbenv, NULL, &tid, 0);
-        if (!bdb)
+        bdb = env->dbenv->txn_begin(env->dbenv, NULL, &tid, DB_TXN_NOWAIT);
+        if (!bdb) {
             bdb = fn(db->dbp, tid, arg);
-        if (tid && !bdb) {
-            bdb = tid->commit(tid, DB_TXN_SYNC);
-        } else if (tid && tid->abort(tid) != 0) {
-            db_orphan(tid);
+            /* DB_TXN_SYNC: durable before we return (a read-only
+             * transaction has nothing to flush). */
+            if (!bdb)
+                bdb = tid->commit(tid, DB_TXN_SYNC);
+            else if (tid->abort(tid) != 0)
+                db_orphan(tid);
         }
         r = db_map_error(env, bdb, op, db->file);
-        if (r != ERR_CONFLICT || attempt >= DB_MAX_RETRIES)
+        if (r != ERR_CONFLICT)
             return r;
+        now = db_now_ms();
+        if (now >= next_check) {
+            db_env_heal(env);
+            next_check = now + DB_DEADCHECK_MS;
+        }
+        if (now - start > DB_RETRY_MS) {
+            log_error("db: giving up after conflicts: op=<%s> file=<%s>", op,
+                      db->file);
+            return ERR_CONFLICT;
+        }
         db_backoff(attempt);
     }
 }
 
-static int db_run(struct db *db, struct db_txn *txn, int write,
-                  const char *op, db_op_fn *fn, void *arg)
+static int db_run(struct db *db, struct db_txn *txn, const char *op,
+                  db_op_fn *fn, void *arg)
 {
     int r = db_check(db, txn, op);
     if (r)
         return r;
     return txn ? db_run_in_txn(db, txn, op, fn, arg)
-               : db_run_alone(db, write, op, fn, arg);
+               : db_run_alone(db, op, fn, arg);
 }
 
 static void db_dbt(DBT *d, const void *p, size_t len)
@@ -783,7 +858,7 @@ int db_fetch(struct db *db, struct db_txn *txn, const void *key,
     buf_reset(kv.out);
     if (db_too_big(db, keylen, 0))
         return ERR_TOOBIG;
-    r = db_run(db, txn, 0, "fetch", db_op_get, &kv);
+    r = db_run(db, txn, "fetch", db_op_get, &kv);
     if (r)
         buf_reset(kv.out);
     buf_free(&scratch);
@@ -797,7 +872,7 @@ int db_store(struct db *db, struct db_txn *txn, const void *key,
 
     if (db_too_big(db, keylen, vallen))
         return ERR_TOOBIG;
-    return db_run(db, txn, 1, "store", db_op_put, &kv);
+    return db_run(db, txn, "store", db_op_put, &kv);
 }
 
 int db_delete(struct db *db, struct db_txn *txn, const void *key,
@@ -807,7 +882,7 @@ int db_delete(struct db *db, struct db_txn *txn, const void *key,
 
     if (db_too_big(db, keylen, 0))
         return ERR_TOOBIG;
-    return db_run(db, txn, 1, "delete", db_op_del, &kv);
+    return db_run(db, txn, "delete", db_op_del, &kv);
 }
 
 /* ---- iteration --------------------------------------------------------- */
@@ -856,7 +931,7 @@ static int db_op_scan(DB *dbp, DB_TXN *tid, void *arg)
     struct db_batch *b = arg;
     DBC *dbc;
     DBT k, v;
-    int bdb, cbdb, flag = DB_SET_RANGE;
+    int bdb, cbdb, flag = b->start.len ? DB_SET_RANGE : DB_FIRST;
 
     b->n = 0;
     b->done = 0;
@@ -866,8 +941,6 @@ static int db_op_scan(DB *dbp, DB_TXN *tid, void *arg)
         return bdb;
     db_dbt(&k, b->start.s, b->start.len);
     memset(&v, 0, sizeof(v));
-    if (b->start.len == 0)
-        flag = DB_FIRST;
     for (bdb = dbc->get(dbc, &k, &v, flag); !bdb;
          bdb = dbc->get(dbc, &k, &v, DB_NEXT)) {
         if (!db_batch_add(b, &k, &v))
@@ -897,7 +970,7 @@ int db_foreach(struct db *db, struct db_txn *txn, const void *prefix,
     for (;;) {
         size_t last;
 
-        if ((r = db_run(db, txn, 0, "foreach", db_op_scan, b)))
+        if ((r = db_run(db, txn, "foreach", db_op_scan, b)))
             break;
         for (size_t i = 0; i < b->n; i++) {
             r = fn(b->data.s + b->rec[i].koff, b->rec[i].klen,
@@ -925,7 +998,7 @@ int db_begin(struct db_env *env, struct db_txn **txn_r)
 {
     struct db_txn *txn;
     DB_TXN *tid = NULL;
-    int r, attempt = 0;
+    int r;
 
     *txn_r = NULL;
     if (db_env_inherited(env, "begin"))
@@ -935,13 +1008,23 @@ int db_begin(struct db_env *env, struct db_txn **txn_r)
                   "dir=<%s>", env->dir);
         return ERR_INTERNAL;
     }
-    do {
-        r = db_env_ready(env);
-        if (!r)
+    /* The caller is retrying after conflicts: step aside a little (random,
+     * growing), and now and then see whether a dead process holds the
+     * locks we keep running into. */
+    if (env->conflicts) {
+        if (env->conflicts % DB_DEADCHECK_TXNS == 0)
+            db_env_heal(env);
+        db_backoff(env->conflicts);
+    }
+    /* A DB_RUNRECOVERY from begin drops the handles: one retry reopens. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!(r = db_env_ready(env)))
             r = db_map_error(env, env->dbenv->txn_begin(env->dbenv, NULL,
-                                                        &tid, 0),
+                                                        &tid, DB_TXN_NOWAIT),
                              "begin", env->dir);
-    } while (r == ERR_CONFLICT && ++attempt < 3);
+        if (r != ERR_CONFLICT)
+            break;
+    }
     if (r)
         return r;
     txn = xzmalloc(sizeof(*txn));
@@ -961,6 +1044,10 @@ static int db_txn_end(struct db_txn *txn, int r)
 
     if (env->active == txn)
         env->active = NULL;
+    if (r == ERR_CONFLICT || txn->doomed == ERR_CONFLICT)
+        env->conflicts++;
+    else if (r == ERR_OK)
+        env->conflicts = 0;
     free(txn);
     if (db_env_release(env) && !r)
         r = ERR_IO;
@@ -1001,7 +1088,7 @@ int db_abort(struct db_txn **txnp)
 {
     struct db_txn *txn = *txnp;
     struct db_env *env;
-    int r = ERR_OK, bdb;
+    int r = ERR_OK;
 
     if (!txn)
         return ERR_OK;
@@ -1010,10 +1097,8 @@ int db_abort(struct db_txn **txnp)
     if (env->pid != getpid()) {
         db_orphan(txn->tid);
     } else if (txn->gen == env->gen && txn->tid) {
-        bdb = txn->tid->abort(txn->tid);
-        /* A failed abort under a recovered environment is still undone:
-         * recovery rolled it back. */
-        r = db_map_error(env, bdb, "abort", env->dir);
+        r = db_map_error(env, txn->tid->abort(txn->tid), "abort", env->dir);
+        /* Under a recovered environment it is undone all the same. */
         if (r == ERR_CONFLICT)
             r = ERR_OK;
     }

@@ -5,8 +5,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +103,6 @@ static void test_store_fetch_delete(void)
     TEST_ASSERT_INT(db_delete(db, NULL, "k", 1), ERR_NOTFOUND);
     store_str(db, NULL, "p", "persists");
     close_all(&db, &env);
-
     env = open_env();
     TEST_ASSERT_INT(db_open(env, "t.db", 0, &db), ERR_OK);
     check_value(db, NULL, "p", "persists");
@@ -119,8 +116,8 @@ static void test_binary_keys_and_values(void)
     struct db_env *env = open_env();
     struct db *db = open_db(env, "bin.db");
     struct buf v = BUF_INITIALIZER;
-    static const struct { const char *k; size_t klen; const char *v;
-                          size_t vlen; } recs[] = {
+    static const struct { const char *k; size_t kl; const char *v; size_t vl; }
+    recs[] = {
         { "a\0b", 3, "\0one\0", 5 },
         { "a\0c", 3, "two", 3 },
         { "a", 1, "\0", 1 },
@@ -131,12 +128,11 @@ static void test_binary_keys_and_values(void)
     char *big = xmalloc(1 << 20);
 
     for (size_t i = 0; i < n; i++)
-        TEST_ASSERT_INT(db_store(db, NULL, recs[i].k, recs[i].klen,
-                                 recs[i].v, recs[i].vlen), ERR_OK);
+        TEST_ASSERT_INT(db_store(db, NULL, recs[i].k, recs[i].kl, recs[i].v,
+                                 recs[i].vl), ERR_OK);
     for (size_t i = 0; i < n; i++) {
-        TEST_ASSERT_INT(db_fetch(db, NULL, recs[i].k, recs[i].klen, &v),
-                        ERR_OK);
-        TEST_ASSERT_MEM(v.s, v.len, recs[i].v, recs[i].vlen);
+        TEST_ASSERT_INT(db_fetch(db, NULL, recs[i].k, recs[i].kl, &v), ERR_OK);
+        TEST_ASSERT_MEM(v.s, v.len, recs[i].v, recs[i].vl);
     }
     TEST_ASSERT_INT(db_delete(db, NULL, "a\0b", 3), ERR_OK);
     TEST_ASSERT_INT(db_fetch(db, NULL, "a\0b", 3, &v), ERR_NOTFOUND);
@@ -387,10 +383,11 @@ static void test_env_sharing_and_outside_file(void)
     free(path);
 }
 
-/* Two processes whose transactions read-then-write the same page: the
- * second writer would wait for the first and vice versa.  One must be told
- * ERR_CONFLICT, the other must commit; nothing may hang. */
-static void deadlock_child(int id, int ready, int go)
+/* Two processes whose transactions both read, then write, the same page.
+ * The first writer finds the other's read lock: it must be told
+ * ERR_CONFLICT at once (never wait: the other might be dead), its
+ * transaction must stay doomed, and once it is gone the other commits. */
+static void conflict_child(int id, int ready, int go)
 {
     struct db_env *env;
     struct db *db;
@@ -398,6 +395,7 @@ static void deadlock_child(int id, int ready, int go)
     char c, val = (char)('0' + id);
     int r;
 
+    alarm(60);      /* never outlive a failed test */
     if (db_env_open(test_path(ENVDIR), &env) ||
         db_open(env, "dl.db", 0, &db) || db_begin(env, &txn) ||
         db_fetch(db, txn, "k", 1, NULL) != ERR_OK ||
@@ -405,7 +403,6 @@ static void deadlock_child(int id, int ready, int go)
         _exit(1);
     r = db_store(db, txn, "k", 1, &val, 1);
     if (r == ERR_CONFLICT) {
-        /* Doomed: further work and the commit are refused. */
         if (db_store(db, txn, "j", 1, "x", 1) != ERR_CONFLICT ||
             db_commit(&txn) != ERR_CONFLICT)
             _exit(2);
@@ -420,34 +417,38 @@ static void deadlock_child(int id, int ready, int go)
     _exit(0);
 }
 
-static void test_deadlock_reports_conflict(void)
+static void test_conflict_is_immediate(void)
 {
     struct db_env *env = open_env();
     struct db *db = open_db(env, "dl.db");
-    int ready[2], go[2], codes[2];
+    int ready[2], go[2][2];
     pid_t pid[2];
     char c;
 
     alarm(60);
     store_str(db, NULL, "k", "-");
     close_all(&db, &env);
-    TEST_ASSERT(pipe(ready) == 0 && pipe(go) == 0);
+    TEST_ASSERT(pipe(ready) == 0 && pipe(go[0]) == 0 && pipe(go[1]) == 0);
     for (int i = 0; i < 2; i++) {
         pid[i] = fork();
-        if (pid[i] == 0)
-            deadlock_child(i, ready[1], go[0]);
+        if (pid[i] == 0) {
+            /* Only the parent may hold write ends: its death means EOF. */
+            close(ready[0]);
+            close(go[0][1]);
+            close(go[1][1]);
+            conflict_child(i, ready[1], go[i][0]);
+        }
     }
     /* Both hold read locks before either writes. */
     TEST_ASSERT_INT(read(ready[0], &c, 1), 1);
     TEST_ASSERT_INT(read(ready[0], &c, 1), 1);
-    TEST_ASSERT_INT(write(go[1], "GG", 2), 2);
-    codes[0] = wait_child(pid[0]);
-    codes[1] = wait_child(pid[1]);
-    TEST_ASSERT((codes[0] == 0 && codes[1] == 10) ||
-                (codes[0] == 10 && codes[1] == 0));
+    TEST_ASSERT_INT(write(go[0][1], "G", 1), 1);
+    TEST_ASSERT_INT(wait_child(pid[0]), 10);
+    TEST_ASSERT_INT(write(go[1][1], "G", 1), 1);
+    TEST_ASSERT_INT(wait_child(pid[1]), 0);
     env = open_env();
     db = open_db(env, "dl.db");
-    check_value(db, NULL, "k", codes[0] == 0 ? "0" : "1");
+    check_value(db, NULL, "k", "1");
     close_all(&db, &env);
 }
 
@@ -462,6 +463,7 @@ static void counter_child(int id)
     struct buf v = BUF_INITIALIZER;
     char key[32], idc = (char)('0' + id);
 
+    alarm(100);
     db_fork_child();
     if (db_env_open(test_path(ENVDIR), &env) || db_open(env, "c.db", 0, &db))
         _exit(1);
@@ -539,6 +541,7 @@ static void killed_writer(int start, int report)
     struct db *db;
     char key[64], val[700];
 
+    alarm(100);
     if (db_env_open(test_path(ENVDIR), &env) ||
         db_open(env, "kill.db", DB_OPEN_CREATE, &db))
         _exit(1);
@@ -616,9 +619,55 @@ static void test_writer_killed_mid_transaction(void)
     }
 }
 
-/* A process with the environment open, and a peer killed while holding
- * write locks: db_env_check() frees them (also while the peer is an
- * unreaped zombie), so our write does not wait forever. */
+/* A child that takes write locks on "held" in d.db and is then killed
+ * (after *pid_r is reported), leaving its registration and locks behind. */
+static pid_t start_dead_holder(void)
+{
+    int p[2];
+    char c;
+    pid_t pid;
+
+    TEST_ASSERT(pipe(p) == 0);
+    pid = fork();
+    if (pid == 0) {
+        struct db_env *env;
+        struct db *db;
+        struct db_txn *txn;
+        alarm(60);
+        close(p[0]);
+        db_fork_child();
+        if (db_env_open(test_path(ENVDIR), &env) ||
+            db_open(env, "d.db", 0, &db) || db_begin(env, &txn) ||
+            db_store(db, txn, "held", 4, "dead", 4) ||
+            write(p[1], "L", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(p[1]);
+    TEST_ASSERT_INT(read(p[0], &c, 1), 1);
+    close(p[0]);
+    kill(pid, SIGKILL);
+    return pid;
+}
+
+/* The state letter of /proc/<pid>/stat ('Z' for a zombie). */
+static int proc_state(pid_t pid)
+{
+    char path[64], *st, *p;
+    int state = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (util_read_file(path, &st, NULL) == ERR_OK) {
+        p = strrchr(st, ')');
+        state = p ? p[2] : 0;
+        free(st);
+    }
+    return state;
+}
+
+/* db_env_check() in a process that has the environment open frees the
+ * locks of a killed peer (also while the peer is an unreaped zombie). */
 static void test_check_frees_dead_process_locks(void)
 {
     struct db_env *env = open_env();
@@ -626,48 +675,11 @@ static void test_check_frees_dead_process_locks(void)
 
     alarm(60);
     for (int zombie = 0; zombie < 2; zombie++) {
-        int p[2];
-        char c;
-        pid_t pid;
-
-        TEST_ASSERT(pipe(p) == 0);
-        pid = fork();
-        if (pid == 0) {
-            struct db_env *cenv;
-            struct db *cdb;
-            struct db_txn *txn;
-            db_fork_child();
-            if (db_env_open(test_path(ENVDIR), &cenv) ||
-                db_open(cenv, "d.db", 0, &cdb) || db_begin(cenv, &txn) ||
-                db_store(cdb, txn, "held", 4, "dead", 4) ||
-                write(p[1], "L", 1) != 1)
-                _exit(1);
-            pause();
-            _exit(0);
-        }
-        close(p[1]);
-        TEST_ASSERT_INT(read(p[0], &c, 1), 1);
-        close(p[0]);
-        kill(pid, SIGKILL);
-        if (zombie) {
-            /* Wait for the zombie state without reaping it. */
-            char path[64], st[256];
-            int state = 0;
-            snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-            while (state != 'Z') {
-                int fd = open(path, O_RDONLY);
-                ssize_t n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
-                if (fd >= 0)
-                    close(fd);
-                if (n > 0) {
-                    st[n] = '\0';
-                    state = strrchr(st, ')') ? strrchr(st, ')')[2] : 0;
-                }
-                usleep(1000);
-            }
-        } else {
+        pid_t pid = start_dead_holder();
+        while (zombie && proc_state(pid) != 'Z')
+            usleep(1000);
+        if (!zombie)
             TEST_ASSERT_INT(wait_child(pid), 128 + SIGKILL);
-        }
         TEST_ASSERT_INT(db_env_check(env), ERR_OK);
         check_value(db, NULL, "held", NULL);        /* aborted */
         store_str(db, NULL, "held", "alive");
@@ -675,6 +687,86 @@ static void test_check_frees_dead_process_locks(void)
         TEST_ASSERT_INT(db_delete(db, NULL, "held", 4), ERR_OK);
         if (zombie)
             TEST_ASSERT_INT(wait_child(pid), 128 + SIGKILL);
+        TEST_ASSERT_INT(db_env_check(env), ERR_OK); /* nothing to do */
+    }
+    close_all(&db, &env);
+}
+
+/* Without anyone calling db_env_check(): a live process running into a
+ * dead process's locks notices and heals, both for single operations and
+ * for its own transactions retried on ERR_CONFLICT. */
+static void test_live_process_heals_itself(void)
+{
+    struct db_env *env = open_env();
+    struct db *db = open_db(env, "d.db");
+    time_t t0;
+    int tries = 0, r;
+
+    alarm(60);
+    TEST_ASSERT_INT(wait_child(start_dead_holder()), 128 + SIGKILL);
+    t0 = time(NULL);
+    store_str(db, NULL, "held", "single");
+    TEST_ASSERT(time(NULL) - t0 < 5);       /* well before the 10 s limit */
+    check_value(db, NULL, "held", "single");
+
+    TEST_ASSERT_INT(wait_child(start_dead_holder()), 128 + SIGKILL);
+    do {
+        struct db_txn *txn;
+        TEST_ASSERT_INT(db_begin(env, &txn), ERR_OK);
+        r = db_store(db, txn, "held", 4, "txn", 3);
+        r = r ? (db_abort(&txn), r) : db_commit(&txn);
+        TEST_ASSERT(r == ERR_OK || r == ERR_CONFLICT);
+    } while (r == ERR_CONFLICT && ++tries < 1000);
+    TEST_ASSERT_INT(r, ERR_OK);
+    check_value(db, NULL, "held", "txn");
+    close_all(&db, &env);
+}
+
+/* A process that exit()s without closing still unregisters (atexit), so it
+ * does not make the next opener recover and disturb live users; one that
+ * dies without exit() does (which shows the test can tell). */
+static void exit_child(int clean)
+{
+    struct db_env *env;
+    struct db *db;
+
+    alarm(60);
+    if (db_env_open(test_path(ENVDIR), &env) ||
+        db_open(env, "other.db", DB_OPEN_CREATE, &db) ||
+        db_store(db, NULL, "x", 1, "y", 1))
+        _exit(1);
+    if (clean)
+        exit(0);
+    _exit(0);
+}
+
+static void test_exit_without_close(void)
+{
+    struct db_env *env = open_env();
+    struct db *db = open_db(env, "x.db");
+
+    alarm(60);
+    for (int clean = 1; clean >= 0; clean--) {
+        struct db_txn *txn;
+        pid_t pid;
+
+        TEST_ASSERT_INT(db_begin(env, &txn), ERR_OK);
+        store_str(db, txn, "a", "1");
+        pid = fork();
+        if (pid == 0)
+            exit_child(clean);
+        TEST_ASSERT_INT(wait_child(pid), 0);
+        /* Another process opens the environment. */
+        pid = fork();
+        if (pid == 0) {
+            struct db_env *e2;
+            _exit(db_env_open(test_path(ENVDIR), &e2) ||
+                  db_env_close(&e2) ? 1 : 0);
+        }
+        TEST_ASSERT_INT(wait_child(pid), 0);
+        TEST_ASSERT_INT(db_store(db, txn, "b", 1, "2", 1),
+                        clean ? ERR_OK : ERR_CONFLICT);
+        TEST_ASSERT_INT(db_commit(&txn), clean ? ERR_OK : ERR_CONFLICT);
     }
     close_all(&db, &env);
 }
@@ -725,14 +817,12 @@ static void test_garbage_file(void)
     struct db *db = (struct db *)&db;
     char junk[16384];
     unsigned seed = 7;
-    int fd, r;
+    int r;
 
     for (size_t i = 0; i < sizeof(junk); i++)
         junk[i] = (char)rand_r(&seed);
-    fd = open(test_path("garbage.db"), O_WRONLY | O_CREAT, 0600);
-    TEST_ASSERT(fd >= 0);
-    TEST_ASSERT_INT(write(fd, junk, sizeof(junk)), sizeof(junk));
-    close(fd);
+    TEST_ASSERT_INT(util_atomic_replace(test_path("garbage.db"), junk,
+                                        sizeof(junk), 0600), ERR_OK);
     test_write_file("text.db", "user.bob default bob lrswipcda\n");
 
     log_set_capture(capture, &log);
@@ -814,6 +904,7 @@ static void fork_child_main(struct db_env *penv, struct db *pdb)
     struct db_env *env;
     struct db *db;
 
+    alarm(60);
     if (db_store(pdb, NULL, "x", 1, "y", 1) != ERR_INTERNAL ||
         db_begin(penv, &(struct db_txn *){NULL}) != ERR_INTERNAL)
         _exit(1);
@@ -896,10 +987,12 @@ TEST_MAIN("db",
           TEST_CASE(test_txn_commit_and_abort),
           TEST_CASE(test_txn_self_wait_refused),
           TEST_CASE(test_env_sharing_and_outside_file),
-          TEST_CASE(test_deadlock_reports_conflict),
+          TEST_CASE(test_conflict_is_immediate),
           TEST_CASE(test_concurrent_writers),
           TEST_CASE(test_writer_killed_mid_transaction),
           TEST_CASE(test_check_frees_dead_process_locks),
+          TEST_CASE(test_live_process_heals_itself),
+          TEST_CASE(test_exit_without_close),
           TEST_CASE(test_recovery_under_live_process),
           TEST_CASE(test_garbage_file),
           TEST_CASE(test_ten_thousand_keys),

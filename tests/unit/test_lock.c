@@ -31,6 +31,7 @@ static void holder_main(const char *path, int mode, int how, int up, int down)
     int fd = open(path, O_RDWR), fd2;
     char c;
 
+    alarm(60);      /* never outlive a failed test */
     if (fd < 0 || lock_fd(fd, mode, LOCK_FOREVER) != ERR_OK)
         _exit(1);
     if (how & HOLD_CLOSE_SECOND_FD) {
