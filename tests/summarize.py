@@ -1,6 +1,6 @@
 """Sum the unit-test and pytest results into one closing line.
 
-Usage: summarize.py BUILDDIR... PYTEST_XML
+Usage: summarize.py BUILDDIR... PYTEST_XML...
 Each unit-test log (BUILDDIR/tests/unit/*.log) ends with
 "<suite>: N passed, M failed"; a log without that line (the program crashed
 or was killed) counts as one failure.  Skipped pytest tests are not passes.
@@ -55,17 +55,21 @@ def pytest_counts(path):
 
 
 def main():
-    *builds, xml = sys.argv[1:]
+    args = sys.argv[1:]
+    builds = [a for a in args if not a.endswith(".xml")]
+    xmls = [a for a in args if a.endswith(".xml")]
     total_p = total_f = 0
     for b in builds:
         p, f = unit_counts(b)
         print(f"unit ({os.path.basename(b)}): {p} passed, {f} failed")
         total_p += p
         total_f += f
-    p, f, sk = pytest_counts(xml)
-    print(f"protocol: {p} passed, {f} failed, {sk} skipped")
-    total_p += p
-    total_f += f
+    for xml in xmls:
+        p, f, sk = pytest_counts(xml)
+        where = os.path.basename(os.path.dirname(xml))
+        print(f"protocol ({where}): {p} passed, {f} failed, {sk} skipped")
+        total_p += p
+        total_f += f
     print(f"{total_p} passed, {total_f} failed")
     return 1 if total_f else 0
 

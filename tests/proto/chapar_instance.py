@@ -645,6 +645,22 @@ class Instance:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:")
+
+    def sanitizer_reports(self):
+        """Lines of ASan/UBSan reports in the stderr files of the programs
+        this instance started (servers built with --enable-sanitizers report
+        there); the fixture fails the test when there are any."""
+        found = []
+        d = os.path.join(self.dir, "stderr")
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            with open(os.path.join(d, name), errors="replace") as f:
+                for line in f:
+                    if any(m in line for m in self.SANITIZER_MARKS):
+                        found.append(f"{name}: {line.rstrip()}")
+        return found
+
     def debug_dump(self, n=40):
         """Log tail and non-empty stderr files, for failure reports."""
         out = [f"--- {self.log_path} (last {n} lines)"] + self.log_lines()[-n:]

@@ -56,10 +56,15 @@ def make_instance(tmp_path, tls_pair, request):
 
     yield factory
     rep = getattr(request.node, "rep_call", None)
+    reports = []
     for inst in made:
         if rep is not None and rep.failed:
             print(inst.debug_dump())
         inst.teardown()
+        reports += inst.sanitizer_reports()
+    if reports:
+        pytest.fail("sanitizer reports from server processes:\n" +
+                    "\n".join(reports), pytrace=False)
 
 
 @pytest.fixture

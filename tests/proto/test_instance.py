@@ -339,3 +339,19 @@ def test_free_port_is_bindable():
     with socket.create_server(("127.0.0.1", port)):
         pass
     assert re.fullmatch(r"\d+", str(port)) and 0 < port < 65536
+
+
+def test_sanitizer_reports_are_found(instance):
+    """The fixture's check for sanitizer reports in server stderr works."""
+    assert instance.sanitizer_reports() == []
+    sock, proc = instance.socketpair(
+        ["/bin/sh", "-c", "echo '==7==ERROR: AddressSanitizer: heap-use-after-"
+         "free' >&2; echo 'x.c:3:5: runtime error: signed overflow' >&2"])
+    proc.wait(timeout=5)
+    sock.close()
+    found = instance.sanitizer_reports()
+    assert len(found) == 2
+    assert "heap-use-after-free" in found[0]
+    # Clean up so the fixture itself does not fail this test.
+    for name in os.listdir(os.path.join(instance.dir, "stderr")):
+        open(os.path.join(instance.dir, "stderr", name), "w").close()
