@@ -28,6 +28,7 @@
 #include "imap/index.h"
 #include "imap/mboxlist.h"
 #include "imap/mboxname.h"
+#include "imap/procinfo.h"
 #include "imap/quota.h"
 
 void cmd_capability(struct imapd_session *s, const struct imapd_command *c)
@@ -148,6 +149,7 @@ void imapd_login_complete(struct imapd_session *s, const char *userid,
     log_notice("login: %s %s %s%s%s", s->clienthost, userid, mech,
                s->tls_on ? " TLS" : "", s->is_admin ? " admin" : "");
     imapd_autocreate_inbox(s);
+    procinfo_login(userid, s->prot);
 }
 
 static void imapd_login_failed(struct imapd_session *s, const char *tag,

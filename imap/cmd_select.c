@@ -23,6 +23,7 @@
 #include "imap/mailbox.h"
 #include "imap/mboxlist.h"
 #include "imap/mboxname.h"
+#include "imap/procinfo.h"
 #include "imap/quota.h"
 
 int imapd_mailbox_name(struct imapd_session *s, const char *external,
@@ -62,6 +63,7 @@ static void imapd_unselect(struct imapd_session *s)
     index_close(&s->index);
     if (s->state == IMAPD_SELECTED)
         s->state = IMAPD_AUTH;
+    procinfo_mailbox(NULL);
 }
 
 void cmd_select(struct imapd_session *s, const struct imapd_command *c)
@@ -121,6 +123,7 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
     index_select_responses(s->index, s->prot);
     imapd_quota_alert(s, rights);
     s->state = IMAPD_SELECTED;
+    procinfo_mailbox(name.s);
     log_info("open: user=<%s> mailbox=<%s>%s", s->userid, name.s,
              examine ? " examine" : "");
     imapd_tagged_ok(s, c->tag, "[%s] Completed",
@@ -140,6 +143,7 @@ void cmd_close(struct imapd_session *s, const struct imapd_command *c)
     }
     r = index_close_expunge(&s->index);
     s->state = IMAPD_AUTH;
+    procinfo_mailbox(NULL);
     if (r)
         imapd_tagged_error(s, c->tag, r, "Expunge on close failed");
     else

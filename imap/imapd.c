@@ -9,15 +9,12 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -36,6 +33,8 @@
 #include "imap/imapd_private.h"
 #include "imap/index.h"
 #include "imap/mboxlist.h"
+#include "imap/procinfo.h"
+#include "imap/server_common.h"
 
 static void imapd_vtagged(struct imapd_session *s, const char *tag,
                           const char *status, const char *fmt, va_list ap)
@@ -134,79 +133,17 @@ void imapd_write_astring(struct prot *p, const char *s, size_t len)
     }
 }
 
-/* "name [ip]" of the peer on fd 0, for logs (SPEC.md badlogin format). */
-static void imapd_peer(struct imapd_session *s)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    char host[NI_MAXHOST] = "", ip[NI_MAXHOST] = "";
-
-    if (getpeername(0, (struct sockaddr *)&ss, &len) < 0 ||
-        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
-        snprintf(s->clienthost, sizeof(s->clienthost), "[local]");
-        return;
-    }
-    getnameinfo((struct sockaddr *)&ss, len, ip, sizeof(ip), NULL, 0,
-                NI_NUMERICHOST);
-    if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0,
-                    NI_NAMEREQD))
-        snprintf(host, sizeof(host), "unknown");
-    snprintf(s->clienthost, sizeof(s->clienthost), "%.200s [%.45s]", host,
-             ip);
-}
-
-static const char *imapd_sasl_getopt(const char *option, void *rock)
-{
-    (void)rock;
-    return conf_sasl_option(option);
-}
-
-/* TLS for STARTTLS and imaps; a missing certificate disables both. */
-static void imapd_tls_init(struct imapd_session *s)
-{
-    struct buf err = BUF_INITIALIZER;
-    const char *cert = conf_getstring(CONF_TLS_SERVER_CERT);
-    const char *key = conf_getstring(CONF_TLS_SERVER_KEY);
-
-    if (!*cert || !*key)
-        return;
-    if (tls_server_ctx_new(cert, key, conf_getstring(CONF_TLS_CIPHERS),
-                           conf_getstring(CONF_TLS_MIN_VERSION), &s->tls,
-                           &err))
-        log_error("TLS disabled: %s", buf_cstring(&err));
-    buf_free(&err);
-}
-
 /* After TLS came up: tell SASL (plaintext mechanisms become allowed). */
 void imapd_tls_started(struct imapd_session *s)
 {
-    struct tls_info info;
     s->tls_on = 1;
-    if (!tls_session_info(s->prot, &info)) {
-        log_info("starttls: %s %s %s %d bits", s->clienthost, info.version,
-                 info.cipher, info.bits);
-        if (s->sasl)
-            sasl_glue_set_tls(s->sasl, (unsigned)info.bits, NULL);
-    }
+    server_common_tls_started(s->prot, s->sasl, s->clienthost);
 }
 
 /* First line of configdirectory/msg/<name>, or NULL. */
 char *imapd_msg_file(const char *name)
 {
-    struct buf path = BUF_INITIALIZER;
-    char *data = NULL, *nl;
-    size_t len;
-
-    buf_printf(&path, "%s/msg/%s", conf_getstring(CONF_CONFIGDIRECTORY), name);
-    if (util_read_file(buf_cstring(&path), &data, &len)) {
-        buf_free(&path);
-        return NULL;
-    }
-    buf_free(&path);
-    nl = strpbrk(data, "\r\n");
-    if (nl)
-        *nl = '\0';
-    return data;
+    return server_common_msg_file(name);
 }
 
 static int imapd_greet(struct imapd_session *s)
@@ -309,6 +246,7 @@ static void imapd_session_end(struct imapd_session *s)
     auth_free(&s->auth);
     free(s->userid);
     mboxlist_close();
+    procinfo_end();
 }
 
 static void usage(void)
@@ -343,16 +281,11 @@ int main(int argc, char **argv)
     prot_set_timeout(s.prot, (int)conf_getint(CONF_TIMEOUT) * 60);
     imapd_parser_limits(&limits, 0);
     s.parser = imap_parser_new(s.prot, &limits);
-    imapd_peer(&s);
-    imapd_tls_init(&s);
-    if (sasl_glue_server_init("Chapar", imapd_sasl_getopt, NULL) ||
-        sasl_glue_server_new("imap", conf_getstring(CONF_SERVERNAME), NULL,
-                             NULL, NULL,
-                             conf_getswitch(CONF_ALLOWPLAINTEXT)
-                                 ? SASL_GLUE_PLAINTEXT : 0,
-                             &s.sasl))
-        log_error("SASL unavailable: only LOGIN with plaintext may work");
+    server_common_peer(0, s.clienthost, sizeof(s.clienthost));
+    s.tls = server_common_tls_ctx();
+    server_common_sasl_new("imap", &s.sasl);
     log_info("accepted connection: %s", s.clienthost);
+    procinfo_begin(s.clienthost);
 
     if (implicit_tls) {
         struct buf err = BUF_INITIALIZER;

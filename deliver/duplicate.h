@@ -1,0 +1,56 @@
+/* duplicate.h -- the duplicate-delivery database: which Message-ID went to
+ * which mailbox, and when.
+ *
+ * deliver -e (and deliver/lmtpd with duplicatesuppression: yes) deliver a
+ * message to a mailbox at most once per Message-ID: an MTA that retries
+ * after a temporary failure of one recipient, or a mailing list that sends
+ * the same message twice, must not fill the mailbox with copies.
+ *
+ * One lib/db database, <configdirectory>/deliver.db, in the environment
+ * <configdirectory>/db (the one mailboxes.db and the .seen files use).
+ *   key    the Message-ID as it appears in the header ("<x@y>"), a NUL,
+ *          then the internal mailbox name ("user.bob")
+ *   value  version 1: u8 version (1), i64 delivery time (seconds since the
+ *          epoch, big-endian) -- 9 bytes
+ * A value of another length or version is treated as absent by
+ * duplicate_check() and removed by duplicate_prune() (logged).
+ *
+ * The database only ever suppresses: if it cannot be opened or read, the
+ * caller delivers anyway (a duplicate is better than a lost message).
+ * Records are written after the message is committed, so a crash in
+ * between can let one duplicate through, never lose mail.
+ *
+ * Handles: one per process (lib/db.h rules on fork apply); not
+ * thread-safe.
+ */
+#ifndef CHAPAR_DUPLICATE_H
+#define CHAPAR_DUPLICATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define DUPLICATE_DB_FILE "deliver.db"
+#define DUPLICATE_VERSION 1
+
+struct duplicate;
+
+/* Open (creating if needed) <configdir>/deliver.db.  lib/db.h errors. */
+int duplicate_open(const char *configdir, struct duplicate **dup_r);
+/* Close; sets *dupp = NULL.  NULL is fine. */
+void duplicate_close(struct duplicate **dupp);
+
+/* ERR_OK if msgid was delivered to mailbox (its time in *when_r, which may
+ * be NULL), ERR_NOTFOUND if not; other lib/db.h errors. */
+int duplicate_check(struct duplicate *dup, const char *msgid,
+                    const char *mailbox, time_t *when_r);
+/* Record that msgid was delivered to mailbox at `when` (overwrites). */
+int duplicate_mark(struct duplicate *dup, const char *msgid,
+                   const char *mailbox, time_t when);
+/* Remove every record from `before` or earlier (and every unreadable
+ * one).
+ * *removed_r and *total_r (may be NULL) count the records removed and
+ * the records seen. */
+int duplicate_prune(struct duplicate *dup, time_t before,
+                    unsigned long *removed_r, unsigned long *total_r);
+
+#endif

@@ -1,0 +1,109 @@
+/* master.h -- what master's files share: the service table, the listeners
+ * and the children.  Not for other programs.
+ *
+ * A service is one line of the service table (cyrus.conf(5)): a name (also
+ * the libwrap daemon name), a command line, a listen address and a child
+ * limit.  master_service.c parses the table and opens the listeners;
+ * master_child.c forks one child per accepted connection and reaps them;
+ * master.c holds main(), the privilege drop, the loop and the signals.
+ *
+ * Lifetimes: a service lives in master->services while it is in the table.
+ * When a reload removes it (or changes its address) its listeners are
+ * closed and it moves to master->retired until its last child is reaped,
+ * since each child points at its service.  master is single-threaded.
+ */
+#ifndef CHAPAR_MASTER_H
+#define CHAPAR_MASTER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lib/buf.h"
+#include "lib/strarray.h"
+
+#define MASTER_MAX_LISTENERS 8      /* addresses one listen= may resolve to */
+
+enum master_proto {
+    MASTER_PROTO_TCP = 0,           /* IPv4 and IPv6 */
+    MASTER_PROTO_TCP4,
+    MASTER_PROTO_TCP6
+};
+
+struct master_service {
+    char *name;                     /* [A-Za-z0-9][A-Za-z0-9_-]* */
+    char *cmd;                      /* as written in the table */
+    struct strarray argv;           /* argv[0] resolved; "-C conf" added */
+    char *listen;                   /* as written */
+    enum master_proto proto;
+    int maxchild;                   /* -1: no limit */
+    int is_unix;                    /* listen is a UNIX socket path */
+    int fds[MASTER_MAX_LISTENERS];  /* listening sockets */
+    size_t nfds;
+    int nchildren;                  /* live children */
+    int at_limit;                   /* the limit was reached and logged */
+    int lineno;                     /* in the table, for messages */
+    struct master_service *next;
+};
+
+struct hash;
+
+struct master {
+    char *conf_path;                /* absolute, or NULL: the default */
+    char *table_path;               /* absolute */
+    struct strarray progdirs;       /* where relative cmd programs are */
+    char *pidfile;                  /* as at start-up (a reload keeps it) */
+    int pidfd;                      /* open and locked until exit */
+    struct master_service *services;
+    struct master_service *retired;
+    struct hash *children;          /* "<pid>" -> struct master_service */
+    int accept_failed;              /* accept() ran out of resources */
+    int stopping;                   /* SIGTERM: children are being stopped */
+};
+
+/* ---- master.c ------------------------------------------------------------ */
+
+/* Block (SIG_BLOCK) or unblock (SIG_UNBLOCK) the signals master handles. */
+void master_signals_block(int how);
+/* In a new child: default dispositions, nothing blocked. */
+void master_signals_default(void);
+
+/* ---- master_service.c ---------------------------------------------------- */
+
+/* Parse the service table at path into a new list (*list_r, in file order).
+ * A relative program is looked up in each of progdirs in order, and must
+ * be executable; conf_path
+ * (may be NULL) is passed to each as -C.  On failure returns ERR_IO or
+ * ERR_BADARG, sets error to "<file>:<line>: <reason>" and *list_r to NULL. */
+int master_table_load(const char *path, const struct strarray *progdirs,
+                      const char *conf_path, struct master_service **list_r,
+                      struct buf *error);
+/* Find a service by name in a list, or NULL. */
+struct master_service *master_service_find(struct master_service *list,
+                                           const char *name);
+/* Open svc's listening sockets (non-blocking, close-on-exec).  ERR_IO
+ * (logged, nothing left open) when an address cannot be used. */
+int master_service_listen(struct master_service *svc);
+/* Close the listening sockets (a UNIX socket's path is removed). */
+void master_service_close(struct master_service *svc);
+/* Close and free one service; *svcp = NULL. */
+void master_service_free(struct master_service **svcp);
+/* 1 if both would listen on the same addresses. */
+int master_service_same_listen(const struct master_service *a,
+                               const struct master_service *b);
+/* 1 while svc may take another connection (below maxchild). */
+int master_service_accepting(const struct master_service *svc);
+
+/* ---- master_child.c ------------------------------------------------------ */
+
+/* Accept the waiting connections of listening socket fd of svc (as many as
+ * the child limit allows) and start one child for each. */
+void master_child_accept(struct master *m, struct master_service *svc,
+                         int fd);
+/* Reap every exited child; log those killed by a signal or failing. */
+void master_child_reap(struct master *m);
+/* Send sig to every child. */
+void master_child_signal_all(struct master *m, int sig);
+/* Number of live children. */
+size_t master_child_count(const struct master *m);
+
+#endif

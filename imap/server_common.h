@@ -1,0 +1,48 @@
+/* server_common.h -- what the network servers (imapd, pop3d) share at the
+ * edge of a session: the peer's name for the log, the msg/ files, the TLS
+ * settings and the SASL session, all from imapd.conf.
+ *
+ * Nothing here writes to the client; each server keeps its own wire
+ * format.  Call conf_init() before any of these.  One process serves one
+ * connection, so the functions that set up SASL and TLS run once per
+ * process.  Not thread-safe.
+ */
+#ifndef CHAPAR_SERVER_COMMON_H
+#define CHAPAR_SERVER_COMMON_H
+
+#include <stddef.h>
+
+struct prot;
+struct sasl_glue;
+struct tls_ctx;
+
+/* "name [ip]" of the peer connected on fd (a reverse lookup; "unknown"
+ * when it fails) into out, or "[local]" when fd is not an IPv4/IPv6
+ * socket (a pipe, a UNIX socket).  For log lines (SPEC.md badlogin). */
+void server_common_peer(int fd, char *out, size_t outlen);
+
+/* The first line of configdirectory/msg/<name> ("motd", "shutdown"),
+ * without its line end, in a string the caller frees; NULL when the file
+ * does not exist or cannot be read. */
+char *server_common_msg_file(const char *name);
+
+/* The TLS server settings from tls_server_cert, tls_server_key,
+ * tls_ciphers and tls_min_version, or NULL when no certificate is
+ * configured or it is unusable (logged: STARTTLS and implicit TLS are then
+ * unavailable).  Free with tls_ctx_free(). */
+struct tls_ctx *server_common_tls_ctx(void);
+
+/* Start SASL for this process (options from the sasl_* lines of
+ * imapd.conf) and make the session for service ("imap", "pop"), with
+ * servername as the FQDN and allowplaintext deciding whether plaintext
+ * mechanisms are usable before TLS.  ERR_OK, or an error (logged) and
+ * *sess_r NULL: the server then goes on without SASL. */
+int server_common_sasl_new(const char *service, struct sasl_glue **sess_r);
+
+/* TLS came up on p: log the protocol and cipher (info level, with
+ * clienthost) and tell sess (may be NULL) the TLS strength, which allows
+ * the plaintext mechanisms. */
+void server_common_tls_started(struct prot *p, struct sasl_glue *sess,
+                               const char *clienthost);
+
+#endif
