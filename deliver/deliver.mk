@@ -12,7 +12,8 @@ server_PROGRAMS += deliver/deliver deliver/lmtpd
 deliver_deliver_SOURCES = deliver/deliver.c
 deliver_deliver_LDADD = $(DELIVER_LDADD)
 deliver_lmtpd_SOURCES = deliver/lmtpd.c
-deliver_lmtpd_LDADD = $(DELIVER_LDADD)
+deliver_lmtpd_LDADD = deliver/libdeliver.a imap/libimapproto.a imap/libmailstore.a \
+	lib/libchapar.a
 
 check_PROGRAMS += tests/unit/test_duplicate
 tests_unit_test_duplicate_LDADD = deliver/libdeliver.a $(MAILSTORE_LDADD)

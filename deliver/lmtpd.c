@@ -24,29 +24,9 @@
 #include "lib/prot.h"
 #include "imap/auth.h"
 #include "imap/mboxlist.h"
+#include "imap/server_common.h"
 #include "deliver/delivery.h"
 #include "deliver/lmtp.h"
-
-/* "name [ip]" of a TCP peer on fd 0, else "[local]" (a UNIX socket or a
- * pipe), for logs and the Received: line. */
-static void lmtpd_peer(char *out, size_t outlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    char host[NI_MAXHOST] = "", ip[NI_MAXHOST] = "";
-
-    if (getpeername(0, (struct sockaddr *)&ss, &len) < 0 ||
-        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
-        snprintf(out, outlen, "[local]");
-        return;
-    }
-    getnameinfo((struct sockaddr *)&ss, len, ip, sizeof(ip), NULL, 0,
-                NI_NUMERICHOST);
-    if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0,
-                    NI_NAMEREQD))
-        snprintf(host, sizeof(host), "unknown");
-    snprintf(out, outlen, "%.200s [%.45s]", host, ip);
-}
 
 static void usage(void)
 {
@@ -73,11 +53,8 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage();
-    log_init("lmtpd");
-    conf_init(alt_config);
-    umask((mode_t)conf_getint(CONF_UMASK));
-    signal(SIGPIPE, SIG_IGN);
-    lmtpd_peer(clienthost, sizeof(clienthost));
+    server_common_start("lmtpd", alt_config);
+    server_common_peer(0, clienthost, sizeof(clienthost));
     log_info("accepted connection: %s", clienthost);
 
     /* No AUTH: the MTA delivers as the anonymous sender (lmtp.h). */

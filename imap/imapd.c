@@ -271,10 +271,7 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage();
-    log_init("imapd");
-    conf_init(alt_config);
-    umask((mode_t)conf_getint(CONF_UMASK));
-    signal(SIGPIPE, SIG_IGN);
+    server_common_start("imapd", alt_config);
 
     memset(&s, 0, sizeof(s));
     s.prot = prot_new(0, 1);

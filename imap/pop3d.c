@@ -280,10 +280,7 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage();
-    log_init("pop3d");
-    conf_init(alt_config);
-    umask((mode_t)conf_getint(CONF_UMASK));
-    signal(SIGPIPE, SIG_IGN);
+    server_common_start("pop3d", alt_config);
 
     memset(&s, 0, sizeof(s));
     s.state = POP3D_AUTHORIZATION;

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +40,14 @@ void server_common_peer(int fd, char *out, size_t outlen)
                     NI_NAMEREQD))
         snprintf(host, sizeof(host), "unknown");
     snprintf(out, outlen, "%.200s [%.45s]", host, ip);
+}
+
+void server_common_start(const char *ident, const char *alt_config)
+{
+    log_init(ident);
+    conf_init(alt_config);
+    umask((mode_t)conf_getint(CONF_UMASK));
+    signal(SIGPIPE, SIG_IGN);
 }
 
 char *server_common_msg_file(const char *name)

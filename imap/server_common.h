@@ -21,6 +21,11 @@ struct tls_ctx;
  * socket (a pipe, a UNIX socket).  For log lines (SPEC.md badlogin). */
 void server_common_peer(int fd, char *out, size_t outlen);
 
+/* The start of every server process: log as ident, load the configuration
+ * (alt_config or the default; exits 78 on error), apply its umask, and
+ * ignore SIGPIPE (a vanished client is a write error, not a death). */
+void server_common_start(const char *ident, const char *alt_config);
+
 /* The first line of configdirectory/msg/<name> ("motd", "shutdown"),
  * without its line end, in a string the caller frees; NULL when the file
  * does not exist or cannot be read. */
