@@ -1,0 +1,1 @@
+# tools/admin.mk -- reconstruct, quota, ctl_mboxlist

@@ -1,0 +1,1 @@
+# tools/chaparadm.mk -- the admin client
