@@ -141,6 +141,7 @@ void imapd_login_complete(struct imapd_session *s, const char *userid,
     s->is_admin = imapd_is_admin(userid);
     s->auth = auth_new(userid, s->is_admin);
     s->state = IMAPD_AUTH;
+    prot_set_timeout(s->prot, (int)conf_getint(CONF_TIMEOUT) * 60);
     {
         struct imap_parser_limits limits;
         imapd_parser_limits(&limits, 1);
@@ -182,6 +183,18 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
     if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &user) ||
         !imap_arg_get_astring(&c->args[1], &pass)) {
         imapd_tagged_bad(s, c->tag, "LOGIN needs a user name and a password");
+        return;
+    }
+    /* allowanonymouslogin: "anonymous" with any password (an email
+     * address by custom) gets the anonymous identity. */
+    if (!strcasecmp(user, "anonymous")) {
+        if (!conf_getswitch(CONF_ALLOWANONYMOUSLOGIN)) {
+            imapd_login_failed(s, c->tag, "plaintext", user,
+                               "anonymous login disabled");
+            return;
+        }
+        imapd_login_complete(s, "anonymous", "anonymous");
+        imapd_login_ok(s, c->tag);
         return;
     }
     if (!s->sasl || !sasl_glue_plaintext_allowed(s->sasl)) {

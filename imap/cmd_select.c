@@ -17,6 +17,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "imap/acl.h"
+#include "imap/auth.h"
 #include "imap/imap_parser.h"
 #include "imap/imapd_private.h"
 #include "imap/index.h"
@@ -109,8 +110,11 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
         memset(&params, 0, sizeof(params));
         params.name = name.s;
         params.path = buf_cstring(&path);
-        params.userid = s->userid;
-        params.rights = rights;
+        /* The anonymous identity keeps no \Seen state, so "s" gives it
+         * nothing to write. */
+        params.userid = auth_is_anonymous(s->auth) ? NULL : s->userid;
+        params.rights = auth_is_anonymous(s->auth) ? rights & ~ACL_SEEN
+                                                   : rights;
         params.examine = examine;
         r = index_open(&params, &s->index);
     }

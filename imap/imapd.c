@@ -275,7 +275,8 @@ int main(int argc, char **argv)
 
     memset(&s, 0, sizeof(s));
     s.prot = prot_new(0, 1);
-    prot_set_timeout(s.prot, (int)conf_getint(CONF_TIMEOUT) * 60);
+    /* Until login the short logintimeout applies; then timeout. */
+    prot_set_timeout(s.prot, (int)conf_getint(CONF_LOGINTIMEOUT));
     imapd_parser_limits(&limits, 0);
     s.parser = imap_parser_new(s.prot, &limits);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));

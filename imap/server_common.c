@@ -94,8 +94,10 @@ static const char *server_common_sasl_getopt(const char *option, void *rock)
 
 int server_common_sasl_new(const char *service, struct sasl_glue **sess_r)
 {
-    unsigned flags = conf_getswitch(CONF_ALLOWPLAINTEXT)
-                         ? SASL_GLUE_PLAINTEXT : 0;
+    unsigned flags = (conf_getswitch(CONF_ALLOWPLAINTEXT)
+                          ? SASL_GLUE_PLAINTEXT : 0) |
+                     (conf_getswitch(CONF_ALLOWANONYMOUSLOGIN)
+                          ? SASL_GLUE_ANONYMOUS : 0);
     int r;
 
     *sess_r = NULL;

@@ -254,3 +254,40 @@ def test_idle_sees_new_mail_from_another_session(fast):
     watcher.send_line("DONE")
     assert watcher.read_until("w3")[-1] == "w3 OK Completed"
     m.logout()
+
+
+def test_login_timeout_then_long_timeout(make_instance):
+    inst = make_instance(options=dict(FAST, logintimeout="2"))
+    port = imapd(inst)
+    idle, _ = greet(inst, port)
+    active, _ = greet(inst, port)
+    active.command("a1", "LOGIN alice alicepw")
+    time.sleep(3)
+    idle.expect(r"^\* BYE Autologout; idle for too long$")
+    idle.expect_eof()
+    inst.wait_for_log(r"^imapd\[\d+\]: warning: timeout: ")
+    # After login the 30-minute timeout applies, not logintimeout.
+    assert active.command("a2", "NOOP") == ["a2 OK Completed"]
+
+
+def test_anonymous_login(make_instance):
+    inst = make_instance(options=dict(FAST, allowanonymouslogin="yes"))
+    port = imapd(inst)
+    admin, _ = greet(inst, port)
+    admin.command("a1", "LOGIN admin adminpw")
+    assert admin.command("a2", "CREATE shared")[-1] == "a2 OK Completed"
+    assert admin.command("a3", "CREATE private")[-1] == "a3 OK Completed"
+    assert admin.command("a4", "SETACL private anyone \"\"")[-1].startswith(
+        "a4 OK")
+    c, _ = greet(inst, port)
+    assert c.command("b1", "LOGIN anonymous me@example.org")[-1].startswith(
+        "b1 OK [CAPABILITY")
+    inst.wait_for_log(r"^imapd\[\d+\]: notice: login: .* anonymous anonymous$")
+    lines = c.command("b2", 'LIST "" "*"')
+    assert lines == ['* LIST (\\HasNoChildren) "." "shared"', "b2 OK Completed"]
+    assert c.command("b3", "SELECT shared")[-1].startswith("b3 OK [READ-ONLY]")
+    # Without the option, anonymous is just a failed login.
+    off = make_instance(options=FAST)
+    c2, _ = greet(off, imapd(off))
+    assert c2.command("c1", "LOGIN anonymous x")[-1] == (
+        "c1 NO [AUTHENTICATIONFAILED] Authentication failed")
