@@ -619,3 +619,46 @@ def test_200_idle_authenticated_connections(fast):
         c.close()
     wait_until(lambda: not children_of(p.pid), 20, "children to exit")
     assert not proc_files(fast)
+
+
+def test_lmtp_on_unix_socket_and_imap_timeout(make_instance):
+    """master runs lmtpd on a UNIX socket (as an MTA reaches it) next to
+    imapd; a message delivered there is read over IMAP; an idle client that
+    never logs in is logged out after logintimeout."""
+    inst = make_instance(options=dict(FAST, logintimeout="2"))
+    imap = free_port()
+    sock = os.path.join(inst.conf_dir, "socket", "lmtp")
+    private_wrappers(inst)
+    table = write_table(inst, [
+        f'imap cmd="imapd" listen="127.0.0.1:{imap}"',
+        f'lmtp cmd="lmtpd" listen="{sock}"'])
+    p = inst.spawn(master_argv(inst, table, "-D",
+                               os.path.join(inst.build, "deliver")))
+    inst.wait_for_port(imap, proc=p)
+    inst.wait_for_log(rf"^master\[{p.pid}\]: notice: started: services=<2>")
+    idle = greet(inst, imap)
+    login(greet(inst, imap), "l0")          # creates alice's INBOX
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    c = LineClient(s)
+    c.expect(r"^220 ")
+    c.send_line("LHLO mta.example")
+    while not c.read_line().startswith("250 "):
+        pass
+    c.send_line("MAIL FROM:<sender@example.org>")
+    c.expect(r"^250 ")
+    c.send_line("RCPT TO:<alice>")
+    c.expect(r"^250 ")
+    c.send_line("DATA")
+    c.expect(r"^354 ")
+    c.send(b"Subject: via the lmtp socket\r\n\r\nhello\r\n.\r\n")
+    c.expect(r"^250 ")
+    c.send_line("QUIT")
+    m = imaplib.IMAP4("127.0.0.1", imap)
+    m.login("alice", "alicepw")
+    assert m.select("INBOX") == ("OK", [b"1"])
+    typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"Subject: via the lmtp socket" in data[0][1]
+    m.logout()
+    idle.expect(r"^\* BYE Autologout; idle for too long$", timeout=5)
+    idle.expect_eof()
