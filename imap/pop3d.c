@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/conf.h"
@@ -48,6 +49,7 @@ static const struct pop3d_cmd_entry pop3d_commands[] = {
     { "QUIT", pop3d_cmd_quit, POP3D_ANY },
     { "USER", pop3d_cmd_user, POP3D_AUTHORIZATION },
     { "PASS", pop3d_cmd_pass, POP3D_AUTHORIZATION },
+    { "APOP", pop3d_cmd_apop, POP3D_AUTHORIZATION },
     { "AUTH", pop3d_cmd_auth, POP3D_AUTHORIZATION },
     { "STLS", pop3d_cmd_stls, POP3D_AUTHORIZATION },
     { "STAT", pop3d_cmd_stat, POP3D_TRANSACTION },
@@ -152,14 +154,18 @@ static int pop3d_greet(struct pop3d_session *s)
         free(shutdown);
         return ERR_AGAIN;
     }
+    /* APOP (RFC 1939 7): a timestamp unique to this greeting. */
+    if (s->sasl && sasl_glue_apop_available(s->sasl))
+        s->apop_challenge = xasprintf("<%ld.%lld@%s>", (long)getpid(),
+                                      (long long)time(NULL),
+                                      conf_getstring(CONF_SERVERNAME));
     /* POP3 has one greeting line and no alerts: the motd goes into it. */
     motd = server_common_msg_file("motd");
-    if (motd)
-        pop3d_ok(s, "%s Chapar POP3 server ready (%s)",
-                 conf_getstring(CONF_SERVERNAME), motd);
-    else
-        pop3d_ok(s, "%s Chapar POP3 server ready",
-                 conf_getstring(CONF_SERVERNAME));
+    pop3d_ok(s, "%s Chapar POP3 server ready%s%s%s%s%s",
+             conf_getstring(CONF_SERVERNAME), motd ? " (" : "",
+             motd ? motd : "", motd ? ")" : "",
+             s->apop_challenge ? " " : "",
+             s->apop_challenge ? s->apop_challenge : "");
     free(motd);
     prot_flush(s->prot);
     return ERR_OK;
@@ -240,6 +246,7 @@ static void pop3d_session_end(struct pop3d_session *s)
     auth_free(&s->auth);
     free(s->userid);
     free(s->user);
+    free(s->apop_challenge);
     mboxlist_close();
     procinfo_end();
 }

@@ -51,6 +51,7 @@ struct pop3d_session {
     struct tls_ctx *tls;
     struct sasl_glue *sasl;
     char *user;                     /* USER's argument, waiting for PASS */
+    char *apop_challenge;           /* the greeting's <timestamp>, or NULL */
     /* set at login */
     char *userid;
     struct auth_state *auth;
@@ -74,6 +75,7 @@ int pop3d_parse_numbers(const char *args, unsigned min, unsigned max,
 /* pop3d_auth.c: AUTHORIZATION state */
 void pop3d_cmd_user(struct pop3d_session *s, const char *args);
 void pop3d_cmd_pass(struct pop3d_session *s, const char *args);
+void pop3d_cmd_apop(struct pop3d_session *s, const char *args);
 void pop3d_cmd_auth(struct pop3d_session *s, const char *args);
 void pop3d_cmd_stls(struct pop3d_session *s, const char *args);
 /* TLS is up (STLS or -s): remember it and tell SASL. */

@@ -323,6 +323,29 @@ int sasl_glue_checkpass(struct sasl_glue *s, const char *user,
                                     (unsigned)plen));
 }
 
+int sasl_glue_apop_available(struct sasl_glue *s)
+{
+    /* SASL answers OK to a NULL challenge when it can check APOP: the
+     * library was built with it and the password store keeps passwords
+     * (sasldb does, saslauthd does not). */
+    return s->server && sasl_checkapop(s->conn, NULL, 0, NULL, 0) == SASL_OK;
+}
+
+int sasl_glue_checkapop(struct sasl_glue *s, const char *challenge,
+                        const char *response)
+{
+    size_t clen, rlen;
+
+    if (!s->server || !challenge || !response)
+        return ERR_BADARG;
+    clen = strlen(challenge);
+    rlen = strlen(response);
+    if (!clen || !rlen || check_len(clen) || check_len(rlen))
+        return ERR_PERM;
+    return map_error(sasl_checkapop(s->conn, challenge, (unsigned)clen,
+                                    response, (unsigned)rlen));
+}
+
 const char *sasl_glue_username(struct sasl_glue *s)
 {
     const void *v = NULL;

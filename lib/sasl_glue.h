@@ -95,6 +95,14 @@ int sasl_glue_server_step(struct sasl_glue *sess, const void *in,
 int sasl_glue_checkpass(struct sasl_glue *sess, const char *user,
                         const char *password);
 
+/* POP3 APOP (RFC 1939): 1 if it can be checked here (the password store
+ * keeps clear passwords, as sasldb does); then sasl_glue_checkapop() takes
+ * the greeting's timestamp and the client's "name digest" and answers
+ * ERR_OK (the user is then sasl_glue_username()) or ERR_PERM. */
+int sasl_glue_apop_available(struct sasl_glue *sess);
+int sasl_glue_checkapop(struct sasl_glue *sess, const char *challenge,
+                        const char *response);
+
 /* The authenticated (authorization) user, valid until the session is
  * freed; NULL before success. */
 const char *sasl_glue_username(struct sasl_glue *sess);

@@ -14,6 +14,7 @@ import base64
 import hmac
 import imaplib
 import mailbox
+import hashlib
 import os
 import poplib
 import re
@@ -25,6 +26,14 @@ import pytest
 
 FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
 GREETING = "+OK chapar.test Chapar POP3 server ready"
+# The greeting ends with APOP's timestamp (RFC 1939 7).
+APOP_STAMP = r" (<\d+\.\d+@chapar\.test>)$"
+
+
+def greeting_ok(line, motd=""):
+    m = re.match(re.escape(GREETING + motd) + APOP_STAMP, line)
+    assert m, line
+    return m.group(1)
 FETCHMAIL = "/usr/bin/fetchmail"
 
 MSG1 = (b"From: Fred Foobar <foobar@example.com>\r\n"
@@ -96,7 +105,7 @@ def imap_flags(inst, user, port=None):
 
 def connect(inst, port, tls=False):
     c = inst.connect(port, tls=tls)
-    assert c.read_line() == GREETING
+    c.apop_stamp = greeting_ok(c.read_line())
     return c
 
 
@@ -261,7 +270,7 @@ def test_poplib_full_session(fast):
     uv = deliver(fast, "alice", [MSG1, MSG2])
     port = pop3d(fast)
     p = poplib.POP3("127.0.0.1", port, timeout=10)
-    assert p.getwelcome() == GREETING.encode()
+    greeting_ok(p.getwelcome().decode())
     caps = p.capa()
     assert "UIDL" in caps and "TOP" in caps and "STLS" in caps
     p.user("alice")
@@ -506,7 +515,7 @@ def test_implicit_tls(fast):
     port = pop3d(fast, "-s")
     p = poplib.POP3_SSL("127.0.0.1", port, context=fast.client_context(),
                         timeout=10)
-    assert p.getwelcome() == GREETING.encode()
+    greeting_ok(p.getwelcome().decode())
     assert "STLS" not in p.capa()
     p.user("alice")
     p.pass_("alicepw")
@@ -544,7 +553,7 @@ def test_motd_and_shutdown(fast):
     with open(os.path.join(msgdir, "motd"), "w") as f:
         f.write("Maintenance tonight\nsecond line\n")
     c = fast.connect(port)
-    assert c.read_line() == GREETING + " (Maintenance tonight)"
+    greeting_ok(c.read_line(), " (Maintenance tonight)")
     with open(os.path.join(msgdir, "shutdown"), "w") as f:
         f.write("Down for upgrade\n")
     c = fast.connect(port)
@@ -627,3 +636,29 @@ def test_fetchmail_over_pop3_and_imap(fast, tmp_path):
                messages)
     assert imap_flags(fast, "alice", port=iport) == {}
     assert imap_flags(fast, "bob", port=iport) == {}
+
+
+def test_apop(fast):
+    """APOP: MD5 of the greeting's timestamp and the password (sasldb keeps
+    clear passwords, so SASL can check it); allowed before STLS."""
+    deliver(fast, "alice", [MSG1])
+    deliver(fast, "bob", [MSG1])
+    port = pop3d(fast)
+    c = connect(fast, port)
+    digest = hashlib.md5((c.apop_stamp + "alicepw").encode()).hexdigest()
+    c.send_line("APOP alice " + "0" * 32)
+    assert c.read_line().startswith("-ERR")
+    c2 = connect(fast, port)
+    c2.send_line("APOP alice " + hashlib.md5(
+        (c2.apop_stamp + "alicepw").encode()).hexdigest())
+    assert c2.read_line().startswith("+OK")
+    c2.send_line("STAT")
+    assert c2.read_line().startswith("+OK 1 ")
+    fast.wait_for_log(r"^pop3d\[\d+\]: notice: login: .* alice APOP")
+    # A digest made for another greeting's timestamp does not work.
+    c3 = connect(fast, port)
+    c3.send_line("APOP alice " + digest)
+    assert c3.read_line().startswith("-ERR")
+    p = poplib.POP3("127.0.0.1", port, timeout=10)
+    assert p.apop("bob", "bobpw").startswith(b"+OK")
+    p.quit()
