@@ -38,7 +38,7 @@ static int acl_cmd_lookup(struct imapd_session *s, const char *ext,
 static void acl_write_astring(struct imapd_session *s, const char *str)
 {
     prot_putc(s->prot, ' ');
-    imapd_write_astring(s->prot, str, strlen(str));
+    imapd_write_atom_or_string(s->prot, str);
 }
 
 static void acl_write_rights(struct imapd_session *s, unsigned rights)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -131,6 +132,23 @@ void imapd_write_astring(struct prot *p, const char *s, size_t len)
         prot_write(p, s, len);
         prot_putc(p, '"');
     }
+}
+
+void imapd_write_atom_or_string(struct prot *p, const char *s)
+{
+    size_t len = strlen(s);
+    int atom = len > 0 && strcasecmp(s, "NIL") != 0;
+
+    /* ATOM-CHAR: any CHAR but atom-specials (RFC 3501 9). */
+    for (size_t i = 0; atom && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
+            atom = 0;
+    }
+    if (atom)
+        prot_write(p, s, len);
+    else
+        imapd_write_astring(p, s, len);
 }
 
 /* After TLS came up: tell SASL (plaintext mechanisms become allowed). */

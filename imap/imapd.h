@@ -100,5 +100,8 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out);
 /* Write a string as an IMAP quoted string or, when it must be, a literal
  * (8-bit bytes, CR, LF, '"', '\', or long). */
 void imapd_write_astring(struct prot *p, const char *s, size_t len);
+/* The same, but as an atom when the string is one (RFC 4314's examples
+ * send rights and identifiers as atoms: "* MYRIGHTS INBOX lrswi"). */
+void imapd_write_atom_or_string(struct prot *p, const char *s);
 
 #endif

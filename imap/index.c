@@ -527,9 +527,11 @@ static void sync_report(struct index_state *st, struct index_sync *s,
     struct buf b = BUF_INITIALIZER;
     struct index_record rec;
 
-    /* Descending, so each number is still right when the client reads it. */
-    for (size_t k = s->nexpunged; k-- > 0;)
-        prot_printf(out, "* %" PRIu32 " EXPUNGE\r\n", s->expunged[k]);
+    /* Ascending, each number adjusted for the ones already reported, as
+     * RFC 3501 6.4.3's example does (3, 3, 5, 8 for 3, 4, 7, 11). */
+    for (size_t k = 0; k < s->nexpunged; k++)
+        prot_printf(out, "* %" PRIu32 " EXPUNGE\r\n",
+                    s->expunged[k] - (uint32_t)k);
     index_report_flagnames(st, out, 0);
     for (size_t k = 0; k < s->nchanged; k++) {
         uint32_t msgno = s->changed[k];

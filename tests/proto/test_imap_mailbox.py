@@ -507,24 +507,23 @@ def test_acl_commands(inst, port):
     s = login(inst, port)
     s.ok("CREATE INBOX.f")
     assert s.ok("GETACL INBOX.f") == [
-        '* ACL "INBOX.f" "alice" "lrswipkxtecda"']
+        '* ACL INBOX.f alice lrswipkxtecda']
     s.ok("SETACL INBOX.f bob lrs")
     s.ok("SETACL INBOX.f bob +w")
     s.ok("SETACL INBOX.f bob -s")
     s.ok("SETACL INBOX.f anyone c")            # legacy c = k + x
     s.ok('SETACL INBOX.f -carol "r"')
     assert s.ok("GETACL INBOX.f") == [
-        '* ACL "INBOX.f" "alice" "lrswipkxtecda" "bob" "lrw" "anyone" "kxc" '
-        '"-carol" "r"']
+        '* ACL INBOX.f alice lrswipkxtecda bob lrw anyone kxc -carol r']
     s.ok("DELETEACL INBOX.f anyone")
     s.ok("DELETEACL INBOX.f -carol")
     assert s.ok("GETACL INBOX.f") == [
-        '* ACL "INBOX.f" "alice" "lrswipkxtecda" "bob" "lrw"']
-    assert s.ok("MYRIGHTS INBOX.f") == ['* MYRIGHTS "INBOX.f" "lrswipkxtecda"']
+        '* ACL INBOX.f alice lrswipkxtecda bob lrw']
+    assert s.ok("MYRIGHTS INBOX.f") == ['* MYRIGHTS INBOX.f lrswipkxtecda']
     assert s.ok("LISTRIGHTS INBOX alice") == [
-        '* LISTRIGHTS "INBOX" "alice" "lrswipkxtecda"']
+        '* LISTRIGHTS INBOX alice lrswipkxtecda']
     assert s.ok("LISTRIGHTS INBOX.f bob") == [
-        '* LISTRIGHTS "INBOX.f" "bob" "" l r s w i p k x t e a c d']
+        '* LISTRIGHTS INBOX.f bob "" l r s w i p k x t e a c d']
     assert s.status("SETACL INBOX.f bob lrz") == "BAD Invalid rights"
     assert s.status("SETACL INBOX.f bob +R") == "BAD Invalid rights"
     assert s.status('SETACL INBOX.f "two words" lr') == \
@@ -537,7 +536,7 @@ def test_acl_commands(inst, port):
     assert s.status("GETACL INBOX.none") == NONEXISTENT
     bob = login(inst, port, "bob")
     assert bob.ok("MYRIGHTS user.alice.f") == [
-        '* MYRIGHTS "user.alice.f" "lrw"']
+        '* MYRIGHTS user.alice.f lrw']
     assert bob.status("GETACL user.alice.f") == NOPERM
     assert bob.status("LISTRIGHTS user.alice.f bob") == NOPERM
     assert bob.status("SETACL user.alice.f bob lrswi") == NOPERM
@@ -592,8 +591,7 @@ def test_acl_matrix(inst, port, rights, op, expect):
         assert alice.ok('LIST "" "INBOX.*"') == []
     if op.startswith("SETACL") and expect == "OK":
         assert bob.ok("GETACL user.alice.box") == [
-            '* ACL "user.alice.box" "alice" "lrswipkxtecda" "bob" "la" '
-            '"carol" "lr"']
+            '* ACL user.alice.box alice lrswipkxtecda bob la carol lr']
     if expect == "OK [APPENDUID":
         assert alice.ok("STATUS INBOX.box (MESSAGES)") == [
             '* STATUS "INBOX.box" (MESSAGES 1)']
@@ -646,10 +644,10 @@ def test_imaplib_session(inst, port):
         assert typ == "OK" and b"\\Seen" in data[0] and b"\\Answered" in data[0]
         assert m.close()[0] == "OK"
         assert m.getacl("INBOX.Job") == (
-            "OK", [b'"INBOX.Job" "alice" "lrswipkxtecda"'])
+            "OK", [b'INBOX.Job alice lrswipkxtecda'])
         assert m.setacl("INBOX.Job", "bob", "lr")[0] == "OK"
         assert m.myrights("INBOX.Job") == (
-            "OK", [b'"INBOX.Job" "lrswipkxtecda"'])
+            "OK", [b'INBOX.Job lrswipkxtecda'])
         assert m.getquotaroot("INBOX") == ("OK", [[b'"INBOX"'], [None]])
         assert m.namespace() == (
             "OK", [b'(("INBOX." ".")) (("user." ".")) (("" "."))'])

@@ -524,7 +524,7 @@ static void test_two_sessions(void)
     ix_append("user.bob", ix_msg_plain, 0, 0);
     /* b2 never looked since it opened: UIDs 1 and 2 are gone, 5 and 6
      * new (5 was \Recent to b). */
-    EXPECT(b2, "CHECK", "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+    EXPECT(b2, "CHECK", "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
                         "* 4 EXISTS\r\n* 1 RECENT\r\n");
     EXPECT(b2, "FETCH 1:* (UID FLAGS)",
            "* 1 FETCH (UID 3 FLAGS (\\Answered))\r\n"
@@ -578,7 +578,7 @@ static void test_copy_move(void)
 
     /* MOVE: COPYUID first, then the EXPUNGEs. */
     EXPECT(st, "MOVE 2:3 user.bob.archive",
-           "* OK [COPYUID 42 2:3 5:6] Ok\r\n* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n");
+           "* OK [COPYUID 42 2:3 5:6] Ok\r\n* 2 EXPUNGE\r\n* 2 EXPUNGE\r\n");
     TEST_ASSERT_STR(ix_srcuids(), "2:3");
     TEST_ASSERT_INT(index_exists(st), 2);
     EXPECT(st, "UID MOVE 4 user.bob.archive",
@@ -612,7 +612,7 @@ static void test_expunge(void)
     RUN_OK(st, "STORE 1,3:4 +FLAGS.SILENT (\\Deleted)");
     /* UID EXPUNGE: only \Deleted messages in the set. */
     EXPECT(st, "UID EXPUNGE 2:3", "* 3 EXPUNGE\r\n");
-    EXPECT(st, "EXPUNGE", "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\n");
+    EXPECT(st, "EXPUNGE", "* 1 EXPUNGE\r\n* 2 EXPUNGE\r\n");
     EXPECT(st, "FETCH 1:* UID", "* 1 FETCH (UID 2)\r\n");
     EXPECT(st, "EXPUNGE", "");
     /* Needs e and a read-write view. */
