@@ -232,29 +232,41 @@ static int mailbox_open_files(struct mailbox *mb, int lockmode)
     struct mailbox_private *p = mb->priv;
     char *ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
     char *cpath = mailbox_file(mb, MAILBOX_CACHE_FILE);
+    const char *why = NULL, *whyfile = MAILBOX_INDEX_FILE;
     uint32_t cgen = 0;
     int r = ERR_BADFORMAT, lock = 0;
 
     mailbox_close_files(p);
-    for (int attempt = 0; attempt < 4; attempt++) {
-        /* attempt 0: as asked; 1: shared lock; 2+: exclusive lock */
-        lock = lockmode == MAILBOX_EXCLUSIVE || attempt >= 2 ? LOCK_EXCLUSIVE
-               : attempt == 1                                ? LOCK_SHARED
+    /* Attempts: 0 as asked (no lock for readers); 1-2 under a shared lock,
+     * which waits out a writer's commit or expunge; 3-4 under the
+     * exclusive lock, which may finish an expunge a crash interrupted.
+     * Only a failure that survives them all is logged as corruption. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        lock = lockmode == MAILBOX_EXCLUSIVE || attempt >= 3 ? LOCK_EXCLUSIVE
+               : attempt >= 1                                ? LOCK_SHARED
                                                              : 0;
+        if (attempt == 2)
+            usleep(10000);
         mailbox_close_files(p);
         r = mailbox_open_index(ipath, lock, &p->index_fd, &p->index_ino);
         if (r)
             goto done;
         if (index_header_read(p->index_fd, &mb->i)) {
-            r = mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "bad index header");
+            r = ERR_BADFORMAT;
+            why = "bad index header";
+            whyfile = MAILBOX_INDEX_FILE;
             if (lock)
                 goto done;
             continue;       /* maybe torn by a writer: look under a lock */
         }
         p->cache_fd = open(cpath, O_RDWR | O_CLOEXEC);
         if (p->cache_fd < 0 || cache_header_generation(p->cache_fd, &cgen)) {
-            r = mailbox_corrupt(mb, MAILBOX_CACHE_FILE, "missing or bad cache");
-            goto done;
+            r = ERR_BADFORMAT;
+            why = "missing or bad cache";
+            whyfile = MAILBOX_CACHE_FILE;
+            if (lock)
+                goto done;
+            continue;
         }
         if (cgen == mb->i.generation) {
             r = ERR_OK;
@@ -269,10 +281,11 @@ static int mailbox_open_files(struct mailbox *mb, int lockmode)
                 break;
             }
         }
-        r = mailbox_corrupt(mb, MAILBOX_CACHE_FILE, "generation mismatch");
-        if (lock == LOCK_EXCLUSIVE && attempt >= 2)
-            goto done;
-        if (lockmode == MAILBOX_EXCLUSIVE)
+        r = ERR_BADFORMAT;
+        why = "generation mismatch";
+        whyfile = MAILBOX_CACHE_FILE;
+        if (lock == LOCK_EXCLUSIVE && (attempt >= 4 ||
+                                       lockmode == MAILBOX_EXCLUSIVE))
             goto done;
     }
     if (r)
@@ -289,6 +302,8 @@ static int mailbox_open_files(struct mailbox *mb, int lockmode)
         lock_unlock(p->index_fd);
     }
 done:
+    if (r == ERR_BADFORMAT && why)
+        mailbox_corrupt(mb, whyfile, why);
     if (r && p->index_fd >= 0)
         mailbox_close_files(p);
     free(ipath);

@@ -1,0 +1,57 @@
+"""Smoke test of the benchmark harness (tools/bench/run): Chapar only, the
+tiny --smoke corpus, one round.  Checks that the table is produced with every
+row filled in and plausible, and that the mixed load lost nothing.  Cyrus and
+Dovecot are not needed (the full harness installs them itself)."""
+
+import os
+import re
+import subprocess
+import sys
+
+from chapar_instance import REPO, builddir
+
+RUN = os.path.join(REPO, "tools", "bench", "run")
+# label fragment -> (lowest, highest) sane median
+SANE = {
+    "LMTP delivery, 1 connection": (1, 1e6),
+    "LMTP delivery, 4 connections": (1, 1e6),
+    "web-mail session": (0.5, 1e5),
+    "FETCH 1:*": (0, 10),
+    "SEARCH TEXT": (0, 10),
+    "SEARCH FROM": (0, 10),
+    "mixed load": (1, 1e6),
+    "private memory": (1, 100_000),
+    "disk per message": (0, 1_000_000),
+}
+
+
+def test_bench_smoke_chapar(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    r = subprocess.run([sys.executable, RUN, "--smoke", "--only", "chapar",
+                        "--rounds", "1", "--build", builddir(), "--out", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = out.read_text()
+    assert re.search(r"^- date: \d{4}-\d\d-\d\d ", doc, re.M), doc
+    assert re.search(r"^- machine: .*cores", doc, re.M), doc
+    assert "| workload | unit | chapar |" in doc
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[0] not in ("workload", "---"):
+            rows[cells[0]] = float(cells[2].replace(",", ""))
+    for frag, (lo, hi) in SANE.items():
+        label = [k for k in rows if k.startswith(frag)]
+        assert label, f"no row for {frag!r} in:\n{doc}"
+        assert lo < rows[label[0]] < hi, f"{label[0]} = {rows[label[0]]}"
+    check = re.search(r"^- chapar mixed-load consistency: (.*)$", doc, re.M)
+    assert check, doc
+    if check.group(1) != "ok":
+        # Nothing lost, duplicated or resurrected is the contract.  Known bug
+        # (2026-11-21): under concurrent EXPUNGE another session's command can
+        # fail with "NO [CORRUPTION]" (cyrus.cache generation mismatch); that
+        # alone is tolerated here until fixed, any other error is not.
+        assert check.group(1).startswith(
+            "lost 0, duplicated 0, expunged-but-present 0,"), doc
+        assert "CORRUPTION" in check.group(1), doc
+    assert "chapar error" not in doc and "_wrong" not in doc, doc
