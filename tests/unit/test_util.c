@@ -109,6 +109,22 @@ static void test_crc32_and_byte_order(void)
     TEST_ASSERT_INT(util_crc32(0, "123456789", 9), 0xCBF43926U);
     TEST_ASSERT_INT(util_crc32(util_crc32(0, "12345", 5), "6789", 4),
                     0xCBF43926U);
+    /* The 8-bytes-at-a-time path agrees with the bytewise definition. */
+    {
+        unsigned char data[1000];
+        uint32_t ref = 0xFFFFFFFFU;
+        for (size_t i = 0; i < sizeof(data); i++)
+            data[i] = (unsigned char)(i * 131 + 7);
+        for (size_t i = 0; i < sizeof(data); i++) {
+            ref ^= data[i];
+            for (int k = 0; k < 8; k++)
+                ref = ref & 1 ? 0xEDB88320U ^ (ref >> 1) : ref >> 1;
+        }
+        for (size_t split = 0; split < 20; split++)
+            TEST_ASSERT_INT(util_crc32(util_crc32(0, data, split),
+                                       data + split, sizeof(data) - split),
+                            ~ref);
+    }
     util_put32(b, 0x01020304U);
     TEST_ASSERT(b[0] == 1 && b[3] == 4);
     TEST_ASSERT_INT(util_get32(b), 0x01020304U);
