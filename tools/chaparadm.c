@@ -13,6 +13,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#ifdef HAVE_LIBREADLINE
+#include <readline/history.h>
+#include <readline/readline.h>
+#endif
+
 #include "lib/conf.h"
 #include "lib/strarray.h"
 #include "lib/xmalloc.h"
@@ -113,21 +118,40 @@ static char *read_passfile(const char *path)
     return line;
 }
 
+/* One command line: with GNU readline when interactive and available
+ * (line editing and history), else a plain read.  NULL at the end. */
+static char *read_command(FILE *in, int interactive, const char *prompt,
+                          char **line, size_t *n)
+{
+#ifdef HAVE_LIBREADLINE
+    if (interactive) {
+        char *l = readline(prompt);
+        free(*line);
+        *line = l;
+        *n = l ? strlen(l) + 1 : 0;
+        if (l && *l)
+            add_history(l);
+        return l;
+    }
+#endif
+    if (interactive) {
+        fputs(prompt, stdout);
+        fflush(stdout);
+    }
+    return getline(line, n, in) < 0 ? NULL : *line;
+}
+
 /* Read commands from in until the end or quit.  Returns the exit code. */
 static int command_loop(struct imapc *c, FILE *in, int interactive,
                         const char *host)
 {
     struct strarray words = STRARRAY_INITIALIZER;
-    char *line = NULL;
+    char *line = NULL, *prompt = xasprintf("%s> ", host);
     size_t n = 0;
     int failed = 0, lost = 0, r;
 
     for (;;) {
-        if (interactive) {
-            printf("%s> ", host);
-            fflush(stdout);
-        }
-        if (getline(&line, &n, in) < 0)
+        if (!read_command(in, interactive, prompt, &line, &n))
             break;
         if (split_words(line, &words)) {
             fprintf(stderr, "unbalanced quotes: %s", line);
@@ -153,6 +177,7 @@ static int command_loop(struct imapc *c, FILE *in, int interactive,
     }
     if (interactive && feof(in))
         putchar('\n');
+    free(prompt);
     free(line);
     strarray_fini(&words);
     if (lost)

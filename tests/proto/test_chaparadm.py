@@ -238,5 +238,9 @@ def test_interactive_prompt_and_password(server):
         assert "user.i (\\HasNoChildren)" in c.command("lm")
         assert "quota:10" in c.command("sq user.i 10")
         assert " STORAGE 0/10 (0%)" in c.command("lq user.i")
+        # History (GNU readline): the up arrow brings back "lq user.i".
+        start = len(c.out)
+        os.write(c.fd, b"\x1b[A\r")
+        c.until(b" STORAGE 0/10 (0%)", start)
     finally:
         c.close()
