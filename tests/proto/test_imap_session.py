@@ -291,3 +291,31 @@ def test_anonymous_login(make_instance):
     c2, _ = greet(off, imapd(off))
     assert c2.command("c1", "LOGIN anonymous x")[-1] == (
         "c1 NO [AUTHENTICATIONFAILED] Authentication failed")
+
+
+def test_quota_alert_at_select(make_instance):
+    """SPEC.md: SELECT of a mailbox over quotawarn percent sends an ALERT to
+    a user who may delete there, and not to one who may not."""
+    inst = make_instance(options=dict(FAST, quotawarn="50"))
+    port = imapd(inst)
+    admin, _ = greet(inst, port)
+    admin.command("a1", "LOGIN admin adminpw")
+    admin.command("a2", "CREATE user.alice")
+    assert admin.command("a3", "SETQUOTA user.alice (STORAGE 1)")[-1] == (
+        "a3 OK Completed")
+    admin.command("a4", "SETACL user.alice bob lr")
+    m = imaplib.IMAP4("127.0.0.1", port)
+    m.login("alice", "alicepw")
+    assert m.append("INBOX", None, None, b"Subject: big\r\n\r\n" +
+                    b"x" * 600 + b"\r\n")[0] == "OK"
+    m.logout()
+    c, _ = greet(inst, port)
+    c.command("b1", "LOGIN alice alicepw")
+    lines = c.command("b2", "SELECT INBOX")
+    assert any(re.match(r"^\* OK \[ALERT\] Your mailbox is \d+% full "
+                        r"\(storage quota of user\.alice\)$", l) for l in lines)
+    b, _ = greet(inst, port)
+    b.command("c1", "LOGIN bob bobpw")
+    lines = b.command("c2", "EXAMINE user.alice")
+    assert lines[-1].startswith("c2 OK [READ-ONLY]")
+    assert not any("[ALERT]" in l for l in lines)
