@@ -33,6 +33,7 @@
 #include "lib/hash.h"
 #include "lib/lock.h"
 #include "lib/log.h"
+#include "lib/tls.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/master.h"
@@ -500,6 +501,39 @@ static char *default_table(void)
     return xasprintf("%.*s/cyrus.conf", dirlen, DEFAULT_CONFIG_FILE);
 }
 
+/* TLS is checked once at start: a certificate that cannot be used is a
+ * clear startup error for the administrator, not a failed handshake for
+ * every client.  A service started with -s (implicit TLS, imaps/pop3s)
+ * needs one. */
+static void master_check_tls(const struct master *m)
+{
+    const char *cert = conf_getstring(CONF_TLS_SERVER_CERT);
+    const char *key = conf_getstring(CONF_TLS_SERVER_KEY);
+    const struct master_service *tls_svc = NULL;
+    struct buf err = BUF_INITIALIZER;
+    struct tls_ctx *ctx = NULL;
+
+    for (const struct master_service *svc = m->services; svc && !tls_svc;
+         svc = svc->next)
+        if (strarray_find(&svc->argv, "-s") > 0)
+            tls_svc = svc;
+    if (!*cert || !*key) {
+        if (tls_svc) {
+            log_crit("service=<%s> uses implicit TLS (-s) but tls_server_cert "
+                     "and tls_server_key are not both set", tls_svc->name);
+            exit(EX_CONFIG);
+        }
+        return;
+    }
+    if (tls_server_ctx_new(cert, key, conf_getstring(CONF_TLS_CIPHERS),
+                           conf_getstring(CONF_TLS_MIN_VERSION), &ctx, &err)) {
+        log_crit("TLS: %s", buf_cstring(&err));
+        exit(EX_CONFIG);
+    }
+    tls_ctx_free(&ctx);
+    buf_free(&err);
+}
+
 static void start(struct master *m, int stay, int daemon)
 {
     struct rlimit nocore = { 0, 0 };
@@ -519,6 +553,7 @@ static void start(struct master *m, int stay, int daemon)
         exit(EX_CONFIG);
     }
     buf_free(&err);
+    master_check_tls(m);
     identity_resolve(&id, stay);
     m->pidfile = xstrdup(conf_getstring(CONF_MASTER_PIDFILE));
     m->pidfd = pidfile_lock(m->pidfile);

@@ -669,3 +669,21 @@ def test_lmtp_on_unix_socket_and_imap_timeout(make_instance):
     m.logout()
     idle.expect(r"^\* BYE Autologout; idle for too long$", timeout=5)
     idle.expect_eof()
+
+
+def test_bad_certificate_is_a_startup_error(make_instance):
+    """A missing certificate, or an implicit-TLS service without one, stops
+    master at start with one clear line and EX_CONFIG (78)."""
+    inst = make_instance(options=dict(FAST, tls_server_cert=os.path.join(
+        "/nonexistent", "server.crt")))
+    private_wrappers(inst)
+    table = write_table(inst, [f'imaps cmd="imapd -s" listen="127.0.0.1:{free_port()}"'])
+    p = subprocess.run(master_argv(inst, table), capture_output=True, text=True,
+                       timeout=30, env={"CHAPAR_LOG_FILE": os.path.join(inst.dir, "x.log")})
+    assert p.returncode == 78, p.stderr
+    assert "/nonexistent/server.crt" in p.stderr
+    inst.rewrite_config({"tls_server_cert": None, "tls_server_key": None})
+    p = subprocess.run(master_argv(inst, table), capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 78, p.stderr
+    assert "service=<imaps> uses implicit TLS (-s)" in p.stderr
