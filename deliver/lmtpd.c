@@ -28,12 +28,6 @@
 #include "deliver/delivery.h"
 #include "deliver/lmtp.h"
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: lmtpd [-C imapd.conf]\n");
-    exit(EX_USAGE);
-}
-
 int main(int argc, char **argv)
 {
     struct delivery_params params;
@@ -41,19 +35,9 @@ int main(int argc, char **argv)
     struct auth_state *auth;
     struct lmtp_options opts;
     struct prot *p;
-    const char *alt_config = NULL;
     char clienthost[300];
-    int opt;
 
-    while ((opt = getopt(argc, argv, "C:")) != -1) {
-        switch (opt) {
-        case 'C': alt_config = optarg; break;
-        default: usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    server_common_start("lmtpd", alt_config);
+    server_common_init(argc, argv, "lmtpd", NULL);
     server_common_peer(0, clienthost, sizeof(clienthost));
     log_info("accepted connection: %s", clienthost);
 

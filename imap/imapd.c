@@ -267,29 +267,13 @@ static void imapd_session_end(struct imapd_session *s)
     procinfo_end();
 }
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: imapd [-C imapd.conf] [-s]\n");
-    exit(EX_USAGE);
-}
-
 int main(int argc, char **argv)
 {
     struct imapd_session s;
     struct imap_parser_limits limits;
-    const char *alt_config = NULL;
-    int opt, implicit_tls = 0;
+    int implicit_tls;
 
-    while ((opt = getopt(argc, argv, "C:s")) != -1) {
-        switch (opt) {
-        case 'C': alt_config = optarg; break;
-        case 's': implicit_tls = 1; break;
-        default: usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    server_common_start("imapd", alt_config);
+    server_common_init(argc, argv, "imapd", &implicit_tls);
 
     memset(&s, 0, sizeof(s));
     s.prot = prot_new(0, 1);

@@ -251,12 +251,6 @@ static void pop3d_session_end(struct pop3d_session *s)
     procinfo_end();
 }
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: pop3d [-C imapd.conf] [-s]\n");
-    exit(EX_USAGE);
-}
-
 /* pop3s: TLS before the greeting; 0 when it came up. */
 static int pop3d_implicit_tls(struct pop3d_session *s)
 {
@@ -275,19 +269,9 @@ static int pop3d_implicit_tls(struct pop3d_session *s)
 int main(int argc, char **argv)
 {
     struct pop3d_session s;
-    const char *alt_config = NULL;
-    int opt, implicit_tls = 0;
+    int implicit_tls;
 
-    while ((opt = getopt(argc, argv, "C:s")) != -1) {
-        switch (opt) {
-        case 'C': alt_config = optarg; break;
-        case 's': implicit_tls = 1; break;
-        default: usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    server_common_start("pop3d", alt_config);
+    server_common_init(argc, argv, "pop3d", &implicit_tls);
 
     memset(&s, 0, sizeof(s));
     s.state = POP3D_AUTHORIZATION;

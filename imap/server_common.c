@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <sysexits.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -48,6 +50,30 @@ void server_common_start(const char *ident, const char *alt_config)
     conf_init(alt_config);
     umask((mode_t)conf_getint(CONF_UMASK));
     signal(SIGPIPE, SIG_IGN);
+}
+
+void server_common_init(int argc, char **argv, const char *ident,
+                        int *implicit_tls_r)
+{
+    const char *alt_config = NULL;
+    int opt;
+
+    if (implicit_tls_r)
+        *implicit_tls_r = 0;
+    while ((opt = getopt(argc, argv, implicit_tls_r ? "C:s" : "C:")) != -1) {
+        if (opt == 'C')
+            alt_config = optarg;
+        else if (opt == 's' && implicit_tls_r)
+            *implicit_tls_r = 1;
+        else
+            break;
+    }
+    if (opt != -1 || optind != argc) {
+        fprintf(stderr, "usage: %s [-C imapd.conf]%s\n", ident,
+                implicit_tls_r ? " [-s]" : "");
+        exit(EX_USAGE);
+    }
+    server_common_start(ident, alt_config);
 }
 
 char *server_common_msg_file(const char *name)

@@ -26,6 +26,12 @@ void server_common_peer(int fd, char *out, size_t outlen);
  * ignore SIGPIPE (a vanished client is a write error, not a death). */
 void server_common_start(const char *ident, const char *alt_config);
 
+/* A server's command line and start: "<ident> [-C imapd.conf] [-s]" (-s,
+ * implicit TLS, only when implicit_tls_r is not NULL).  Bad arguments print
+ * the usage line and exit EX_USAGE (64); then server_common_start(). */
+void server_common_init(int argc, char **argv, const char *ident,
+                        int *implicit_tls_r);
+
 /* The first line of configdirectory/msg/<name> ("motd", "shutdown"),
  * without its line end, in a string the caller frees; NULL when the file
  * does not exist or cannot be read. */
