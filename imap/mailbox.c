@@ -447,34 +447,32 @@ int mailbox_refresh(struct mailbox *mb, struct mailbox_changes *changes)
 int mailbox_lock(struct mailbox *mb, int timeout_ms)
 {
     struct mailbox_private *p = mb->priv;
-    int r;
+    char *ipath;
+    struct stat st;
+    int r, same;
 
     if (p->locked)
         return ERR_OK;
-    for (int tries = 0; tries < 100; tries++) {
-        char *ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
-        struct stat st;
-        int same;
-
-        r = lock_fd(p->index_fd, LOCK_EXCLUSIVE,
-                    timeout_ms ? timeout_ms : MAILBOX_LOCK_TIMEOUT_MS);
-        if (r) {
-            free(ipath);
-            return r;
-        }
-        same = stat(ipath, &st) == 0 && st.st_ino == p->index_ino;
-        free(ipath);
-        if (same) {
-            p->locked = 1;
-            return mailbox_sync_view(mb, NULL);
-        }
-        /* Replaced while we waited: move to the new files and retry. */
-        lock_unlock(p->index_fd);
-        r = mailbox_sync_view(mb, NULL);
-        if (r)
-            return r;
+    r = lock_fd(p->index_fd, LOCK_EXCLUSIVE,
+                timeout_ms ? timeout_ms : MAILBOX_LOCK_TIMEOUT_MS);
+    if (r)
+        return r;
+    ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
+    same = stat(ipath, &st) == 0 && st.st_ino == p->index_ino;
+    free(ipath);
+    if (same) {
+        p->locked = 1;
+        return mailbox_sync_view(mb, NULL);
     }
-    return ERR_LOCKED;
+    /* An expunge replaced the files while we waited.  Open the current
+     * ones under the exclusive lock at once (the locked open checks that
+     * it holds the file the path names), instead of reopening unlocked and
+     * racing the next expunge. */
+    lock_unlock(p->index_fd);
+    r = mailbox_open_files(mb, MAILBOX_EXCLUSIVE);
+    if (!r)
+        r = mailbox_read_header_file(mb);
+    return r;
 }
 
 void mailbox_unlock(struct mailbox *mb)
@@ -507,9 +505,20 @@ int mailbox_read_record(const struct mailbox *mb, uint32_t n,
             return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "short index");
         src = buf;
     }
-    if (mailbox_index_record_decode(src, rec))
-        return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "record CRC");
-    return ERR_OK;
+    if (!mailbox_index_record_decode(src, rec))
+        return ERR_OK;
+    /* Readers do not lock, and a flag change rewrites its record in place:
+     * this may be a torn read.  Writers change records only under the
+     * exclusive lock, so one more read under a shared lock is the truth. */
+    if (!p->locked &&
+        !lock_fd(p->index_fd, LOCK_SHARED, MAILBOX_LOCK_TIMEOUT_MS)) {
+        ssize_t got = pread(p->index_fd, buf, sizeof(buf), (off_t)off);
+        lock_unlock(p->index_fd);
+        if (got == (ssize_t)sizeof(buf) &&
+            !mailbox_index_record_decode(buf, rec))
+            return ERR_OK;
+    }
+    return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "record CRC");
 }
 
 int mailbox_find_uid(const struct mailbox *mb, uint32_t uid, uint32_t *n_r)

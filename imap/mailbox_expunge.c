@@ -133,6 +133,7 @@ int mailbox_expunge(struct mailbox *mb,
     size_t nuids = 0, first = nexpunged ? *nexpunged : 0;
     uint32_t *uids = expunged ? *expunged : NULL;
     uint64_t freed = 0;
+    uint32_t removed = 0;
     struct buf path = BUF_INITIALIZER;
     int r;
 
@@ -146,7 +147,7 @@ int mailbox_expunge(struct mailbox *mb,
     mailbox_cache_header_append(&f.cache, nh.generation);
     r = expunge_collect(mb, &f, &nh, want, rock, expunged ? &uids : NULL,
                         &nuids, &freed);
-    if (r || (nuids == first && !freed))
+    if (r || nh.num_records == mb->i.num_records)
         goto done;              /* nothing to expunge: no rewrite */
     nh.cache_size = f.cache.len;
 
@@ -164,6 +165,7 @@ int mailbox_expunge(struct mailbox *mb,
     /* Committed.  From here on the new files are the mailbox. */
     if (rename(f.cache_tmp, cpath) < 0 || util_fsync_dir(mb->path))
         log_error_errno("expunge: finishing rename: file=<%s>", cpath);
+    removed = mb->i.num_records - nh.num_records;
     mailbox_swap_files(mb, f.index_fd, f.cache_fd, &nh);
     f.index_fd = f.cache_fd = -1;
 
@@ -173,7 +175,7 @@ int mailbox_expunge(struct mailbox *mb,
             log_error_errno("expunge: unlink failed: file=<%s>", path.s);
     }
     util_fsync_dir(mb->path);
-    log_info("expunged: mailbox=<%s> count=<%zu>", mb->name, nuids - first);
+    log_info("expunged: mailbox=<%s> count=<%u>", mb->name, removed);
 done:
     if (f.index_fd >= 0)
         unlink(f.index_tmp);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/error.h"
@@ -534,6 +535,63 @@ static void test_recent_claimed_once(void)
     mailbox_close(&b);
 }
 
+/* Readers take no lock, and flag changes rewrite records in place: a
+ * reader that catches a record half-written must read it again (under the
+ * shared lock), not report corruption.  A writer rewrites every record in
+ * a tight loop while a reader reads them all for 3 seconds. */
+static void test_readers_never_see_torn_records(void)
+{
+    struct mailbox *mb;
+    pid_t pid;
+    int status;
+    long errors = 0, reads = 0;
+    time_t end;
+
+    make_box();
+    mb = open_box(MAILBOX_EXCLUSIVE);
+    for (uint32_t uid = 1; uid <= 300; uid++)
+        add_message(mb, uid, 0);
+    TEST_ASSERT_INT(mailbox_commit(mb), ERR_OK);
+    mailbox_close(&mb);
+    pid = fork();
+    if (pid == 0) {
+        struct mailbox *w = open_box(MAILBOX_UNLOCKED);
+        end = time(NULL) + 3;
+        for (uint32_t flip = 0; time(NULL) < end; flip++) {
+            if (mailbox_lock(w, 0))
+                _exit(2);
+            for (uint32_t n = 0; n < w->i.num_records; n++) {
+                struct index_record rec;
+                if (mailbox_read_record(w, n, &rec))
+                    _exit(3);
+                rec.system_flags = flip & 1 ? FLAG_FLAGGED : FLAG_ANSWERED;
+                rec.user_flags[n % 4] = flip;
+                if (mailbox_rewrite_record(w, n, &rec))
+                    _exit(4);
+            }
+            if (mailbox_commit(w))
+                _exit(5);
+            mailbox_unlock(w);
+        }
+        mailbox_close(&w);
+        _exit(0);
+    }
+    mb = open_box(MAILBOX_UNLOCKED);
+    end = time(NULL) + 3;
+    while (time(NULL) < end) {
+        for (uint32_t n = 0; n < mb->i.num_records; n++, reads++) {
+            struct index_record rec;
+            if (mailbox_read_record(mb, n, &rec))
+                errors++;
+        }
+    }
+    mailbox_close(&mb);
+    TEST_ASSERT(waitpid(pid, &status, 0) == pid);
+    TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    TEST_ASSERT(reads > 1000);
+    TEST_ASSERT_INT(errors, 0);
+}
+
 static void test_delete_files(void)
 {
     struct mailbox *mb;
@@ -562,4 +620,5 @@ TEST_MAIN("mailbox",
           TEST_CASE(test_sigkill_writer),
           TEST_CASE(test_two_writers),
           TEST_CASE(test_recent_claimed_once),
+          TEST_CASE(test_readers_never_see_torn_records),
           TEST_CASE(test_delete_files))
