@@ -30,6 +30,7 @@
 #include "imap/mboxname.h"
 #include "imap/procinfo.h"
 #include "imap/quota.h"
+#include "imap/server_common.h"
 
 void cmd_capability(struct imapd_session *s, const struct imapd_command *c)
 {
@@ -318,6 +319,9 @@ void cmd_starttls(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_bad(s, c->tag, "TLS is already active");
         return;
     }
+    /* The context is built at the first STARTTLS (server_common.h). */
+    if (!s->tls && server_common_tls_configured())
+        s->tls = server_common_tls_ctx();
     if (!s->tls) {
         imapd_tagged_no(s, c->tag, "TLS is not configured on this server");
         return;

@@ -104,7 +104,7 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     buf_appendcstr(out, IMAPD_CAPABILITIES);
     if (s->state == IMAPD_NOTAUTH) {
         struct buf mechs = BUF_INITIALIZER;
-        if (s->tls && !s->tls_on)
+        if (!s->tls_on && server_common_tls_configured())
             buf_appendcstr(out, " STARTTLS");
         if (!s->sasl || !sasl_glue_plaintext_allowed(s->sasl))
             buf_appendcstr(out, " LOGINDISABLED");
@@ -282,13 +282,13 @@ int main(int argc, char **argv)
     imapd_parser_limits(&limits, 0);
     s.parser = imap_parser_new(s.prot, &limits);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));
-    s.tls = server_common_tls_ctx();
     server_common_sasl_new("imap", &s.sasl);
     log_info("accepted connection: %s", s.clienthost);
     procinfo_begin(s.clienthost);
 
     if (implicit_tls) {
         struct buf err = BUF_INITIALIZER;
+        s.tls = server_common_tls_ctx();
         if (!s.tls || tls_start_server(s.tls, s.prot, 60, &err)) {
             log_warn("imaps: TLS negotiation failed: %s %s", s.clienthost,
                      buf_cstring(&err));

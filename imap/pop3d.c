@@ -137,7 +137,7 @@ void pop3d_cmd_capa(struct pop3d_session *s, const char *args)
             prot_puts(s->prot, "USER\r\n");
         if (s->sasl && !sasl_glue_mechlist(s->sasl, "", &mechs) && mechs.len)
             prot_printf(s->prot, "SASL %s\r\n", buf_cstring(&mechs));
-        if (s->tls && !s->tls_on)
+        if (!s->tls_on && server_common_tls_configured())
             prot_puts(s->prot, "STLS\r\n");
     }
     prot_puts(s->prot, "IMPLEMENTATION Chapar\r\n.\r\n");
@@ -255,7 +255,10 @@ static void pop3d_session_end(struct pop3d_session *s)
 static int pop3d_implicit_tls(struct pop3d_session *s)
 {
     struct buf err = BUF_INITIALIZER;
-    int r = s->tls ? tls_start_server(s->tls, s->prot, 60, &err) : ERR_NOTSUPP;
+    int r;
+
+    s->tls = server_common_tls_ctx();
+    r = s->tls ? tls_start_server(s->tls, s->prot, 60, &err) : ERR_NOTSUPP;
 
     if (r)
         log_warn("pop3s: TLS negotiation failed: %s %s", s->clienthost,
@@ -279,7 +282,6 @@ int main(int argc, char **argv)
     prot_set_timeout(s.prot, (int)conf_getint(CONF_POPTIMEOUT) * 60);
     prot_set_maxline(s.prot, POP3D_MAXLINE);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));
-    s.tls = server_common_tls_ctx();
     server_common_sasl_new("pop", &s.sasl);
     log_info("accepted connection: %s", s.clienthost);
     procinfo_begin(s.clienthost);

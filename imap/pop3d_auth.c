@@ -315,6 +315,9 @@ void pop3d_cmd_stls(struct pop3d_session *s, const char *args)
         pop3d_err(s, "TLS is already active");
         return;
     }
+    /* The context is built at the first STLS (server_common.h). */
+    if (!s->tls && server_common_tls_configured())
+        s->tls = server_common_tls_ctx();
     if (!s->tls) {
         pop3d_err(s, "TLS is not configured on this server");
         return;

@@ -94,6 +94,12 @@ char *server_common_msg_file(const char *name)
     return data;
 }
 
+int server_common_tls_configured(void)
+{
+    return *conf_getstring(CONF_TLS_SERVER_CERT) &&
+           *conf_getstring(CONF_TLS_SERVER_KEY);
+}
+
 struct tls_ctx *server_common_tls_ctx(void)
 {
     struct buf err = BUF_INITIALIZER;

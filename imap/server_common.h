@@ -37,10 +37,18 @@ void server_common_init(int argc, char **argv, const char *ident,
  * does not exist or cannot be read. */
 char *server_common_msg_file(const char *name);
 
+/* 1 when tls_server_cert and tls_server_key are both set, so STARTTLS
+ * (STLS) may be offered; no file is read.  Building the OpenSSL context
+ * costs about as much as the rest of a short session (and its memory stays
+ * for the life of the process), so the servers build it only when a client
+ * asks for TLS: at STARTTLS, or at once for implicit TLS. */
+int server_common_tls_configured(void);
+
 /* The TLS server settings from tls_server_cert, tls_server_key,
  * tls_ciphers and tls_min_version, or NULL when no certificate is
  * configured or it is unusable (logged: STARTTLS and implicit TLS are then
- * unavailable).  Free with tls_ctx_free(). */
+ * unavailable; master refuses to start with an unusable one, so this only
+ * happens when the files changed since).  Free with tls_ctx_free(). */
 struct tls_ctx *server_common_tls_ctx(void);
 
 /* Start SASL for this process (options from the sasl_* lines of
