@@ -346,18 +346,21 @@ void index_format_flags(const struct index_state *st,
         int on = system_flags[i].bit ? (sysflags & system_flags[i].bit) != 0
                                      : seen;
         if (on) {
-            buf_printf(out, "%s%s", sep, system_flags[i].name);
+            buf_appendcstr(out, sep);
+            buf_appendcstr(out, system_flags[i].name);
             sep = " ";
         }
     }
     if (m && m->recent) {
-        buf_printf(out, "%s\\Recent", sep);
+        buf_appendcstr(out, sep);
+        buf_appendcstr(out, "\\Recent");
         sep = " ";
     }
     for (size_t i = 0; i < st->mb->flagnames.count &&
                        i < MAILBOX_MAX_USER_FLAGS; i++) {
         if (user_flags[i / 32] & (1u << (i % 32))) {
-            buf_printf(out, "%s%s", sep, st->mb->flagnames.data[i]);
+            buf_appendcstr(out, sep);
+            buf_appendcstr(out, st->mb->flagnames.data[i]);
             sep = " ";
         }
     }

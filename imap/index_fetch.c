@@ -77,7 +77,9 @@ struct fetch_req {
 /* One message, loaded before anything of it is written. */
 struct fetch_msg {
     struct index_record rec;
-    struct message_info *info;
+    struct message_cache_peek pk;   /* set when the cache entry is read */
+    struct message_info *info;      /* decoded only for body sections */
+    struct buf body;                /* BODY, derived when asked for */
     struct map map;
     int seen;
     int gone;
@@ -205,6 +207,7 @@ static int fetch_parse(const struct imap_arg *items,
 static void fetch_msg_fini(struct fetch_msg *fm)
 {
     message_info_free(&fm->info);
+    buf_free(&fm->body);
     map_free(&fm->map);
 }
 
@@ -237,7 +240,12 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
     fm->seen = index_uid_seen(st, fm->rec.uid);
     if ((req->items & FI_NEEDS_CACHE) || req->nsecs) {
         if ((r = mailbox_cache_entry(st->mb, &fm->rec, &data, &len)) ||
-            (r = message_info_decode(data, len, &fm->info)))
+            (r = message_cache_peek(data, len, &fm->pk)) ||
+            (req->nsecs && (r = message_info_decode(data, len, &fm->info))) ||
+            ((req->items & FI_BODY) &&
+             (r = message_body_from_structure(fm->pk.bodystructure,
+                                              fm->pk.bodystructure_len,
+                                              &fm->body))))
             return r;
     }
     if ((req->items & FI_NEEDS_FILE) || req->nsecs)
@@ -317,7 +325,8 @@ static void write_index_items(struct index_state *st, struct buf *b,
 {
     if (items & FI_UID) {
         item_sep(b, first);
-        buf_printf(b, "UID %" PRIu32, fm->rec.uid);
+        buf_appendcstr(b, "UID ");
+        buf_appendu64(b, fm->rec.uid);
     }
     if (items & FI_FLAGS) {
         item_sep(b, first);
@@ -335,7 +344,8 @@ static void write_index_items(struct index_state *st, struct buf *b,
     }
     if (items & FI_SIZE) {
         item_sep(b, first);
-        buf_printf(b, "RFC822.SIZE %" PRIu32, fm->rec.size);
+        buf_appendcstr(b, "RFC822.SIZE ");
+        buf_appendu64(b, fm->rec.size);
     }
     if (items & FI_MODSEQ) {
         item_sep(b, first);
@@ -345,56 +355,62 @@ static void write_index_items(struct index_state *st, struct buf *b,
 
 static void fetch_write(struct index_state *st, struct prot *out,
                         const struct fetch_req *req, unsigned items,
-                        uint32_t msgno, struct fetch_msg *fm)
+                        uint32_t msgno, struct fetch_msg *fm,
+                        struct buf *scratch)
 {
-    struct buf b = BUF_INITIALIZER, tmp = BUF_INITIALIZER;
+    struct buf *bp = &scratch[0], *tp = &scratch[1];
     size_t hsize = fm->rec.header_size, len;
     const char *data;
     int first = 1;
 
-    buf_printf(&b, "* %" PRIu32 " FETCH (", msgno);
-    write_index_items(st, &b, items, msgno, fm, &first);
+    buf_appendcstr(bp, "* ");
+    buf_appendu64(bp, msgno);
+    buf_appendcstr(bp, " FETCH (");
+    write_index_items(st, bp, items, msgno, fm, &first);
     if (items & FI_ENVELOPE) {
-        item_sep(&b, &first);
-        buf_printf(&b, "ENVELOPE %s", fm->info->envelope);
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "ENVELOPE ");
+        buf_appendmap(bp, fm->pk.envelope, fm->pk.envelope_len);
     }
     if (items & FI_BODY) {
-        item_sep(&b, &first);
-        buf_printf(&b, "BODY %s", fm->info->body);
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "BODY ");
+        buf_appendbuf(bp, &fm->body);
     }
     if (items & FI_BODYSTRUCTURE) {
-        item_sep(&b, &first);
-        buf_printf(&b, "BODYSTRUCTURE %s", fm->info->bodystructure);
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "BODYSTRUCTURE ");
+        buf_appendmap(bp, fm->pk.bodystructure, fm->pk.bodystructure_len);
     }
     if (items & FI_RFC822_HEADER) {
-        item_sep(&b, &first);
-        buf_appendcstr(&b, "RFC822.HEADER ");
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "RFC822.HEADER ");
         len = hsize;
         data = file_range(fm, 0, &len);
-        write_literal(out, &b, data, len);
+        write_literal(out, bp, data, len);
     }
     if (items & FI_RFC822_TEXT) {
-        item_sep(&b, &first);
-        buf_appendcstr(&b, "RFC822.TEXT ");
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "RFC822.TEXT ");
         len = fm->map.len;
         data = file_range(fm, hsize, &len);
-        write_literal(out, &b, data, len);
+        write_literal(out, bp, data, len);
     }
     if (items & FI_RFC822) {
-        item_sep(&b, &first);
-        buf_appendcstr(&b, "RFC822 ");
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "RFC822 ");
         len = fm->map.len;
         data = file_range(fm, 0, &len);
-        write_literal(out, &b, data, len);
+        write_literal(out, bp, data, len);
     }
     for (size_t i = 0; i < req->nsecs; i++) {
-        item_sep(&b, &first);
-        write_section(out, &b, &req->secs[i], fm, &tmp);
+        item_sep(bp, &first);
+        write_section(out, bp, &req->secs[i], fm, tp);
     }
-    buf_appendcstr(&b, ")\r\n");
-    prot_write(out, b.s, b.len);
-    buf_free(&b);
-    buf_free(&tmp);
+    buf_appendcstr(bp, ")\r\n");
+    prot_write(out, bp->s, bp->len);
+    buf_reset(bp);
+    buf_reset(tp);
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -443,6 +459,7 @@ int index_fetch(struct index_state *st, struct prot *out, int uid,
                 const struct imap_arg *modifiers, struct buf *error)
 {
     struct fetch_req req;
+    struct buf scratch[2] = { BUF_INITIALIZER, BUF_INITIALIZER };
     uint32_t *msgnos = NULL, *marked = NULL;
     size_t n = 0, nmarked = 0, im = 0, missing = 0;
     int r;
@@ -469,7 +486,7 @@ int index_fetch(struct index_state *st, struct prot *out, int uid,
             its |= FI_FLAGS;    /* the \Seen we just set is reported */
         r = fetch_load(st, &req, msgnos[i], &fm);
         if (!r)
-            fetch_write(st, out, &req, its, msgnos[i], &fm);
+            fetch_write(st, out, &req, its, msgnos[i], &fm, scratch);
         else if (r == ERR_NOTFOUND)
             missing++;
         else
@@ -487,6 +504,8 @@ int index_fetch(struct index_state *st, struct prot *out, int uid,
     }
 done:
     fetch_req_fini(&req);
+    buf_free(&scratch[0]);
+    buf_free(&scratch[1]);
     free(msgnos);
     free(marked);
     return r;

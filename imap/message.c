@@ -427,7 +427,7 @@ static void sections_of_part(struct sectab *t, const struct message_part *part,
 /* ---- message_parse ------------------------------------------------------ */
 
 /* The "<...>" of a Message-ID value, or the value if it has none. */
-static char *extract_message_id(const char *v)
+char *message_extract_message_id(const char *v)
 {
     const char *lt, *gt;
 
@@ -471,7 +471,7 @@ int message_parse(const char *msg, size_t len, struct message_info **info_r)
     if (!date || message_parse_date(date, strlen(date), &info->sent_date))
         info->sent_date = 0;
     info->message_id =
-        extract_message_id(info->headers[MESSAGE_HDR_MESSAGE_ID]);
+        message_extract_message_id(info->headers[MESSAGE_HDR_MESSAGE_ID]);
     info->envelope = root->envelope;
     root->envelope = NULL;
     message_body_write(&b, root, 0);

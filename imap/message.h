@@ -83,7 +83,7 @@
 
 #define MESSAGE_MAX_DEPTH 100       /* nested multipart / message levels */
 #define MESSAGE_MAX_PARTS 65536     /* listed MIME parts per message */
-#define MESSAGE_CACHE_VERSION 1     /* first byte of message_info_encode() */
+#define MESSAGE_CACHE_VERSION 2     /* first byte of message_info_encode() */
 
 /* The header fields whose values are kept (unfolded, trimmed, first
  * occurrence) for FETCH, SORT, THREAD, SEARCH and deliver's duplicate
@@ -184,9 +184,10 @@ const char *message_header_name(enum message_header hdr);
  * ERR_BADFORMAT for anything else (including dates before 1970). */
 int message_parse_date(const char *s, size_t len, time_t *t_r);
 
-/* Serialise info (appending to *out): a version byte, big-endian integers,
- * length-prefixed strings and a trailing CRC-32.  The layout is in
- * message_cache.c. */
+/* Serialise info (appending to *out): a version byte, then variable-length
+ * integers and length-prefixed strings; BODY and the Message-ID are not
+ * stored (message_info_decode derives them).  No checksum: cyrus.cache
+ * frames every entry with its own CRC.  The layout is in message_cache.c. */
 void message_info_encode(const struct message_info *info, struct buf *out);
 
 /* The inverse: a fresh *info_r from exactly len bytes at p.  Everything is
@@ -195,5 +196,29 @@ void message_info_encode(const struct message_info *info, struct buf *out);
  * *info_r = NULL, never a crash. */
 int message_info_decode(const char *p, size_t len,
                         struct message_info **info_r);
+
+/* What FETCH needs of most messages, read in place from an encoded entry
+ * without allocating: the sizes and the ENVELOPE and BODYSTRUCTURE wire
+ * strings (pointers into p, not NUL-terminated).  ERR_BADFORMAT if the
+ * prefix holding them is malformed. */
+struct message_cache_peek {
+    uint32_t size;
+    uint32_t header_size;
+    uint32_t body_lines;
+    const char *envelope;
+    size_t envelope_len;
+    const char *bodystructure;
+    size_t bodystructure_len;
+};
+int message_cache_peek(const char *p, size_t len,
+                       struct message_cache_peek *pk);
+
+/* BODY (RFC 3501 7.4.2) cut out of a BODYSTRUCTURE wire string, appended
+ * to *out.  ERR_BADFORMAT (and *out unchanged) if bs is not one. */
+int message_body_from_structure(const char *bs, size_t len, struct buf *out);
+
+/* The "<...>" of a Message-ID field value, or the trimmed value if it has
+ * none; NULL for NULL or "". */
+char *message_extract_message_id(const char *v);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/error.h"
 #include "imap/message.h"
 #include "imap/message_private.h"
 
@@ -114,4 +115,153 @@ void message_body_write(struct buf *out, const struct message_part *part,
         write_dsp_lang_loc(out, part);
     }
     buf_putc(out, ')');
+}
+
+/* ---- BODY from BODYSTRUCTURE -------------------------------------------- *
+ *
+ * cyrus.cache keeps only BODYSTRUCTURE; BODY is the same tree without the
+ * extension data, so it is cut out of the wire string: a multipart keeps
+ * its parts and subtype, a leaf its seven basic fields, then the envelope,
+ * inner body and line count of a message/rfc822 part (recognised by the
+ * list where a leaf's MD5 would be) or the line count of a TEXT part.  The
+ * input comes from a CRC-checked cache entry but is still treated as
+ * untrusted: every step is bounds-checked and nesting is limited. */
+
+struct wire {
+    const char *p, *end;
+    int depth;
+};
+
+/* Past one item (NIL, number, atom, quoted, literal or list); 0 if bad. */
+static int wire_skip(struct wire *w)
+{
+    if (w->p >= w->end)
+        return 0;
+    if (*w->p == '(') {
+        if (++w->depth > 4 * MESSAGE_MAX_DEPTH + 8)
+            return 0;
+        w->p++;
+        while (w->p < w->end && *w->p != ')') {
+            if (*w->p == ' ')
+                w->p++;
+            else if (!wire_skip(w))
+                return 0;
+        }
+        if (w->p >= w->end)
+            return 0;
+        w->p++;
+        w->depth--;
+        return 1;
+    }
+    if (*w->p == '"') {
+        for (w->p++; w->p < w->end && *w->p != '"'; w->p++)
+            if (*w->p == '\\' && ++w->p >= w->end)
+                return 0;
+        if (w->p >= w->end)
+            return 0;
+        w->p++;
+        return 1;
+    }
+    if (*w->p == '{') {
+        size_t n = 0;
+        for (w->p++; w->p < w->end && *w->p >= '0' && *w->p <= '9'; w->p++) {
+            if (n > (size_t)(w->end - w->p))
+                return 0;
+            n = n * 10 + (size_t)(*w->p - '0');
+        }
+        if (w->end - w->p < 3 || memcmp(w->p, "}\r\n", 3) ||
+            n > (size_t)(w->end - w->p - 3))
+            return 0;
+        w->p += 3 + n;
+        return 1;
+    }
+    while (w->p < w->end && *w->p != ' ' && *w->p != '(' && *w->p != ')')
+        w->p++;
+    return 1;
+}
+
+/* Copy n items (each preceded by SP, except at the start of a list). */
+static int wire_copy(struct wire *w, struct buf *out, int n, int lead_sp)
+{
+    for (int i = 0; i < n; i++) {
+        const char *start;
+        if (i || lead_sp) {
+            if (w->p >= w->end || *w->p != ' ')
+                return 0;
+            w->p++;
+            buf_putc(out, ' ');
+        }
+        start = w->p;
+        if (!wire_skip(w))
+            return 0;
+        buf_appendmap(out, start, (size_t)(w->p - start));
+    }
+    return 1;
+}
+
+/* Skip what is left of the current list, and its ')'. */
+static int wire_close(struct wire *w)
+{
+    while (w->p < w->end && *w->p != ')') {
+        if (*w->p == ' ')
+            w->p++;
+        else if (!wire_skip(w))
+            return 0;
+    }
+    if (w->p >= w->end)
+        return 0;
+    w->p++;
+    return 1;
+}
+
+static int wire_body(struct wire *w, struct buf *out)
+{
+    const char *type;
+    int r;
+
+    if (w->p >= w->end || *w->p != '(' ||
+        ++w->depth > 2 * MESSAGE_MAX_DEPTH + 8)
+        return 0;
+    w->p++;
+    buf_putc(out, '(');
+    if (w->p < w->end && *w->p == '(') {
+        /* multipart: 1*body SP subtype [extension] */
+        while (w->p < w->end && *w->p == '(')
+            if (!wire_body(w, out))
+                return 0;
+        r = wire_copy(w, out, 1, 1);
+    } else {
+        type = w->p;
+        r = wire_copy(w, out, 7, 0);
+        if (r && w->end - w->p > 1 && w->p[0] == ' ' && w->p[1] == '(') {
+            /* body-type-msg: envelope body lines */
+            r = wire_copy(w, out, 1, 1);
+            if (r && w->p < w->end && *w->p == ' ') {
+                w->p++;
+                buf_putc(out, ' ');
+                r = wire_body(w, out) && wire_copy(w, out, 1, 1);
+            } else {
+                r = 0;
+            }
+        } else if (r && !strncmp(type, "\"TEXT\" ", 7)) {
+            r = wire_copy(w, out, 1, 1);
+        }
+    }
+    if (!r || !wire_close(w))
+        return 0;
+    buf_putc(out, ')');
+    w->depth--;
+    return 1;
+}
+
+int message_body_from_structure(const char *bs, size_t len, struct buf *out)
+{
+    struct wire w = { bs, bs + len, 0 };
+    size_t start = out->len;
+
+    if (!wire_body(&w, out) || w.p != w.end) {
+        buf_truncate(out, start);
+        return ERR_BADFORMAT;
+    }
+    return ERR_OK;
 }

@@ -1,21 +1,25 @@
 /* message_cache.c -- struct message_info to bytes and back, for
  * cyrus.cache.
  *
- * Layout, version 1 (all integers big-endian; a "str" is a u32 length,
- * 0xFFFFFFFF for NULL, then that many bytes, no NUL among them):
- *   u8  version (MESSAGE_CACHE_VERSION)
- *   u32 size, header_size, body_size, body_lines
- *   u64 sent_date (two's complement)
- *   str message_id
- *   u32 header count (MESSAGE_HDR__COUNT), then that many str, in the order
- *       of enum message_header
- *   str envelope, body, bodystructure
- *   u32 section count, then per section:
- *       str spec, type, subtype, encoding, charset
- *       u32 header_offset, header_size, body_offset, body_size
- *       u8  is_message, and if 1: u32 inner_header_offset,
- *           inner_header_size, inner_body_offset, inner_body_size
- *   u32 CRC-32 of every byte before it
+ * Layout, version 2.  A "varint" is an unsigned LEB128 number (7 bits per
+ * byte, low group first, high bit = more follows; at most 10 bytes); a
+ * "str" is a varint n, then n - 1 bytes (n = 0 for NULL; no NUL among the
+ * bytes):
+ *   u8     version (MESSAGE_CACHE_VERSION)
+ *   varint size, header_size, body_lines  (body_size = size - header_size)
+ *   varint sent_date, zig-zag coded ((t << 1) ^ (t >> 63))
+ *   str    envelope, bodystructure        (first: FETCH reads only these)
+ *   varint header count (MESSAGE_HDR__COUNT), then that many str, in the
+ *          order of enum message_header
+ *   varint section count, then per section:
+ *          str spec, type, subtype, encoding, charset
+ *          varint header_offset, header_size, body_offset, body_size
+ *          u8 is_message, and if 1: varint inner_header_offset,
+ *          inner_header_size, inner_body_offset, inner_body_size
+ * BODY is derived from BODYSTRUCTURE and the message id from the
+ * Message-ID header when decoding, so neither is stored.  There is no
+ * checksum here: cyrus.cache frames each entry with its own CRC-32.
+ *
  * The decoder trusts nothing: every length and range is checked against
  * the entry and against the message size it records.
  */
@@ -31,27 +35,22 @@
 #include "lib/xmalloc.h"
 #include "imap/message.h"
 
-#define STR_NULL 0xFFFFFFFFu
-/* The smallest encoded section: 5 str lengths, 4 u32, 1 u8. */
-#define SECTION_MIN_BYTES (5 * 4 + 4 * 4 + 1)
+/* The smallest encoded section: 5 str, 4 varints, 1 u8. */
+#define SECTION_MIN_BYTES (5 + 4 + 1)
 
-static void put8(struct buf *out, uint8_t v)
-{
-    buf_putc(out, (char)v);
-}
+/* ---- encoding ----------------------------------------------------------- */
 
-static void put32(struct buf *out, uint32_t v)
+static void putvar(struct buf *out, uint64_t v)
 {
-    unsigned char b[4];
-    util_put32(b, v);
-    buf_appendmap(out, b, 4);
-}
+    unsigned char b[10];
+    size_t n = 0;
 
-static void put64(struct buf *out, uint64_t v)
-{
-    unsigned char b[8];
-    util_put64(b, v);
-    buf_appendmap(out, b, 8);
+    while (v >= 0x80) {
+        b[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    b[n++] = (unsigned char)v;
+    buf_appendmap(out, b, n);
 }
 
 static void putstr(struct buf *out, const char *s)
@@ -59,12 +58,11 @@ static void putstr(struct buf *out, const char *s)
     size_t len;
 
     if (!s) {
-        put32(out, STR_NULL);
+        putvar(out, 0);
         return;
     }
     len = strlen(s);
-    ASSERT(len < STR_NULL);
-    put32(out, (uint32_t)len);
+    putvar(out, (uint64_t)len + 1);
     buf_appendmap(out, s, len);
 }
 
@@ -75,41 +73,36 @@ static void put_section(struct buf *out, const struct message_section *s)
     putstr(out, s->subtype);
     putstr(out, s->encoding);
     putstr(out, s->charset);
-    put32(out, s->header_offset);
-    put32(out, s->header_size);
-    put32(out, s->body_offset);
-    put32(out, s->body_size);
-    put8(out, s->is_message ? 1 : 0);
+    putvar(out, s->header_offset);
+    putvar(out, s->header_size);
+    putvar(out, s->body_offset);
+    putvar(out, s->body_size);
+    buf_putc(out, s->is_message ? 1 : 0);
     if (s->is_message) {
-        put32(out, s->inner_header_offset);
-        put32(out, s->inner_header_size);
-        put32(out, s->inner_body_offset);
-        put32(out, s->inner_body_size);
+        putvar(out, s->inner_header_offset);
+        putvar(out, s->inner_header_size);
+        putvar(out, s->inner_body_offset);
+        putvar(out, s->inner_body_size);
     }
 }
 
 void message_info_encode(const struct message_info *info, struct buf *out)
 {
-    size_t start = out->len;
+    int64_t t = (int64_t)info->sent_date;
 
-    put8(out, MESSAGE_CACHE_VERSION);
-    put32(out, info->size);
-    put32(out, info->header_size);
-    put32(out, info->body_size);
-    put32(out, info->body_lines);
-    put64(out, (uint64_t)(int64_t)info->sent_date);
-    putstr(out, info->message_id);
-    put32(out, MESSAGE_HDR__COUNT);
+    buf_putc(out, MESSAGE_CACHE_VERSION);
+    putvar(out, info->size);
+    putvar(out, info->header_size);
+    putvar(out, info->body_lines);
+    putvar(out, ((uint64_t)t << 1) ^ (uint64_t)(t >> 63));
+    putstr(out, info->envelope);
+    putstr(out, info->bodystructure);
+    putvar(out, MESSAGE_HDR__COUNT);
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
         putstr(out, info->headers[i]);
-    putstr(out, info->envelope);
-    putstr(out, info->body);
-    putstr(out, info->bodystructure);
-    ASSERT(info->nsections < STR_NULL);
-    put32(out, (uint32_t)info->nsections);
+    putvar(out, info->nsections);
     for (size_t i = 0; i < info->nsections; i++)
         put_section(out, &info->sections[i]);
-    put32(out, util_crc32(0, out->s + start, out->len - start));
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -120,70 +113,73 @@ struct reader {
     int bad;                    /* set once anything did not fit */
 };
 
-static int take(struct reader *r, size_t n)
-{
-    if (r->bad || r->left < n) {
-        r->bad = 1;
-        return 0;
-    }
-    return 1;
-}
-
 static uint8_t get8(struct reader *r)
 {
-    uint8_t v;
-    if (!take(r, 1))
+    if (r->bad || !r->left) {
+        r->bad = 1;
         return 0;
-    v = r->p[0];
-    r->p++;
+    }
     r->left--;
-    return v;
+    return *r->p++;
 }
 
+static uint64_t getvar(struct reader *r)
+{
+    uint64_t v = 0;
+
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        uint8_t b = get8(r);
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+/* A varint that must fit in 32 bits. */
 static uint32_t get32(struct reader *r)
 {
-    uint32_t v;
-    if (!take(r, 4))
-        return 0;
-    v = util_get32(r->p);
-    r->p += 4;
-    r->left -= 4;
-    return v;
+    uint64_t v = getvar(r);
+    if (v > UINT32_MAX)
+        r->bad = 1;
+    return (uint32_t)v;
 }
 
-static uint64_t get64(struct reader *r)
+/* A str in place: *s_r and *len_r; NULL is allowed only if nullable.  A
+ * NUL inside is corruption: callers treat these as C strings. */
+static void getstr_at(struct reader *r, int nullable, const char **s_r,
+                      size_t *len_r)
 {
-    uint64_t v;
-    if (!take(r, 8))
-        return 0;
-    v = util_get64(r->p);
-    r->p += 8;
-    r->left -= 8;
-    return v;
-}
+    uint64_t n = getvar(r);
 
-/* A str; NULL is allowed only if nullable.  A NUL inside is corruption:
- * callers treat these as C strings. */
-static char *getstr(struct reader *r, int nullable)
-{
-    uint32_t len = get32(r);
-    char *s;
-
+    *s_r = NULL;
+    *len_r = 0;
     if (r->bad)
-        return NULL;
-    if (len == STR_NULL) {
+        return;
+    if (!n) {
         if (!nullable)
             r->bad = 1;
-        return NULL;
+        return;
     }
-    if (!take(r, len) || memchr(r->p, '\0', len)) {
+    n--;
+    if (n > r->left || memchr(r->p, '\0', (size_t)n)) {
         r->bad = 1;
-        return NULL;
+        return;
     }
-    s = xstrndup((const char *)r->p, len);
-    r->p += len;
-    r->left -= len;
-    return s;
+    *s_r = (const char *)r->p;
+    *len_r = (size_t)n;
+    r->p += n;
+    r->left -= (size_t)n;
+}
+
+static char *getstr(struct reader *r, int nullable)
+{
+    const char *s;
+    size_t len;
+
+    getstr_at(r, nullable, &s, &len);
+    return s ? xstrndup(s, len) : NULL;
 }
 
 /* off + len within the message of size total. */
@@ -220,49 +216,77 @@ static void get_section(struct reader *r, struct message_section *s,
         r->bad = 1;
 }
 
+/* The fixed prefix, shared by peek and decode; leaves r after it. */
+static void get_prefix(struct reader *r, struct message_cache_peek *pk,
+                       int64_t *sent_r)
+{
+    uint64_t z;
+
+    if (get8(r) != MESSAGE_CACHE_VERSION)
+        r->bad = 1;
+    pk->size = get32(r);
+    pk->header_size = get32(r);
+    pk->body_lines = get32(r);
+    z = getvar(r);
+    *sent_r = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    getstr_at(r, 0, &pk->envelope, &pk->envelope_len);
+    getstr_at(r, 0, &pk->bodystructure, &pk->bodystructure_len);
+    if (pk->header_size > pk->size ||
+        pk->body_lines > pk->size - pk->header_size)
+        r->bad = 1;
+}
+
+int message_cache_peek(const char *p, size_t len,
+                       struct message_cache_peek *pk)
+{
+    struct reader r = { (const unsigned char *)p, len, 0 };
+    int64_t sent;
+
+    get_prefix(&r, pk, &sent);
+    return r.bad ? ERR_BADFORMAT : ERR_OK;
+}
+
 int message_info_decode(const char *p, size_t len,
                         struct message_info **info_r)
 {
-    struct reader r;
+    struct reader r = { (const unsigned char *)p, len, 0 };
+    struct message_cache_peek pk;
     struct message_info *info;
-    uint32_t n;
+    struct buf body = BUF_INITIALIZER;
+    int64_t sent;
+    uint64_t n;
 
     *info_r = NULL;
-    if (len < 5 || util_get32((const unsigned char *)p + len - 4) !=
-                       util_crc32(0, p, len - 4))
+    get_prefix(&r, &pk, &sent);
+    if (r.bad || message_body_from_structure(pk.bodystructure,
+                                             pk.bodystructure_len, &body))
         return ERR_BADFORMAT;
-    r.p = (const unsigned char *)p;
-    r.left = len - 4;
-    r.bad = 0;
-    if (get8(&r) != MESSAGE_CACHE_VERSION)
-        return ERR_BADFORMAT;
-
     info = xzmalloc(sizeof(*info));
-    info->size = get32(&r);
-    info->header_size = get32(&r);
-    info->body_size = get32(&r);
-    info->body_lines = get32(&r);
-    info->sent_date = (time_t)(int64_t)get64(&r);
-    info->message_id = getstr(&r, 1);
-    if (get32(&r) != MESSAGE_HDR__COUNT)
+    info->size = pk.size;
+    info->header_size = pk.header_size;
+    info->body_size = pk.size - pk.header_size;
+    info->body_lines = pk.body_lines;
+    info->sent_date = (time_t)sent;
+    info->envelope = xstrndup(pk.envelope, pk.envelope_len);
+    info->bodystructure = xstrndup(pk.bodystructure, pk.bodystructure_len);
+    info->body = buf_release(&body);
+    if (getvar(&r) != MESSAGE_HDR__COUNT)
         r.bad = 1;
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
         info->headers[i] = getstr(&r, 1);
-    info->envelope = getstr(&r, 0);
-    info->body = getstr(&r, 0);
-    info->bodystructure = getstr(&r, 0);
-    n = get32(&r);
+    info->message_id =
+        message_extract_message_id(info->headers[MESSAGE_HDR_MESSAGE_ID]);
+    n = getvar(&r);
     /* Every message has part 1; the count must fit in what is left. */
     if (!n || n > r.left / SECTION_MIN_BYTES)
         r.bad = 1;
     if (!r.bad) {
-        info->sections = xcalloc(n, sizeof(*info->sections));
-        info->nsections = n;
-        for (uint32_t i = 0; i < n && !r.bad; i++)
+        info->sections = xcalloc((size_t)n, sizeof(*info->sections));
+        info->nsections = (size_t)n;
+        for (uint64_t i = 0; i < n && !r.bad; i++)
             get_section(&r, &info->sections[i], info->size);
     }
-    if ((uint64_t)info->header_size + info->body_size != info->size ||
-        info->body_lines > info->body_size || r.left)
+    if (r.left)
         r.bad = 1;
     if (r.bad) {
         message_info_free(&info);

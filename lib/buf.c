@@ -65,6 +65,17 @@ void buf_putc(struct buf *b, char c)
     b->s[b->len++] = c;
 }
 
+void buf_appendu64(struct buf *b, uint64_t v)
+{
+    char tmp[20], *e = tmp + sizeof(tmp), *p = e;
+
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    buf_appendmap(b, p, (size_t)(e - p));
+}
+
 void buf_appendbuf(struct buf *b, const struct buf *src)
 {
     buf_appendmap(b, src->s, src->len);

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
     char *s;
@@ -30,6 +31,7 @@ void buf_truncate(struct buf *b, size_t len);   /* shrink (never grows) */
 void buf_appendmap(struct buf *b, const void *p, size_t n);
 void buf_appendcstr(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
+void buf_appendu64(struct buf *b, uint64_t v);  /* decimal, no printf */
 void buf_appendbuf(struct buf *b, const struct buf *src);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -40,10 +40,15 @@
 #define DB_ENV_OPEN_FLAGS  (DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |         \
                             DB_INIT_LOCK | DB_INIT_MPOOL)
 /* Periodic checkpoint: tried at most this often per process on commit,
- * done by the engine only after this much log or time since the last. */
-#define DB_CHECKPOINT_SECS 60
-#define DB_CHECKPOINT_KB   1024
+ * done by the engine only after this much log or time since the last.
+ * Log files are DB_LOG_MAX_BYTES each and removed once a checkpoint no
+ * longer needs them (DB_LOG_AUTO_REMOVE), so the log on disk stays near
+ * two files whatever the traffic: mail delivery writes a duplicate-check
+ * record per message, and an unbounded log cost ~700 bytes per message. */
+#define DB_CHECKPOINT_SECS 2
+#define DB_CHECKPOINT_KB   512
 #define DB_CHECKPOINT_MIN  5
+#define DB_LOG_MAX_BYTES   (1U * 1024 * 1024)
 /* Single operations retry conflicts this long, looking for a dead lock
  * holder every DB_DEADCHECK_MS. */
 #define DB_RETRY_MS        10000
@@ -268,6 +273,7 @@ static DB_ENV *db_env_create_configured(struct db_env *env)
         dbenv->set_errpfx(dbenv, env->dir);
     if ((bdb = dbenv->set_cachesize(dbenv, 0, DB_CACHE_BYTES, 1)) ||
         (bdb = dbenv->set_lk_detect(dbenv, DB_LOCK_DEFAULT)) ||
+        (bdb = dbenv->set_lg_max(dbenv, DB_LOG_MAX_BYTES)) ||
         (bdb = dbenv->log_set_config(dbenv, DB_LOG_AUTO_REMOVE, 1))) {
         log_error("db: environment configuration failed: error=<%s>",
                   db_strerror(bdb));
