@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lib/buf.h"
+#include "lib/xmalloc.h"
 #include "imap/charset.h"
 
 #define REPLACEMENT 0xFFFD
@@ -49,28 +51,36 @@ int charset_lookup(const char *name, size_t len)
     return CHARSET_UNKNOWN;
 }
 
+/* c as UTF-8 in b; the number of bytes. */
+static size_t utf8_encode(uint32_t c, char b[4])
+{
+    if (c < 0x80) {
+        b[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        b[0] = (char)(0xC0 | (c >> 6));
+        b[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        b[0] = (char)(0xE0 | (c >> 12));
+        b[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    b[0] = (char)(0xF0 | (c >> 18));
+    b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    b[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    b[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
 static void put_utf8(struct buf *out, uint32_t c)
 {
     char b[4];
 
-    if (c < 0x80) {
-        buf_putc(out, (char)c);
-    } else if (c < 0x800) {
-        b[0] = (char)(0xC0 | (c >> 6));
-        b[1] = (char)(0x80 | (c & 0x3F));
-        buf_appendmap(out, b, 2);
-    } else if (c < 0x10000) {
-        b[0] = (char)(0xE0 | (c >> 12));
-        b[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (c & 0x3F));
-        buf_appendmap(out, b, 3);
-    } else {
-        b[0] = (char)(0xF0 | (c >> 18));
-        b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (c & 0x3F));
-        buf_appendmap(out, b, 4);
-    }
+    buf_appendmap(out, b, utf8_encode(c, b));
 }
 
 /* One code point from UTF-8 at s[*i..len); invalid or truncated sequences
@@ -121,6 +131,23 @@ static uint32_t get_utf8(const unsigned char *s, size_t len, size_t *i)
     return cp;
 }
 
+/* The number of leading bytes below 0x80 in s[0..len). */
+static size_t ascii_run(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
 void charset_to_utf8(int cs, const char *s, size_t len, struct buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -130,8 +157,9 @@ void charset_to_utf8(int cs, const char *s, size_t len, struct buf *out)
     while (i < len) {
         unsigned char c = u[i];
         if (c < 0x80) {
-            buf_putc(out, (char)c);
-            i++;
+            size_t run = ascii_run(u + i, len - i);
+            buf_appendmap(out, s + i, run);
+            i += run;
             continue;
         }
         switch (cs) {
@@ -178,8 +206,11 @@ void charset_decode_qp(const char *s, size_t len, int header, struct buf *out)
             buf_putc(out, ' ');
             i++;
         } else if (c != '=') {
-            buf_putc(out, c);
-            i++;
+            size_t k = i + 1;
+            while (k < len && s[k] != '=' && !(header && s[k] == '_'))
+                k++;
+            buf_appendmap(out, s + i, k - i);
+            i = k;
         } else if (i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
                    hexval((unsigned char)s[i + 2]) >= 0) {
             buf_putc(out, (char)(hexval((unsigned char)s[i + 1]) * 16 +
@@ -222,7 +253,10 @@ void charset_decode_base64(const char *s, size_t len, struct buf *out)
     uint32_t acc = 0;
     int bits = 0;
 
+    char *o;
+
     buf_ensure(out, len / 4 * 3 + 3);
+    o = out->s + out->len;
     for (size_t i = 0; i < len; i++) {
         int v;
         if (s[i] == '=')
@@ -233,21 +267,28 @@ void charset_decode_base64(const char *s, size_t len, struct buf *out)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            buf_putc(out, (char)((acc >> bits) & 0xFF));
+            *o++ = (char)((acc >> bits) & 0xFF);
         }
     }
+    out->len = (size_t)(o - out->s);
+}
+
+/* The charset a body part is read in. */
+static int body_charset(const char *charset)
+{
+    int cs = charset ? charset_lookup(charset, strlen(charset))
+                     : CHARSET_US_ASCII;
+
+    /* Unlabelled 8-bit text is far more often Latin-1 than anything. */
+    return cs == CHARSET_US_ASCII ? CHARSET_WINDOWS_1252 : cs;
 }
 
 void charset_decode_body(const char *s, size_t len, const char *encoding,
                          const char *charset, struct buf *out)
 {
     struct buf raw = BUF_INITIALIZER;
-    int cs = charset ? charset_lookup(charset, strlen(charset))
-                     : CHARSET_US_ASCII;
+    int cs = body_charset(charset);
 
-    /* Unlabelled 8-bit text is far more often Latin-1 than anything. */
-    if (cs == CHARSET_US_ASCII)
-        cs = CHARSET_WINDOWS_1252;
     if (encoding && !strcasecmp(encoding, "BASE64")) {
         charset_decode_base64(s, len, &raw);
         charset_to_utf8(cs, raw.s, raw.len, out);
@@ -404,4 +445,220 @@ int charset_search_match(const char *hay, size_t hlen, const char *needle,
     if (!nlen)
         return 1;
     return hlen >= nlen && memmem(hay, hlen, needle, nlen) != NULL;
+}
+
+/* ---- streaming search --------------------------------------------------- */
+
+/* The matcher below gives the same answer as charset_to_utf8() (or
+ * charset_decode_body()), then charset_search_form(), then
+ * charset_search_match(), without building either copy: it looks for the
+ * bytes that can begin the needle's first character (memchr on each, or a
+ * word-at-a-time scan for non-ASCII bytes) and at each one decodes,
+ * folds and compares in step with the needle.  A space in the needle
+ * takes a whole run of white space.  Text is read in the caller's charset;
+ * every byte that is not a UTF-8 continuation byte starts a character
+ * when UTF-8 is decoded from the start, so starting at such a byte is the
+ * same as decoding from the beginning. */
+
+void charset_needle_init(struct charset_needle *n, const char *form,
+                         size_t len)
+{
+    size_t i = 0;
+
+    n->s = xmalloc(len + 1);
+    memcpy(n->s, form, len);
+    n->s[len] = '\0';
+    n->len = len;
+    n->first = len ? get_utf8((const unsigned char *)form, len, &i) : 0;
+}
+
+void charset_needle_free(struct charset_needle *n)
+{
+    free(n->s);
+    n->s = NULL;
+    n->len = 0;
+}
+
+static int is_white(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* One character of text in charset cs at u[*i], as charset_to_utf8 reads
+ * it. */
+static uint32_t next_char(int cs, const unsigned char *u, size_t len,
+                          size_t *i)
+{
+    unsigned char c = u[*i];
+
+    if (c < 0x80 || cs == CHARSET_ISO_8859_1) {
+        (*i)++;
+        return c;
+    }
+    if (cs == CHARSET_UTF8)
+        return get_utf8(u, len, i);
+    (*i)++;
+    if (cs == CHARSET_WINDOWS_1252)
+        return c >= 0xA0 ? c : cp1252_high[c - 0x80] ? cp1252_high[c - 0x80]
+                                                      : REPLACEMENT;
+    return REPLACEMENT;
+}
+
+/* Does the needle match the text starting at u[pos]? */
+static int match_at(const struct charset_needle *n, int cs,
+                    const unsigned char *u, size_t len, size_t pos)
+{
+    const unsigned char *k = (const unsigned char *)n->s;
+    const unsigned char *kend = k + n->len;
+    size_t i = pos;
+
+    while (k < kend) {
+        uint32_t c;
+        if (i >= len)
+            return 0;
+        if (*k == ' ') {
+            if (!is_white(u[i]))
+                return 0;
+            while (i < len && is_white(u[i]))
+                i++;
+            k++;
+            continue;
+        }
+        if (u[i] < 0x80) {
+            c = u[i++];
+            if (c >= 'A' && c <= 'Z')
+                c += 32;
+            if (c != *k++)
+                return 0;
+            continue;
+        }
+        c = fold(next_char(cs, u, len, &i));
+        if (c < 0x80) {
+            if (c != *k++)
+                return 0;
+        } else {
+            char b[4];
+            size_t bl = utf8_encode(c, b);
+            if ((size_t)(kend - k) < bl || memcmp(k, b, bl))
+                return 0;
+            k += bl;
+        }
+    }
+    return 1;
+}
+
+/* The first match at or after one of the bytes in cand[0..ncand). */
+static int scan_bytes(const struct charset_needle *n, int cs,
+                      const unsigned char *u, size_t len,
+                      const unsigned char *cand, size_t ncand)
+{
+    const unsigned char *next[4], *end = u + len;
+
+    for (size_t j = 0; j < ncand; j++)
+        next[j] = memchr(u, cand[j], len);
+    for (;;) {
+        size_t best = ncand;
+        for (size_t j = 0; j < ncand; j++)
+            if (next[j] && (best == ncand || next[j] < next[best]))
+                best = j;
+        if (best == ncand)
+            return 0;
+        if (match_at(n, cs, u, len, (size_t)(next[best] - u)))
+            return 1;
+        next[best] = memchr(next[best] + 1, cand[best],
+                            (size_t)(end - next[best] - 1));
+    }
+}
+
+/* The first match at a non-ASCII byte (a UTF-8 lead byte in UTF-8). */
+static int scan_high(const struct charset_needle *n, int cs,
+                     const unsigned char *u, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        i += ascii_run(u + i, len - i);
+        if (i >= len)
+            break;
+        if ((cs != CHARSET_UTF8 || u[i] >= 0xC0) && match_at(n, cs, u, len, i))
+            return 1;
+        i++;
+    }
+    return 0;
+}
+
+/* The plain way, for a needle that starts with U+FFFD (which a stray
+ * continuation byte also decodes to). */
+static int search_slow(const struct charset_needle *n, int cs, const char *s,
+                       size_t len)
+{
+    struct buf utf8 = BUF_INITIALIZER, form = BUF_INITIALIZER;
+    int found;
+
+    charset_to_utf8(cs, s, len, &utf8);
+    charset_search_form(utf8.s ? utf8.s : "", utf8.len, &form);
+    found = charset_search_match(form.s ? form.s : "", form.len, n->s,
+                                 n->len);
+    buf_free(&utf8);
+    buf_free(&form);
+    return found;
+}
+
+int charset_search_text(const struct charset_needle *n, int cs,
+                        const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char cand[4];
+    size_t ncand = 0;
+    uint32_t f = n->first;
+
+    if (!n->len)
+        return 1;
+    if (!len)
+        return 0;
+    if (f == REPLACEMENT)
+        return search_slow(n, cs, s, len);
+    if (f >= 0x80)
+        return scan_high(n, cs, u, len);
+    if (f == ' ') {
+        memcpy(cand, " \t\r\n", 4);
+        ncand = 4;
+    } else {
+        cand[ncand++] = (unsigned char)f;
+        if (f >= 'a' && f <= 'z')
+            cand[ncand++] = (unsigned char)(f - 32);
+        if (f == 'i' && cs == CHARSET_UTF8)
+            cand[ncand++] = 0xC4;       /* U+0130 folds to "i" */
+    }
+    return scan_bytes(n, cs, u, len, cand, ncand);
+}
+
+int charset_search_body(const struct charset_needle *n, const char *s,
+                        size_t len, const char *encoding, const char *charset,
+                        struct buf *scratch)
+{
+    int cs = body_charset(charset);
+
+    if (encoding && !strcasecmp(encoding, "BASE64")) {
+        buf_reset(scratch);
+        charset_decode_base64(s, len, scratch);
+    } else if (encoding && !strcasecmp(encoding, "QUOTED-PRINTABLE")) {
+        buf_reset(scratch);
+        charset_decode_qp(s, len, 0, scratch);
+    } else {
+        return charset_search_text(n, cs, s, len);
+    }
+    return charset_search_text(n, cs, scratch->s ? scratch->s : "",
+                               scratch->len);
+}
+
+int charset_search_header(const struct charset_needle *n, const char *s,
+                          size_t len, struct buf *scratch)
+{
+    if (!memmem(s, len, "=?", 2))
+        return charset_search_text(n, CHARSET_UTF8, s, len);
+    buf_reset(scratch);
+    charset_decode_header(s, len, scratch);
+    return charset_search_text(n, CHARSET_UTF8,
+                               scratch->s ? scratch->s : "", scratch->len);
 }

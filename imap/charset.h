@@ -24,6 +24,7 @@
 #define CHAPAR_CHARSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/buf.h"
 
@@ -71,5 +72,34 @@ void charset_search_form(const char *s, size_t len, struct buf *out);
  * matches everything. */
 int charset_search_match(const char *hay, size_t hlen, const char *needle,
                          size_t nlen);
+
+/* A search key (in search form) prepared for the functions below, which
+ * answer what charset_search_match() would on the search form of the
+ * text, without making that copy.  The needle owns a copy of the key. */
+struct charset_needle {
+    char *s;
+    size_t len;
+    uint32_t first;             /* its first code point */
+};
+
+void charset_needle_init(struct charset_needle *n, const char *form,
+                         size_t len);
+void charset_needle_free(struct charset_needle *n);
+
+/* 1 if the needle occurs in len bytes of text in charset cs (read as
+ * charset_to_utf8() reads them). */
+int charset_search_text(const struct charset_needle *n, int cs,
+                        const char *s, size_t len);
+
+/* 1 if it occurs in a body part as charset_decode_body() would give it;
+ * scratch holds the part without its transfer encoding when it has one. */
+int charset_search_body(const struct charset_needle *n, const char *s,
+                        size_t len, const char *encoding, const char *charset,
+                        struct buf *scratch);
+
+/* 1 if it occurs in a header (or header value) as charset_decode_header()
+ * would give it; scratch is used only when there are encoded words. */
+int charset_search_header(const struct charset_needle *n, const char *s,
+                          size_t len, struct buf *scratch);
 
 #endif

@@ -55,6 +55,7 @@ struct skey {
     int hdr;                    /* SK_HEADER: enum message_header, or -1 */
     char *name;                 /* header field name, keyword */
     struct buf key;             /* the string in search form */
+    struct charset_needle needle;   /* key, ready to search with */
     struct seqset *set;
     struct skey **kids;
     size_t nkids;
@@ -79,7 +80,7 @@ struct smsg {
     struct message_info *info;
     int map_tried, map_ok;
     struct map map;
-    struct buf tmp, form;
+    struct buf tmp;
 };
 
 /* ---- dates -------------------------------------------------------------- */
@@ -190,6 +191,7 @@ static void skey_free(struct skey *k)
     free(k->kids);
     free(k->name);
     buf_free(&k->key);
+    charset_needle_free(&k->needle);
     seqset_free(&k->set);
     free(k);
 }
@@ -237,11 +239,13 @@ static int next_string(struct sparse *p, const struct imap_arg *args,
     return ERR_OK;
 }
 
-static void search_form(struct sparse *p, const char *s, struct buf *out)
+/* k's key and needle from the string s. */
+static void search_form(struct sparse *p, const char *s, struct skey *k)
 {
     struct buf utf8 = BUF_INITIALIZER;
     charset_to_utf8(p->charset, s, strlen(s), &utf8);
-    charset_search_form(utf8.s ? utf8.s : "", utf8.len, out);
+    charset_search_form(utf8.s ? utf8.s : "", utf8.len, &k->key);
+    charset_needle_init(&k->needle, k->key.s ? k->key.s : "", k->key.len);
     buf_free(&utf8);
 }
 
@@ -316,7 +320,7 @@ static int parse_header_key(struct sparse *p, const char *field,
         }
     }
     k->name = xstrdup(field);
-    search_form(p, value, &k->key);
+    search_form(p, value, k);
     *k_r = k;
     return ERR_OK;
 }
@@ -401,7 +405,7 @@ static int parse_string_key(struct sparse *p, const char *word,
             return r;
         *k_r = skey_new(!strcasecmp(word, "BODY") ? SK_BODY : SK_TEXT,
                         COST_FILE);
-        search_form(p, s, &(*k_r)->key);
+        search_form(p, s, *k_r);
         return ERR_OK;
     }
     if (!strcasecmp(word, "KEYWORD") || !strcasecmp(word, "UNKEYWORD")) {
@@ -525,26 +529,19 @@ static const char *smsg_range(const struct smsg *sm, size_t off, size_t *len)
     return sm->map.base ? sm->map.base + off : "";
 }
 
-/* key in the search form of a header value, raw or RFC 2047-decoded. */
+/* The key in a header value, raw or RFC 2047-decoded. */
 static int value_match(struct smsg *sm, const char *v, size_t len,
-                       const struct buf *key)
+                       const struct skey *k)
 {
-    buf_reset(&sm->form);
-    charset_search_form(v, len, &sm->form);
-    if (charset_search_match(sm->form.s, sm->form.len, key->s, key->len))
+    if (charset_search_text(&k->needle, CHARSET_UTF8, v, len))
         return 1;
-    if (!memmem(v, len, "=?", 2))
-        return 0;
-    buf_reset(&sm->tmp);
-    charset_decode_header(v, len, &sm->tmp);
-    buf_reset(&sm->form);
-    charset_search_form(sm->tmp.s ? sm->tmp.s : "", sm->tmp.len, &sm->form);
-    return charset_search_match(sm->form.s, sm->form.len, key->s, key->len);
+    return memmem(v, len, "=?", 2) &&
+           charset_search_header(&k->needle, v, len, &sm->tmp);
 }
 
 /* Every field called name in the header at h (len bytes). */
 static int header_fields_match(struct smsg *sm, const char *h, size_t len,
-                               const char *name, const struct buf *key)
+                               const char *name, const struct skey *k)
 {
     size_t pos = 0, nlen = strlen(name);
     struct buf value = BUF_INITIALIZER;
@@ -567,7 +564,7 @@ static int header_fields_match(struct smsg *sm, const char *h, size_t len,
         for (const char *c = colon + 1; c < h + pos; c++)
             if (*c != '\r' && *c != '\n')
                 buf_putc(&value, *c);
-        found = value_match(sm, value.s ? value.s : "", value.len, key);
+        found = value_match(sm, value.s ? value.s : "", value.len, k);
     }
     buf_free(&value);
     return found;
@@ -583,31 +580,26 @@ static int eval_header(const struct skey *k, struct smsg *sm)
         const char *v;
         if (!(info = smsg_info(sm)) || !(v = info->headers[k->hdr]))
             return 0;
-        return value_match(sm, v, strlen(v), &k->key);
+        return value_match(sm, v, strlen(v), k);
     }
     if (!smsg_map(sm))
         return 0;
     len = sm->rec.header_size;
     h = smsg_range(sm, 0, &len);
-    return header_fields_match(sm, h, len, k->name, &k->key);
+    return header_fields_match(sm, h, len, k->name, k);
 }
 
-/* The decoded text in [off, off+len), header-style or as a body part. */
+/* The key in the text at [off, off+len), header-style or as a body part. */
 static int text_match(struct smsg *sm, size_t off, size_t len,
                       const struct message_section *part,
-                      const struct buf *key)
+                      const struct skey *k)
 {
     const char *data = smsg_range(sm, off, &len);
 
-    buf_reset(&sm->tmp);
     if (part)
-        charset_decode_body(data, len, part->encoding, part->charset,
-                            &sm->tmp);
-    else
-        charset_decode_header(data, len, &sm->tmp);
-    buf_reset(&sm->form);
-    charset_search_form(sm->tmp.s ? sm->tmp.s : "", sm->tmp.len, &sm->form);
-    return charset_search_match(sm->form.s, sm->form.len, key->s, key->len);
+        return charset_search_body(&k->needle, data, len, part->encoding,
+                                   part->charset, &sm->tmp);
+    return charset_search_header(&k->needle, data, len, &sm->tmp);
 }
 
 /* BODY: the TEXT parts and the headers of attached messages (they are in
@@ -618,16 +610,16 @@ static int eval_text(const struct skey *k, struct smsg *sm, int headers)
 
     if (!info || !smsg_map(sm))
         return 0;
-    if (headers && text_match(sm, 0, sm->rec.header_size, NULL, &k->key))
+    if (headers && text_match(sm, 0, sm->rec.header_size, NULL, k))
         return 1;
     for (size_t i = 0; i < info->nsections; i++) {
         const struct message_section *s = &info->sections[i];
         if (!strcasecmp(s->type, "TEXT") &&
-            text_match(sm, s->body_offset, s->body_size, s, &k->key))
+            text_match(sm, s->body_offset, s->body_size, s, k))
             return 1;
         if (s->is_message &&
             text_match(sm, s->inner_header_offset, s->inner_header_size,
-                       NULL, &k->key))
+                       NULL, k))
             return 1;
     }
     return 0;
@@ -799,7 +791,6 @@ int index_search(struct index_state *st, struct prot *out, int uid,
     message_info_free(&sm.info);
     map_free(&sm.map);
     buf_free(&sm.tmp);
-    buf_free(&sm.form);
     buf_free(&b);
     skey_free(root);
     return ERR_OK;

@@ -1,8 +1,10 @@
 /* test_charset.c -- charset names, conversion to UTF-8 (Latin-1,
  * windows-1252, bad UTF-8), quoted-printable and base64 (malformed input
- * too), RFC 2047 words, and the case-folded search form. */
+ * too), RFC 2047 words, the case-folded search form, and the streaming
+ * matcher checked against converting, folding and memmem. */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "lib/buf.h"
@@ -158,10 +160,163 @@ static void test_hostile_header(void)
     buf_free(&big);
 }
 
+/* ---- the streaming matcher against the plain way ---------------------- */
+
+/* What charset_search_text must answer: convert, fold, then memmem. */
+static int plain_search(int cs, const char *s, size_t len, const char *key)
+{
+    struct buf utf8 = BUF_INITIALIZER, form = BUF_INITIALIZER;
+    int found;
+
+    charset_to_utf8(cs, s, len, &utf8);
+    charset_search_form(utf8.s ? utf8.s : "", utf8.len, &form);
+    found = charset_search_match(form.s ? form.s : "", form.len, key,
+                                 strlen(key));
+    buf_free(&utf8);
+    buf_free(&form);
+    return found;
+}
+
+static int fast_search(int cs, const char *s, size_t len, const char *key)
+{
+    struct charset_needle n;
+    int found;
+
+    charset_needle_init(&n, key, strlen(key));
+    found = charset_search_text(&n, cs, s, len);
+    charset_needle_free(&n);
+    return found;
+}
+
+static void search_both(int cs, const char *s, size_t len, const char *key)
+{
+    int want = plain_search(cs, s, len, key);
+
+    if (fast_search(cs, s, len, key) != want)
+        test_fail(__FILE__, __LINE__, "cs %d text \"%.*s\" key \"%s\": "
+                  "want %d", cs, (int)len, s, key, want);
+}
+
+static void test_needle_cases(void)
+{
+    static const char *const keys[] = {
+        "zanzibarite", "a b", " b", "b ", " ", "i", "istanbul",
+        "\xc3\xa9t\xc3\xa9", "caf\xc3\xa9", "\xc5\x82", "\xc3\xbf",
+        "\xef\xbf\xbd", "x\xef\xbf\xbd", "\xe2\x82\xac", "a\xc3\xa4",
+        "\xcf\x83\xce\xb9", "ab",
+    };
+    static const char *const texts[] = {
+        "The ZANZIBARITE sample", "zanzibarit", "A\r\n\t B", "a\tb",
+        "xb", "  b  ", "\xc4\xb0stanbul", "\xc4\xb0", "\xc3\x89T\xc3\x89",
+        "CAF\xc3\x89", "caf\xe9", "\xc5\x81", "\xc5\xb8", "\x9f",
+        "a\x80" "b", "x\xc3(", "\x80", "\xe2\x82\xac", "\x80\x80",
+        "A\xc3\x84", "a\xc4", "\xce\xa3\xce\x99", "\xc3", "",
+        "aab", "a", "AB\0ab",
+    };
+    static const int sets[] = { CHARSET_UTF8, CHARSET_ISO_8859_1,
+                                CHARSET_WINDOWS_1252, CHARSET_US_ASCII,
+                                CHARSET_UNKNOWN };
+
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+        size_t tl = strlen(texts[t]) + (t == 26 ? 3 : 0);
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            for (size_t c = 0; c < sizeof(sets) / sizeof(sets[0]); c++)
+                search_both(sets[c], texts[t], tl, keys[k]);
+    }
+    TEST_ASSERT(fast_search(CHARSET_UTF8, "The ZANZIBARITE sample", 22,
+                            "zanzibarite s"));
+    TEST_ASSERT(fast_search(CHARSET_UTF8, "x", 1, ""));
+    TEST_ASSERT(!fast_search(CHARSET_UTF8, "", 0, "x"));
+}
+
+/* Random text from a small alphabet of awkward bytes, and keys cut from
+ * the search form of other such text: both ways must agree. */
+static void test_needle_random(void)
+{
+    static const char *const atoms[] = {
+        "a", "A", "b", "i", "I", " ", "\t", "\r\n", "\xc3\xa9", "\xc3\x89",
+        "\xc4\xb0", "\xc5\x81", "\xc5\x82", "\xc5\xb8", "\xe9", "\x80",
+        "\xc3", "\x9f", "\xef\xbf\xbd", "\xe2\x82\xac", "=",
+    };
+    static const int sets[] = { CHARSET_UTF8, CHARSET_ISO_8859_1,
+                                CHARSET_WINDOWS_1252, CHARSET_UNKNOWN };
+    const size_t natoms = sizeof(atoms) / sizeof(atoms[0]);
+    struct buf text = BUF_INITIALIZER, src = BUF_INITIALIZER;
+    struct buf form = BUF_INITIALIZER, key = BUF_INITIALIZER;
+    uint32_t seed = 12345;
+
+    for (int round = 0; round < 20000; round++) {
+        int cs = sets[round % 4];
+        size_t tn, start, klen;
+        buf_reset(&text);
+        buf_reset(&src);
+        buf_reset(&form);
+        buf_reset(&key);
+        seed = seed * 1103515245 + 12345;
+        tn = (seed >> 16) % 24;
+        for (size_t i = 0; i < tn; i++) {
+            seed = seed * 1103515245 + 12345;
+            buf_appendcstr(&text, atoms[(seed >> 16) % natoms]);
+        }
+        for (size_t i = 0; i < 6; i++) {
+            seed = seed * 1103515245 + 12345;
+            buf_appendcstr(&src, atoms[(seed >> 16) % natoms]);
+        }
+        /* the key: a stretch of valid search form, on character bounds */
+        charset_to_utf8(CHARSET_UTF8, src.s, src.len, &key);
+        charset_search_form(key.s, key.len, &form);
+        seed = seed * 1103515245 + 12345;
+        start = (seed >> 16) % (form.len + 1);
+        while (start < form.len && (form.s[start] & 0xC0) == 0x80)
+            start++;
+        klen = form.len - start;
+        buf_reset(&key);
+        buf_appendmap(&key, form.s + start, klen);
+        buf_cstring(&key);
+        search_both(cs, text.s ? text.s : "", text.len, key.s);
+    }
+    buf_free(&text);
+    buf_free(&src);
+    buf_free(&form);
+    buf_free(&key);
+}
+
+/* Bodies with transfer encodings and headers with encoded words. */
+static void test_needle_body_header(void)
+{
+    struct charset_needle n;
+    struct buf scratch = BUF_INITIALIZER;
+
+    charset_needle_init(&n, "caf\xc3\xa9", 5);
+    TEST_ASSERT(charset_search_body(&n, "Y2Fm6Q==", 8, "BASE64",
+                                    "ISO-8859-1", &scratch));
+    TEST_ASSERT(charset_search_body(&n, "CAF=C3=89", 9, "quoted-printable",
+                                    "utf-8", &scratch));
+    TEST_ASSERT(charset_search_body(&n, "caf\xe9", 4, "8BIT", NULL,
+                                    &scratch));
+    TEST_ASSERT(!charset_search_body(&n, "caf\xe9", 4, "8BIT", "utf-8",
+                                     &scratch));
+    TEST_ASSERT(charset_search_header(&n, "x =?iso-8859-1?q?Caf=E9?=", 25,
+                                      &scratch));
+    TEST_ASSERT(!charset_search_header(&n, "x =?iso-8859-1?q?Caf=E8?=", 25,
+                                       &scratch));
+    TEST_ASSERT(charset_search_header(&n, "Subject: CAF\xc3\x89", 17,
+                                      &scratch));
+    charset_needle_free(&n);
+    charset_needle_init(&n, "ab", 2);
+    TEST_ASSERT(charset_search_header(&n, "=?utf-8?q?a?= =?utf-8?q?b?=", 27,
+                                      &scratch));
+    charset_needle_free(&n);
+    buf_free(&scratch);
+}
+
 TEST_MAIN("charset",
           TEST_CASE(test_lookup),
           TEST_CASE(test_to_utf8),
           TEST_CASE(test_qp_base64),
           TEST_CASE(test_header_words),
           TEST_CASE(test_search_form),
-          TEST_CASE(test_hostile_header))
+          TEST_CASE(test_hostile_header),
+          TEST_CASE(test_needle_cases),
+          TEST_CASE(test_needle_random),
+          TEST_CASE(test_needle_body_header))
