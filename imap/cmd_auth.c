@@ -195,10 +195,13 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
             return;
         }
         imapd_login_complete(s, "anonymous", "anonymous");
+        server_common_sasl_release(&s->sasl);
         imapd_login_ok(s, c->tag);
         return;
     }
-    if (!s->sasl || !sasl_glue_plaintext_allowed(s->sasl)) {
+    /* A password check needs SASL's password store, no mechanism. */
+    if (!server_common_plaintext_allowed(s->tls_on) ||
+        server_common_sasl("imap", SERVER_SASL_PASSWORD, s->prot, &s->sasl)) {
         imapd_tagged_no(s, c->tag, "[PRIVACYREQUIRED] Plaintext login is "
                                    "disabled; use STARTTLS first");
         return;
@@ -210,6 +213,7 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
         return;
     }
     imapd_login_complete(s, user, "plaintext");
+    server_common_sasl_release(&s->sasl);
     if (!s->tls_on && conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0)
         sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
     imapd_login_ok(s, c->tag);
@@ -267,7 +271,7 @@ void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_bad(s, c->tag, "AUTHENTICATE needs a mechanism");
         return;
     }
-    if (!s->sasl) {
+    if (server_common_sasl("imap", SERVER_SASL_MECHS, s->prot, &s->sasl)) {
         imapd_tagged_no(s, c->tag, "Authentication is unavailable");
         return;
     }
@@ -297,10 +301,13 @@ void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
     }
     imapd_login_complete(s, sasl_glue_username(s->sasl), mech);
     imapd_login_ok(s, c->tag);
-    /* A negotiated security layer starts right after our OK. */
+    /* A negotiated security layer starts right after our OK; without one
+     * SASL is done with. */
     if (sasl_glue_ssf(s->sasl) > 0) {
         prot_flush(s->prot);
         sasl_glue_set_layer(s->prot, &s->sasl);
+    } else {
+        server_common_sasl_release(&s->sasl);
     }
 done:
     buf_free(&out);

@@ -104,12 +104,15 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     buf_appendcstr(out, IMAPD_CAPABILITIES);
     if (s->state == IMAPD_NOTAUTH) {
         struct buf mechs = BUF_INITIALIZER;
+        /* Usually master's list: no SASL plugin is loaded for it. */
+        int r = server_common_sasl_mechlist("imap", "AUTH=", s->prot,
+                                            s->tls_on, &s->sasl, &mechs);
         if (!s->tls_on && server_common_tls_configured())
             buf_appendcstr(out, " STARTTLS");
-        if (!s->sasl || !sasl_glue_plaintext_allowed(s->sasl))
+        if (server_common_sasl_failed() ||
+            !server_common_plaintext_allowed(s->tls_on))
             buf_appendcstr(out, " LOGINDISABLED");
-        if (s->sasl && !sasl_glue_mechlist(s->sasl, "AUTH=", &mechs) &&
-            mechs.len)
+        if (!r && mechs.len)
             buf_printf(out, " %s", buf_cstring(&mechs));
         buf_appendcstr(out, " SASL-IR");
         buf_free(&mechs);
@@ -282,7 +285,7 @@ int main(int argc, char **argv)
     imapd_parser_limits(&limits, 0);
     s.parser = imap_parser_new(s.prot, &limits);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));
-    server_common_sasl_new("imap", &s.sasl);
+    /* SASL starts when the greeting, LOGIN or AUTHENTICATE needs it. */
     log_info("accepted connection: %s", s.clienthost);
     procinfo_begin(s.clienthost);
 

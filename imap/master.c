@@ -38,6 +38,7 @@
 #include "lib/xmalloc.h"
 #include "imap/master.h"
 #include "imap/procinfo.h"
+#include "imap/server_common.h"
 
 /* ---- signals ------------------------------------------------------------- */
 
@@ -324,6 +325,8 @@ static void reload(struct master *m)
     if (conf_load(conf_filename(), &err))
         log_error("reload: %s; keeping the previous configuration",
                   buf_cstring(&err));
+    else
+        server_common_sasl_export();
     if (master_table_load(m->table_path, &m->progdirs, m->conf_path, &fresh,
                           &err)) {
         log_error("reload: %s; keeping the previous services",
@@ -566,6 +569,8 @@ static void start(struct master *m, int stay, int daemon)
         ready_fd = daemonize();
     pidfile_write(m->pidfd, m->pidfile);
     drop_privileges(&id, stay);
+    /* The servers' greetings then need no SASL plugin (server_common.h). */
+    server_common_sasl_export();
     removed = procinfo_cleanup();
     if (removed)
         log_info("removed stale proc files=<%d>", removed);

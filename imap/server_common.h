@@ -58,6 +58,49 @@ struct tls_ctx *server_common_tls_ctx(void);
  * *sess_r NULL: the server then goes on without SASL. */
 int server_common_sasl_new(const char *service, struct sasl_glue **sess_r);
 
+/* What a session needs SASL for. */
+enum server_common_sasl_use {
+    SERVER_SASL_PASSWORD,   /* a plaintext password check (LOGIN) */
+    SERVER_SASL_MECHS       /* AUTHENTICATE: every mechanism */
+};
+
+/* Make *sess (NULL at first) a SASL session for service that can do `use`,
+ * starting SASL as far as that needs (sasl_glue_server_init_checkpass()
+ * for a password, everything for mechanisms; a password-only session is
+ * replaced).  A session made after TLS came up on p is told its strength.
+ * ERR_OK, or an error (logged) and *sess NULL. */
+int server_common_sasl(const char *service, enum server_common_sasl_use use,
+                       struct prot *p, struct sasl_glue **sess);
+
+/* 1 if a password may be sent in the clear now: allowplaintext, or TLS
+ * is on. */
+int server_common_plaintext_allowed(int tls_on);
+
+/* 1 once starting SASL failed in this process (LOGINDISABLED). */
+int server_common_sasl_failed(void);
+
+/* The SASL mechanisms a client may use now (tls_on: TLS is up), each
+ * preceded by item_prefix and separated by single spaces, into out
+ * (replaced).  The lists master made at its start or reload (see
+ * server_common_sasl_export()) are used when they were made from this
+ * process's configuration file, so that the greeting and CAPABILITY load
+ * no SASL plugin; otherwise SASL is started through
+ * server_common_sasl(SERVER_SASL_MECHS) and asked. */
+int server_common_sasl_mechlist(const char *service, const char *item_prefix,
+                                struct prot *p, int tls_on,
+                                struct sasl_glue **sess, struct buf *out);
+
+/* master, at start and reload: compute the mechanism lists of the
+ * services "imap" and "pop" (before and after TLS) once and hand them to
+ * the servers it starts, in the environment (CHAPAR_SASL_MECHS_<service>
+ * = "<configuration file>|<before TLS>|<with TLS>").  On any failure the
+ * variables are removed and the servers ask SASL themselves. */
+void server_common_sasl_export(void);
+
+/* After a login without a SASL security layer nothing needs SASL any
+ * more: free *sess and unload SASL and its plugins (sasl_glue_done). */
+void server_common_sasl_release(struct sasl_glue **sess);
+
 /* TLS came up on p: log the protocol and cipher (info level, with
  * clienthost) and tell sess (may be NULL) the TLS strength, which allows
  * the plaintext mechanisms. */

@@ -43,6 +43,7 @@ static struct {
     sasl_glue_getopt_fn *getopt;
     void *rock;
     int server_up, client_up;
+    int password_only;      /* server up with the auxprop plugins only */
 } glue;
 
 /* ---- process-wide setup ----------------------------------------------------- */
@@ -80,28 +81,92 @@ static int cb_log(void *context, int level, const char *message)
     return SASL_OK;
 }
 
+/* Is `file` (a plugin's path) "lib<name>.so..." for a name in the
+ * space- or comma-separated list? */
+static int plugin_named(const char *file, const char *list)
+{
+    const char *base = strrchr(file, '/');
+    size_t n;
+
+    base = base ? base + 1 : file;
+    if (strncmp(base, "lib", 3))
+        return 0;
+    base += 3;
+    while (*list) {
+        n = strcspn(list, " \t,");
+        if (n && !strncmp(base, list, n) && !strncmp(base + n, ".so", 3))
+            return 1;
+        list += n;
+        list += strspn(list, " \t,");
+    }
+    return 0;
+}
+
+/* While glue.password_only: load only the auxprop plugins the
+ * auxprop_plugin option names (SASL's own file naming, libsasldb.so for
+ * "sasldb"); with the option unset SASL may use any, so all load. */
+static int cb_verifyfile(void *context, const char *file,
+                         sasl_verify_type_t type)
+{
+    const char *auxprop;
+
+    (void)context;
+    if (!glue.password_only || type != SASL_VRFY_PLUGIN)
+        return SASL_OK;
+    auxprop = glue.getopt ? glue.getopt("auxprop_plugin", glue.rock) : NULL;
+    if (!auxprop || plugin_named(file, auxprop))
+        return SASL_OK;
+    return SASL_CONTINUE;
+}
+
 static const sasl_callback_t global_callbacks[] = {
     { SASL_CB_GETOPT, SASL_GLUE_CB(cb_getopt), NULL },
     { SASL_CB_LOG, SASL_GLUE_CB(cb_log), NULL },
+    { SASL_CB_VERIFYFILE, SASL_GLUE_CB(cb_verifyfile), NULL },
     { SASL_CB_LIST_END, NULL, NULL },
 };
 
-int sasl_glue_server_init(const char *appname, sasl_glue_getopt_fn *getopt,
-                          void *rock)
+static int server_start(const char *appname, sasl_glue_getopt_fn *getopt,
+                        void *rock, int password_only)
 {
     int sr;
 
     glue.getopt = getopt;
     glue.rock = rock;
-    if (glue.server_up)
+    if (glue.server_up && (password_only || !glue.password_only))
         return ERR_OK;
+    if (glue.server_up) {
+        /* From password-only to everything: SASL loads plugins only in
+         * sasl_server_init, so start it again. */
+        sasl_server_done();
+        glue.server_up = 0;
+    }
+    glue.password_only = password_only;
     if ((sr = sasl_server_init(global_callbacks, appname)) != SASL_OK) {
         log_error("SASL server init failed: %s",
                   sasl_errstring(sr, NULL, NULL));
+        glue.password_only = 0;
         return ERR_INTERNAL;
     }
     glue.server_up = 1;
     return ERR_OK;
+}
+
+int sasl_glue_server_init(const char *appname, sasl_glue_getopt_fn *getopt,
+                          void *rock)
+{
+    return server_start(appname, getopt, rock, 0);
+}
+
+int sasl_glue_server_init_checkpass(const char *appname,
+                                    sasl_glue_getopt_fn *getopt, void *rock)
+{
+    return server_start(appname, getopt, rock, 1);
+}
+
+int sasl_glue_server_mechs_loaded(void)
+{
+    return glue.server_up && !glue.password_only;
 }
 
 int sasl_glue_client_init(void)
@@ -125,7 +190,7 @@ void sasl_glue_done(void)
         sasl_server_done();
     if (glue.client_up)
         sasl_client_done();
-    glue.server_up = glue.client_up = 0;
+    glue.server_up = glue.client_up = glue.password_only = 0;
 }
 
 /* ---- sessions ----------------------------------------------------------------- */

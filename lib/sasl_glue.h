@@ -34,7 +34,10 @@
  *
  * Processes: SASL is process-global.  Call the init functions once per
  * process (before or after fork), sasl_glue_done() at exit if you like.
- * A session belongs to one process.  Not thread-safe.
+ * sasl_glue_done() also unloads the plugins: a server that needs SASL no
+ * more (logged in, no security layer) may call it after freeing its
+ * sessions to give their memory back; the init functions work again
+ * after it.  A session belongs to one process.  Not thread-safe.
  */
 #ifndef CHAPAR_SASL_GLUE_H
 #define CHAPAR_SASL_GLUE_H
@@ -60,6 +63,18 @@ typedef const char *sasl_glue_getopt_fn(const char *option, void *rock);
 /* ERR_INTERNAL (with a log line) if SASL cannot start, e.g. no plugins. */
 int sasl_glue_server_init(const char *appname, sasl_glue_getopt_fn *getopt,
                           void *rock);
+/* The same for password checks only (sasl_glue_checkpass, APOP): of the
+ * plugins only the auxprop ones named by the auxprop_plugin option are
+ * loaded (all when it is unset), no mechanism.  Loading every mechanism
+ * plugin costs time, and some (SCRAM, DIGEST-MD5, NTLM) bring in
+ * libcrypto, which cannot be unloaded: a LOGIN session needs none of that.
+ * Sessions then list no mechanism and AUTHENTICATE nothing.  A later
+ * sasl_glue_server_init() restarts SASL with every plugin: free all server
+ * sessions before.  Does nothing when SASL is already up. */
+int sasl_glue_server_init_checkpass(const char *appname,
+                                    sasl_glue_getopt_fn *getopt, void *rock);
+/* 1 when the server side is up with every plugin (not checkpass-only). */
+int sasl_glue_server_mechs_loaded(void);
 int sasl_glue_client_init(void);
 void sasl_glue_done(void);
 
