@@ -15,11 +15,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
@@ -69,7 +73,11 @@ struct sparse {
     struct buf *error;
 };
 
-/* One message being tested; the cache entry and file load lazily. */
+/* One message being tested; the cache entry and file load lazily, and
+ * of the file only the bytes from its start to the end of the last part
+ * a key looks at are read (pread into a buffer kept for the whole search:
+ * cheaper than mapping and unmapping thousands of files, and it skips
+ * attachments that follow the text). */
 struct smsg {
     struct index_state *st;
     uint32_t msgno;
@@ -78,9 +86,14 @@ struct smsg {
     int gone;
     int info_tried;
     struct message_info *info;
-    int map_tried, map_ok;
-    struct map map;
-    struct buf tmp;
+    int file_tried;
+    int fd;                     /* the message file, -1 if not open */
+    size_t file_size;           /* what may be read: the record's size,
+                                   less if the file ends sooner */
+    struct buf file;            /* bytes [0, file.len) of it */
+    int dirfd;                  /* the mailbox directory; -1 none, -2 not
+                                   opened yet */
+    struct buf path, tmp;
 };
 
 /* ---- dates -------------------------------------------------------------- */
@@ -509,24 +522,78 @@ static const struct message_info *smsg_info(struct smsg *sm)
     return sm->info;
 }
 
-static int smsg_map(struct smsg *sm)
+/* Open the message file (once): by its name in the mailbox directory,
+ * opened once per search, to save the kernel the walk down the path. */
+static int smsg_open(struct smsg *sm)
 {
-    if (!sm->map_tried) {
-        sm->map_tried = 1;
-        sm->map_ok = !sm->gone &&
-                     !index_map_message(sm->st, sm->rec.uid, &sm->map);
+    const char *slash;
+
+    if (sm->file_tried)
+        return sm->fd >= 0;
+    sm->file_tried = 1;
+    if (sm->gone)
+        return 0;
+    mailbox_message_path(sm->st->mb, sm->rec.uid, &sm->path);
+    slash = strrchr(buf_cstring(&sm->path), '/');
+    if (sm->dirfd == -2) {
+        sm->dirfd = -1;
+        if (slash) {
+            char *dir = xstrndup(sm->path.s, (size_t)(slash - sm->path.s));
+            sm->dirfd = open(*dir ? dir : "/",
+                             O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            free(dir);
+        }
     }
-    return sm->map_ok;
+    sm->fd = sm->dirfd >= 0 && slash
+                 ? openat(sm->dirfd, slash + 1, O_RDONLY | O_CLOEXEC)
+                 : open(sm->path.s, O_RDONLY | O_CLOEXEC);
+    if (sm->fd < 0) {
+        if (errno != ENOENT)
+            log_error_errno("search: cannot open message file=<%s>",
+                            sm->path.s);
+        return 0;
+    }
+    /* The record's size is the file's; a short read ends it sooner. */
+    sm->file_size = (size_t)sm->rec.size;
+    return 1;
 }
 
-/* Bytes [off, off+len) of the file, clamped. */
-static const char *smsg_range(const struct smsg *sm, size_t off, size_t *len)
+/* Have bytes [0, end) of the file read, or as many as there are. */
+static void smsg_need(struct smsg *sm, size_t end)
 {
-    if (off > sm->map.len)
-        off = sm->map.len;
-    if (*len > sm->map.len - off)
-        *len = sm->map.len - off;
-    return sm->map.base ? sm->map.base + off : "";
+    if (sm->file.len >= end || !smsg_open(sm))
+        return;
+    if (end > sm->file_size)
+        end = sm->file_size;
+    if (sm->file.len >= end)
+        return;
+    buf_ensure(&sm->file, end - sm->file.len);
+    while (sm->file.len < end) {
+        ssize_t n = pread(sm->fd, sm->file.s + sm->file.len,
+                          end - sm->file.len, (off_t)sm->file.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n < 0)
+                log_error_errno("search: cannot read message file=<%s>",
+                                sm->path.s);
+            sm->file_size = sm->file.len;
+            return;
+        }
+        sm->file.len += (size_t)n;
+    }
+}
+
+/* Bytes [off, off+len) of the file, clamped to what it has.  The pointer
+ * is good until the next call. */
+static const char *smsg_range(struct smsg *sm, size_t off, size_t *len)
+{
+    smsg_need(sm, off + *len < off ? SIZE_MAX : off + *len);
+    if (off > sm->file.len)
+        off = sm->file.len;
+    if (*len > sm->file.len - off)
+        *len = sm->file.len - off;
+    return sm->file.s ? sm->file.s + off : "";
 }
 
 /* The key in a header value, raw or RFC 2047-decoded. */
@@ -582,8 +649,6 @@ static int eval_header(const struct skey *k, struct smsg *sm)
             return 0;
         return value_match(sm, v, strlen(v), k);
     }
-    if (!smsg_map(sm))
-        return 0;
     len = sm->rec.header_size;
     h = smsg_range(sm, 0, &len);
     return header_fields_match(sm, h, len, k->name, k);
@@ -607,9 +672,21 @@ static int text_match(struct smsg *sm, size_t off, size_t len,
 static int eval_text(const struct skey *k, struct smsg *sm, int headers)
 {
     const struct message_info *info = smsg_info(sm);
+    size_t end = headers ? sm->rec.header_size : 0;
 
-    if (!info || !smsg_map(sm))
+    if (!info)
         return 0;
+    /* One read for everything below */
+    for (size_t i = 0; i < info->nsections; i++) {
+        const struct message_section *s = &info->sections[i];
+        if (!strcasecmp(s->type, "TEXT") &&
+            s->body_offset + s->body_size > end)
+            end = s->body_offset + s->body_size;
+        if (s->is_message &&
+            s->inner_header_offset + s->inner_header_size > end)
+            end = s->inner_header_offset + s->inner_header_size;
+    }
+    smsg_need(sm, end);
     if (headers && text_match(sm, 0, sm->rec.header_size, NULL, k))
         return 1;
     for (size_t i = 0; i < info->nsections; i++) {
@@ -708,9 +785,13 @@ static void smsg_load(struct index_state *st, uint32_t msgno, struct smsg *sm)
     sm->st = st;
     sm->msgno = msgno;
     sm->m = m;
-    sm->info_tried = sm->map_tried = sm->map_ok = 0;
+    sm->info_tried = sm->file_tried = 0;
     message_info_free(&sm->info);
-    map_free(&sm->map);
+    if (sm->fd >= 0)
+        close(sm->fd);
+    sm->fd = -1;
+    sm->file_size = 0;
+    buf_reset(&sm->file);
     sm->gone = index_msg_record(st, msgno, &sm->rec) != ERR_OK;
     if (sm->gone) {
         memset(&sm->rec, 0, sizeof(sm->rec));
@@ -763,6 +844,8 @@ int index_search(struct index_state *st, struct prot *out, int uid,
 
     buf_reset(error);
     memset(&sm, 0, sizeof(sm));
+    sm.fd = -1;
+    sm.dirfd = -2;
     if ((r = search_charset(&p, args, nargs, &pos)))
         return r;
     if (pos >= nargs)
@@ -789,7 +872,12 @@ int index_search(struct index_state *st, struct prot *out, int uid,
     buf_appendcstr(&b, "\r\n");
     prot_write(out, b.s, b.len);
     message_info_free(&sm.info);
-    map_free(&sm.map);
+    if (sm.fd >= 0)
+        close(sm.fd);
+    if (sm.dirfd >= 0)
+        close(sm.dirfd);
+    buf_free(&sm.file);
+    buf_free(&sm.path);
     buf_free(&sm.tmp);
     buf_free(&b);
     skey_free(root);
