@@ -460,6 +460,16 @@ int charset_search_match(const char *hay, size_t hlen, const char *needle,
  * when UTF-8 is decoded from the start, so starting at such a byte is the
  * same as decoding from the beginning. */
 
+/* How rare c is in mail text, roughly: letters by English frequency,
+ * then everything else. */
+static int char_rank(unsigned char c)
+{
+    static const char common[] = " etaoinsrhldcumfpgwybvkxjqz";
+    const char *p = c ? strchr(common, c) : NULL;
+
+    return p ? (int)(p - common) : 12;
+}
+
 void charset_needle_init(struct charset_needle *n, const char *form,
                          size_t len)
 {
@@ -470,6 +480,16 @@ void charset_needle_init(struct charset_needle *n, const char *form,
     n->s[len] = '\0';
     n->len = len;
     n->first = len ? get_utf8((const unsigned char *)form, len, &i) : 0;
+    n->ascii = len > 0;
+    n->has_i = memchr(form, 'i', len) != NULL;
+    for (i = 0; i < len; i++)
+        if ((unsigned char)form[i] >= 0x80 || form[i] == ' ')
+            n->ascii = 0;
+    n->anchor = 0;
+    for (i = 1; i < len; i++)
+        if (char_rank((unsigned char)form[i]) >
+            char_rank((unsigned char)form[n->anchor]))
+            n->anchor = i;
 }
 
 void charset_needle_free(struct charset_needle *n)
@@ -547,23 +567,40 @@ static int match_at(const struct charset_needle *n, int cs,
     return 1;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
 /* The first match at or after one of the bytes in cand[0..ncand). */
 static int scan_bytes(const struct charset_needle *n, int cs,
                       const unsigned char *u, size_t len,
                       const unsigned char *cand, size_t ncand)
 {
     const unsigned char *next[4], *end = u + len;
+    /* After an ASCII first character, an ASCII second one that is not a
+     * space is checked here before the full comparison. */
+    unsigned char second = n->len > 1 && n->s[0] != ' ' &&
+                                   (unsigned char)n->s[0] < 0x80 &&
+                                   (unsigned char)n->s[1] < 0x80 &&
+                                   n->s[1] != ' '
+                               ? (unsigned char)n->s[1]
+                               : 0;
 
     for (size_t j = 0; j < ncand; j++)
         next[j] = memchr(u, cand[j], len);
     for (;;) {
         size_t best = ncand;
+        const unsigned char *p;
         for (size_t j = 0; j < ncand; j++)
             if (next[j] && (best == ncand || next[j] < next[best]))
                 best = j;
         if (best == ncand)
             return 0;
-        if (match_at(n, cs, u, len, (size_t)(next[best] - u)))
+        p = next[best];
+        if (!(second && *p < 0x80 && p + 1 < end && p[1] < 0x80 &&
+              ascii_lower(p[1]) != second) &&
+            match_at(n, cs, u, len, (size_t)(p - u)))
             return 1;
         next[best] = memchr(next[best] + 1, cand[best],
                             (size_t)(end - next[best] - 1));
@@ -604,6 +641,45 @@ static int search_slow(const struct charset_needle *n, int cs, const char *s,
     return found;
 }
 
+/* An ASCII needle without spaces matches exactly where the raw bytes equal
+ * it but for case: no other byte decodes and folds to ASCII, save U+0130
+ * (dealt with by the caller), and white space cannot be part of a match.
+ * So look (memchr, both cases) for its rarest letter, at n->anchor, and
+ * compare the whole needle around each one found. */
+static int scan_ascii(const struct charset_needle *n, const unsigned char *u,
+                      size_t len)
+{
+    const unsigned char *k = (const unsigned char *)n->s;
+    const unsigned char *next[2], *end = u + len;
+    unsigned char cand[2];
+    size_t m = n->len, a = n->anchor, ncand = 1;
+
+    if (len < m)
+        return 0;
+    cand[0] = k[a];
+    if (k[a] >= 'a' && k[a] <= 'z')
+        cand[ncand++] = (unsigned char)(k[a] - 32);
+    /* the anchor can only be at [a, len - m + a] */
+    for (size_t j = 0; j < ncand; j++)
+        next[j] = memchr(u + a, cand[j], len - m + 1);
+    for (;;) {
+        size_t best = ncand, i = 0;
+        const unsigned char *start;
+        for (size_t j = 0; j < ncand; j++)
+            if (next[j] && (best == ncand || next[j] < next[best]))
+                best = j;
+        if (best == ncand)
+            return 0;
+        start = next[best] - a;
+        while (i < m && ascii_lower(start[i]) == k[i])
+            i++;
+        if (i == m)
+            return 1;
+        next[best] = memchr(next[best] + 1, cand[best],
+                            (size_t)(end - (m - a - 1) - (next[best] + 1)));
+    }
+}
+
 int charset_search_text(const struct charset_needle *n, int cs,
                         const char *s, size_t len)
 {
@@ -616,6 +692,9 @@ int charset_search_text(const struct charset_needle *n, int cs,
         return 1;
     if (!len)
         return 0;
+    if (n->ascii &&
+        (cs != CHARSET_UTF8 || !n->has_i || !memchr(s, 0xC4, len)))
+        return scan_ascii(n, u, len);
     if (f == REPLACEMENT)
         return search_slow(n, cs, s, len);
     if (f >= 0x80)

@@ -80,6 +80,10 @@ struct charset_needle {
     char *s;
     size_t len;
     uint32_t first;             /* its first code point */
+    int ascii;                  /* ASCII without a space: compared byte by
+                                   byte, case-insensitively */
+    int has_i;                  /* has an "i" (U+0130 folds to it) */
+    size_t anchor;              /* its rarest character, looked for first */
 };
 
 void charset_needle_init(struct charset_needle *n, const char *form,

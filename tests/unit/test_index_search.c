@@ -160,6 +160,19 @@ static void test_search_body_text(void)
     /* Not inside a binary attachment, nor in the header for BODY */
     search_is(st, "SEARCH BODY AAECAw", "* SEARCH");
     search_is(st, "SEARCH BODY afternoon", "* SEARCH");
+    /* Only text/ parts and headers are searched, as in Cyrus without a
+     * search index: not the attachment for TEXT either, nor the MIME
+     * header of a part (doc/rfc-conformance.md, SEARCH) */
+    search_is(st, "SEARCH TEXT AAECAw", "* SEARCH");
+    search_is(st, "SEARCH TEXT report.bin", "* SEARCH");
+    search_is(st, "SEARCH TEXT \"Content-Transfer-Encoding: 8bit\"",
+              "* SEARCH 4");
+    search_is(st, "SEARCH BODY \"Content-Transfer-Encoding\"", "* SEARCH");
+    /* A header key read from the file and a text key share one read */
+    search_is(st, "SEARCH HEADER X-Mailer testmail TEXT \"do you think\"",
+              "* SEARCH 1");
+    search_is(st, "SEARCH TEXT \"do you think\" HEADER X-Mailer nothing",
+              "* SEARCH");
     /* The attached message belongs to the body; TEXT adds the header */
     search_is(st, "SEARCH BODY \"lunch plans\"", "* SEARCH 3");
     search_is(st, "SEARCH BODY \"forwarded BODY\"", "* SEARCH 3");
