@@ -12,8 +12,10 @@ lib_libopenssl_dl_a_SOURCES = lib/openssl_dl.c
 OPENSSL_DL_LINKFLAGS = -Wl,--as-needed
 
 check_PROGRAMS += tests/unit/test_prot tests/unit/test_tls \
-	tests/unit/test_sasl
+	tests/unit/test_sasl tests/unit/test_sasl_lazy
 tests_unit_test_prot_LDADD = $(UNIT_LDADD)
 tests_unit_test_tls_LDADD = $(UNIT_LDADD)
 tests_unit_test_sasl_LDADD = $(UNIT_LDADD)
-TESTS += tests/unit/test_prot tests/unit/test_tls tests/unit/test_sasl
+tests_unit_test_sasl_lazy_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_prot tests/unit/test_tls tests/unit/test_sasl \
+	tests/unit/test_sasl_lazy

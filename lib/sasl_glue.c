@@ -102,18 +102,29 @@ static int plugin_named(const char *file, const char *list)
     return 0;
 }
 
-/* While glue.password_only: load only the auxprop plugins the
- * auxprop_plugin option names (SASL's own file naming, libsasldb.so for
- * "sasldb"); with the option unset SASL may use any, so all load. */
+static const char *glue_option(const char *option)
+{
+    return glue.getopt ? glue.getopt(option, glue.rock) : NULL;
+}
+
+/* While glue.password_only: load only what a password check uses (SASL's
+ * own file naming, libsasldb.so for "sasldb"): a canon_user_plugin, and
+ * when pwcheck_method uses auxprop (SASL's default) the auxprop_plugin;
+ * with auxprop_plugin unset SASL may use any plugin, so all load. */
 static int cb_verifyfile(void *context, const char *file,
                          sasl_verify_type_t type)
 {
-    const char *auxprop;
+    const char *pwcheck = glue_option("pwcheck_method");
+    const char *auxprop = glue_option("auxprop_plugin");
+    const char *canon = glue_option("canon_user_plugin");
 
     (void)context;
     if (!glue.password_only || type != SASL_VRFY_PLUGIN)
         return SASL_OK;
-    auxprop = glue.getopt ? glue.getopt("auxprop_plugin", glue.rock) : NULL;
+    if (canon && plugin_named(file, canon))
+        return SASL_OK;
+    if (pwcheck && !strstr(pwcheck, "auxprop"))
+        return SASL_CONTINUE;
     if (!auxprop || plugin_named(file, auxprop))
         return SASL_OK;
     return SASL_CONTINUE;

@@ -64,8 +64,9 @@ typedef const char *sasl_glue_getopt_fn(const char *option, void *rock);
 int sasl_glue_server_init(const char *appname, sasl_glue_getopt_fn *getopt,
                           void *rock);
 /* The same for password checks only (sasl_glue_checkpass, APOP): of the
- * plugins only the auxprop ones named by the auxprop_plugin option are
- * loaded (all when it is unset), no mechanism.  Loading every mechanism
+ * plugins only those named by canon_user_plugin and, when pwcheck_method
+ * uses auxprop, by auxprop_plugin are loaded (every plugin when
+ * auxprop_plugin is unset: SASL may use any), no mechanism.  Loading every mechanism
  * plugin costs time, and some (SCRAM, DIGEST-MD5, NTLM) bring in
  * libcrypto, which cannot be unloaded: a LOGIN session needs none of that.
  * Sessions then list no mechanism and AUTHENTICATE nothing.  A later
