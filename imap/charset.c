@@ -458,7 +458,8 @@ int charset_search_match(const char *hay, size_t hlen, const char *needle,
  * takes a whole run of white space.  Text is read in the caller's charset;
  * every byte that is not a UTF-8 continuation byte starts a character
  * when UTF-8 is decoded from the start, so starting at such a byte is the
- * same as decoding from the beginning. */
+ * same as decoding from the beginning.  A key of ASCII without spaces, the
+ * usual case, takes a shorter way (scan_ascii). */
 
 /* How rare c is in mail text, roughly: letters by English frequency,
  * then everything else. */

@@ -4,7 +4,7 @@
  *
  * Keys are tested cheapest first within an AND (index record, then cache
  * entry, then the message file), and each message loads its cache entry
- * and maps its file only when a key needs them.  Strings are compared in
+ * and reads its file only when a key needs them (see struct smsg).  Strings are compared in
  * charset.h's search form: case-insensitive, RFC 2047 words and transfer
  * encodings decoded, charsets converted to UTF-8.
  *
