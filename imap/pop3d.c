@@ -133,9 +133,13 @@ void pop3d_cmd_capa(struct pop3d_session *s, const char *args)
     if (minpoll > 0)
         prot_printf(s->prot, "LOGIN-DELAY %lld\r\n", minpoll * 60);
     if (s->state == POP3D_AUTHORIZATION) {
-        if (s->sasl && sasl_glue_plaintext_allowed(s->sasl))
+        /* Usually master's list: no SASL plugin is loaded for it. */
+        int r = server_common_sasl_mechlist("pop", "", s->prot, s->tls_on,
+                                            &s->sasl, &mechs);
+        if (!server_common_sasl_failed() &&
+            server_common_plaintext_allowed(s->tls_on))
             prot_puts(s->prot, "USER\r\n");
-        if (s->sasl && !sasl_glue_mechlist(s->sasl, "", &mechs) && mechs.len)
+        if (!r && mechs.len)
             prot_printf(s->prot, "SASL %s\r\n", buf_cstring(&mechs));
         if (!s->tls_on && server_common_tls_configured())
             prot_puts(s->prot, "STLS\r\n");
@@ -154,8 +158,10 @@ static int pop3d_greet(struct pop3d_session *s)
         free(shutdown);
         return ERR_AGAIN;
     }
-    /* APOP (RFC 1939 7): a timestamp unique to this greeting. */
-    if (s->sasl && sasl_glue_apop_available(s->sasl))
+    /* APOP (RFC 1939 7): a timestamp unique to this greeting.  Asking
+     * needs SASL's password store only, no mechanism. */
+    if (!server_common_sasl("pop", SERVER_SASL_PASSWORD, s->prot, &s->sasl) &&
+        sasl_glue_apop_available(s->sasl))
         s->apop_challenge = xasprintf("<%ld.%lld@%s>", (long)getpid(),
                                       (long long)time(NULL),
                                       conf_getstring(CONF_SERVERNAME));
@@ -282,7 +288,7 @@ int main(int argc, char **argv)
     prot_set_timeout(s.prot, (int)conf_getint(CONF_POPTIMEOUT) * 60);
     prot_set_maxline(s.prot, POP3D_MAXLINE);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));
-    server_common_sasl_new("pop", &s.sasl);
+    /* SASL starts when the greeting, a login or AUTH needs it. */
     log_info("accepted connection: %s", s.clienthost);
     procinfo_begin(s.clienthost);
 

@@ -9,7 +9,10 @@
  * at notice as "login: <host> <user> <mech>[ TLS]", like imapd.  USER is
  * refused before TLS unless allowplaintext is set (the password would
  * follow in the clear), with the same rule SASL applies to PLAIN/LOGIN.
- * APOP is not offered: sasl_glue has no call for it (see pop3d(8)).
+ * APOP is offered when SASL can check it (a password store with clear
+ * passwords, as sasldb).  SASL starts only as far as a command needs it
+ * (server_common.h) and is released after a login without a security
+ * layer.
  */
 #include "config.h"
 
@@ -121,7 +124,8 @@ void pop3d_cmd_user(struct pop3d_session *s, const char *args)
         pop3d_err(s, "USER needs a user name");
         return;
     }
-    if (!s->sasl || !sasl_glue_plaintext_allowed(s->sasl)) {
+    if (!server_common_plaintext_allowed(s->tls_on) ||
+        server_common_sasl("pop", SERVER_SASL_PASSWORD, s->prot, &s->sasl)) {
         pop3d_err(s, "[AUTH] Plaintext login is disabled; use STLS first");
         return;
     }
@@ -145,9 +149,10 @@ void pop3d_cmd_pass(struct pop3d_session *s, const char *args)
         pop3d_login_failed(s, "plaintext", user,
                            s->sasl ? sasl_glue_errdetail(s->sasl)
                                    : "SASL unavailable");
-    } else if (!pop3d_login_complete(s, user, "plaintext") && !s->tls_on &&
-               conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0) {
-        sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
+    } else if (!pop3d_login_complete(s, user, "plaintext")) {
+        server_common_sasl_release(&s->sasl);
+        if (!s->tls_on && conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0)
+            sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
     }
     free(user);
 }
@@ -160,7 +165,7 @@ void pop3d_cmd_apop(struct pop3d_session *s, const char *args)
     const char *sp = strchr(args, ' ');
     char *user;
 
-    if (!s->apop_challenge) {
+    if (!s->apop_challenge || !s->sasl) {
         pop3d_err(s, "APOP is not available");
         return;
     }
@@ -171,10 +176,10 @@ void pop3d_cmd_apop(struct pop3d_session *s, const char *args)
     user = xstrndup(args, (size_t)(sp - args));
     if (sasl_glue_checkapop(s->sasl, s->apop_challenge, args))
         pop3d_login_failed(s, "APOP", user, sasl_glue_errdetail(s->sasl));
-    else
-        pop3d_login_complete(s, sasl_glue_username(s->sasl) ?
-                                    sasl_glue_username(s->sasl) : user,
-                             "APOP");
+    else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl) ?
+                                          sasl_glue_username(s->sasl) : user,
+                                   "APOP"))
+        server_common_sasl_release(&s->sasl);
     free(user);
 }
 
@@ -225,8 +230,8 @@ static void pop3d_auth_list(struct pop3d_session *s)
     struct buf mechs = BUF_INITIALIZER;
     char *p;
 
-    if (s->sasl)
-        sasl_glue_mechlist(s->sasl, "", &mechs);
+    server_common_sasl_mechlist("pop", "", s->prot, s->tls_on, &s->sasl,
+                                &mechs);
     pop3d_ok(s, "List of SASL mechanisms follows");
     for (p = (char *)buf_cstring(&mechs); *p;) {
         size_t n = strcspn(p, " ");
@@ -277,7 +282,7 @@ void pop3d_cmd_auth(struct pop3d_session *s, const char *args)
         pop3d_auth_list(s);
         goto done;
     }
-    if (!s->sasl) {
+    if (server_common_sasl("pop", SERVER_SASL_MECHS, s->prot, &s->sasl)) {
         pop3d_err(s, "[SYS/TEMP] Authentication is unavailable");
         goto done;
     }
@@ -295,6 +300,8 @@ void pop3d_cmd_auth(struct pop3d_session *s, const char *args)
         if (sasl_glue_ssf(s->sasl) > 0) {
             prot_flush(s->prot);
             sasl_glue_set_layer(s->prot, &s->sasl);
+        } else {
+            server_common_sasl_release(&s->sasl);
         }
         goto done;
     }

@@ -17,6 +17,7 @@ import pytest
 
 from chapar_instance import free_port
 from test_master import children_of, greet, login, start_master
+from test_master import login as login_imap
 
 FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
 
@@ -89,3 +90,33 @@ def test_login_session_maps_no_openssl_nor_mechanisms(make_instance):
     assert c3.command("t1", "STARTTLS")[-1] == "t1 OK Begin TLS negotiation now"
     c3.starttls(inst.client_context())
     login(c3)
+
+
+def test_pop3_capa_same_and_login_maps_nothing_extra(make_instance):
+    """The same for pop3d: CAPA through master equals pop3d alone, and a
+    USER/PASS session maps neither OpenSSL nor a mechanism plugin."""
+    from test_pop3 import connect, login, multiline
+    inst = make_instance(options=FAST)
+    port, imap = free_port(), free_port()
+    p = start_master(inst, [f'pop3 cmd="pop3d" listen="127.0.0.1:{port}"',
+                            f'imap cmd="imapd" listen="127.0.0.1:{imap}"'],
+                     (port, imap))
+    alone = inst.serve_tcp(inst.argv("imap/pop3d"))
+    capas = []
+    for q in (port, alone):
+        c = connect(inst, q)
+        capas.append(multiline(c, "CAPA"))
+        assert c.apop_stamp
+    assert capas[0] == capas[1]
+    # Create the INBOX first (a unique id: libcrypto's RNG).
+    c = greet(inst, imap)
+    login_imap(c)
+    c.command("o1", "LOGOUT")
+    c = connect(inst, port)
+    login(c)
+    pid = int(re.findall(r"pop3d\[(\d+)\]: notice: login: ",
+                         "\n".join(inst.log_lines()))[-1])
+    assert pid in children_of(p.pid)
+    maps = maps_of(pid)
+    assert "libcrypto" not in maps and "libssl" not in maps
+    assert "/sasl2/" not in maps
