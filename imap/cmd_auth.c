@@ -212,8 +212,10 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
                            sasl_glue_errdetail(s->sasl));
         return;
     }
-    imapd_login_complete(s, user, "plaintext");
+    /* Released before the login opens the databases, which then reuse
+     * SASL's memory. */
     server_common_sasl_release(&s->sasl);
+    imapd_login_complete(s, user, "plaintext");
     if (!s->tls_on && conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0)
         sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
     imapd_login_ok(s, c->tag);
