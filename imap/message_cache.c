@@ -259,8 +259,10 @@ int message_info_decode(const char *p, size_t len,
     *info_r = NULL;
     get_prefix(&r, &pk, &sent);
     if (r.bad || message_body_from_structure(pk.bodystructure,
-                                             pk.bodystructure_len, &body))
+                                             pk.bodystructure_len, &body)) {
+        buf_free(&body);
         return ERR_BADFORMAT;
+    }
     info = xzmalloc(sizeof(*info));
     info->size = pk.size;
     info->header_size = pk.header_size;
