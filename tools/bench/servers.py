@@ -12,6 +12,7 @@ started anyway are stopped with 'service ... stop'.
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -141,20 +142,35 @@ def serving_pids(server_port, client_ports):
     return pids
 
 
-def disk_bytes(paths):
+def disk_bytes(paths, skip=None):
+    """Bytes allocated (st_blocks) to the files under paths, leaving out
+    those for which skip(path) is true."""
     total = 0
     for top in paths:
         for d, _, files in os.walk(top):
             for f in files:
+                path = os.path.join(d, f)
+                if skip and skip(path):
+                    continue
                 try:
-                    total += os.lstat(os.path.join(d, f)).st_blocks * 512
+                    total += os.lstat(path).st_blocks * 512
                 except OSError:
                     pass
     return total
 
 
+# One file per message: "<uid>." in Cyrus's and Chapar's spools, anything
+# in a maildir's cur/, new/ or tmp/.
+_SPOOL_MESSAGE = re.compile(r"/[0-9]+\.$")
+_MAILDIR_MESSAGE = re.compile(r"/(cur|new|tmp)/[^/]+$")
+
+
 class Server:
     name = "?"
+
+    @staticmethod
+    def is_message(path):
+        return bool(_SPOOL_MESSAGE.search(path))
     admin = True           # has an IMAP admin that must CREATE user INBOXes
 
     def __init__(self, top, users, build=None):
@@ -341,6 +357,10 @@ service lmtp {{
 
     def data_dirs(self):
         return [os.path.join(self.dir, "mail")]
+
+    @staticmethod
+    def is_message(path):
+        return bool(_MAILDIR_MESSAGE.search(path))
 
 
 CLASSES = {"chapar": Chapar, "cyrus": Cyrus, "dovecot": Dovecot}
