@@ -370,7 +370,7 @@ static void fetch_write(struct index_state *st, struct prot *out,
     if (items & FI_ENVELOPE) {
         item_sep(bp, &first);
         buf_appendcstr(bp, "ENVELOPE ");
-        buf_appendmap(bp, fm->pk.envelope, fm->pk.envelope_len);
+        message_cache_envelope(&fm->pk, tp, bp);
     }
     if (items & FI_BODY) {
         item_sep(bp, &first);

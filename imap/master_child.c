@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +117,14 @@ void master_child_accept(struct master *m, struct master_service *svc,
             log_error_errno("service=<%s>: accept failed", svc->name);
             m->accept_failed = 1;
             return;
+        }
+        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+            /* The servers buffer a whole response and write it at once,
+             * so Nagle only holds back the tail of a response until the
+             * client's delayed ACK (up to 40 ms per command). */
+            int one = 1;
+            (void)setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one,
+                             sizeof(one));
         }
         peer_string(&ss, len, client, sizeof(client));
         child_start(m, svc, conn, client);

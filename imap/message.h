@@ -83,7 +83,7 @@
 
 #define MESSAGE_MAX_DEPTH 100       /* nested multipart / message levels */
 #define MESSAGE_MAX_PARTS 65536     /* listed MIME parts per message */
-#define MESSAGE_CACHE_VERSION 2     /* first byte of message_info_encode() */
+#define MESSAGE_CACHE_VERSION 3     /* first byte of message_info_encode() */
 
 /* The header fields whose values are kept (unfolded, trimmed, first
  * occurrence) for FETCH, SORT, THREAD, SEARCH and deliver's duplicate
@@ -101,9 +101,10 @@ enum message_header {
     MESSAGE_HDR_MESSAGE_ID,
     MESSAGE_HDR_REFERENCES,
     MESSAGE_HDR_LIST_ID,
-    MESSAGE_HDR_CONTENT_TYPE,
     MESSAGE_HDR__COUNT
 };
+/* The ENVELOPE is made of the first ones, Date .. Message-ID. */
+#define MESSAGE_ENVELOPE_HDRS (MESSAGE_HDR_MESSAGE_ID + 1)
 
 /* One MIME part, in depth-first order (which is also numeric order of
  * the part specifiers, so sections[] is sorted by spec).  All offsets are
@@ -185,8 +186,8 @@ const char *message_header_name(enum message_header hdr);
 int message_parse_date(const char *s, size_t len, time_t *t_r);
 
 /* Serialise info (appending to *out): a version byte, then variable-length
- * integers and length-prefixed strings; BODY and the Message-ID are not
- * stored (message_info_decode derives them).  No checksum: cyrus.cache
+ * integers and length-prefixed strings; ENVELOPE, BODY and the Message-ID
+ * are not stored (message_info_decode derives them).  No checksum: cyrus.cache
  * frames every entry with its own CRC.  The layout is in message_cache.c. */
 void message_info_encode(const struct message_info *info, struct buf *out);
 
@@ -198,20 +199,30 @@ int message_info_decode(const char *p, size_t len,
                         struct message_info **info_r);
 
 /* What FETCH needs of most messages, read in place from an encoded entry
- * without allocating: the sizes and the ENVELOPE and BODYSTRUCTURE wire
- * strings (pointers into p, not NUL-terminated).  ERR_BADFORMAT if the
- * prefix holding them is malformed. */
+ * without allocating: the sizes, the BODYSTRUCTURE wire string and the
+ * header values the ENVELOPE is made of (pointers into p, not
+ * NUL-terminated; hdr[i] NULL when absent).  envelope is set only for an
+ * entry of the older version 2, which stored the ENVELOPE string.
+ * ERR_BADFORMAT if the prefix holding them is malformed. */
 struct message_cache_peek {
+    uint8_t version;            /* MESSAGE_CACHE_VERSION, or 2 */
     uint32_t size;
     uint32_t header_size;
     uint32_t body_lines;
-    const char *envelope;
-    size_t envelope_len;
     const char *bodystructure;
     size_t bodystructure_len;
+    const char *hdr[MESSAGE_ENVELOPE_HDRS];
+    size_t hdr_len[MESSAGE_ENVELOPE_HDRS];
+    const char *envelope;
+    size_t envelope_len;
 };
 int message_cache_peek(const char *p, size_t len,
                        struct message_cache_peek *pk);
+
+/* Append the ENVELOPE of a peeked entry to *out, exactly as message_parse
+ * made it; *scratch is working space (its contents are replaced). */
+void message_cache_envelope(const struct message_cache_peek *pk,
+                            struct buf *scratch, struct buf *out);
 
 /* BODY (RFC 3501 7.4.2) cut out of a BODYSTRUCTURE wire string, appended
  * to *out.  ERR_BADFORMAT (and *out unchanged) if bs is not one. */

@@ -1,23 +1,28 @@
 /* message_cache.c -- struct message_info to bytes and back, for
  * cyrus.cache.
  *
- * Layout, version 2.  A "varint" is an unsigned LEB128 number (7 bits per
+ * Layout, version 3.  A "varint" is an unsigned LEB128 number (7 bits per
  * byte, low group first, high bit = more follows; at most 10 bytes); a
  * "str" is a varint n, then n - 1 bytes (n = 0 for NULL; no NUL among the
  * bytes):
  *   u8     version (MESSAGE_CACHE_VERSION)
  *   varint size, header_size, body_lines  (body_size = size - header_size)
  *   varint sent_date, zig-zag coded ((t << 1) ^ (t >> 63))
- *   str    envelope, bodystructure        (first: FETCH reads only these)
+ *   str    bodystructure
  *   varint header count (MESSAGE_HDR__COUNT), then that many str, in the
- *          order of enum message_header
+ *          order of enum message_header (Date .. Message-ID first: FETCH
+ *          reads only the prefix up to them)
  *   varint section count, then per section:
  *          str spec, type, subtype, encoding, charset
  *          varint header_offset, header_size, body_offset, body_size
  *          u8 is_message, and if 1: varint inner_header_offset,
  *          inner_header_size, inner_body_offset, inner_body_size
- * BODY is derived from BODYSTRUCTURE and the message id from the
- * Message-ID header when decoding, so neither is stored.  There is no
+ * ENVELOPE is derived from the header values (message_envelope_write, as
+ * at parse time), BODY from BODYSTRUCTURE and the message id from the
+ * Message-ID header, so none of them is stored: the ENVELOPE alone was
+ * ~40% of a version 2 entry.  Version 2 entries (the ENVELOPE string
+ * between sent_date and bodystructure, and Content-Type as a 13th cached
+ * header) are still read.  There is no
  * checksum here: cyrus.cache frames each entry with its own CRC-32.
  *
  * The decoder trusts nothing: every length and range is checked against
@@ -34,6 +39,7 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/message.h"
+#include "imap/message_private.h"
 
 /* The smallest encoded section: 5 str, 4 varints, 1 u8. */
 #define SECTION_MIN_BYTES (5 + 4 + 1)
@@ -95,7 +101,6 @@ void message_info_encode(const struct message_info *info, struct buf *out)
     putvar(out, info->header_size);
     putvar(out, info->body_lines);
     putvar(out, ((uint64_t)t << 1) ^ (uint64_t)(t >> 63));
-    putstr(out, info->envelope);
     putstr(out, info->bodystructure);
     putvar(out, MESSAGE_HDR__COUNT);
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
@@ -216,21 +221,31 @@ static void get_section(struct reader *r, struct message_section *s,
         r->bad = 1;
 }
 
-/* The fixed prefix, shared by peek and decode; leaves r after it. */
+/* The prefix, shared by peek and decode, up to the ENVELOPE's header
+ * values; leaves r after them. */
 static void get_prefix(struct reader *r, struct message_cache_peek *pk,
                        int64_t *sent_r)
 {
     uint64_t z;
+    uint8_t version = get8(r);
 
-    if (get8(r) != MESSAGE_CACHE_VERSION)
+    memset(pk, 0, sizeof(*pk));
+    if (version != MESSAGE_CACHE_VERSION && version != 2)
         r->bad = 1;
     pk->size = get32(r);
     pk->header_size = get32(r);
     pk->body_lines = get32(r);
     z = getvar(r);
     *sent_r = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-    getstr_at(r, 0, &pk->envelope, &pk->envelope_len);
+    if (version == 2)
+        getstr_at(r, 0, &pk->envelope, &pk->envelope_len);
     getstr_at(r, 0, &pk->bodystructure, &pk->bodystructure_len);
+    /* version 2 had a 13th, Content-Type, after the others */
+    if (getvar(r) != MESSAGE_HDR__COUNT + (version == 2))
+        r->bad = 1;
+    pk->version = version;
+    for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++)
+        getstr_at(r, 1, &pk->hdr[i], &pk->hdr_len[i]);
     if (pk->header_size > pk->size ||
         pk->body_lines > pk->size - pk->header_size)
         r->bad = 1;
@@ -244,6 +259,31 @@ int message_cache_peek(const char *p, size_t len,
 
     get_prefix(&r, pk, &sent);
     return r.bad ? ERR_BADFORMAT : ERR_OK;
+}
+
+void message_cache_envelope(const struct message_cache_peek *pk,
+                            struct buf *scratch, struct buf *out)
+{
+    char *v[MESSAGE_FLD__COUNT] = { NULL };
+    size_t at[MESSAGE_ENVELOPE_HDRS];
+
+    if (pk->envelope) {                 /* a version 2 entry stores it */
+        buf_appendmap(out, pk->envelope, pk->envelope_len);
+        return;
+    }
+    /* The values are not NUL-terminated in the entry: copy them, each
+     * with a NUL, then point into the copy (it no longer moves). */
+    buf_reset(scratch);
+    for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++) {
+        at[i] = scratch->len;
+        if (pk->hdr[i])
+            buf_appendmap(scratch, pk->hdr[i], pk->hdr_len[i]);
+        buf_putc(scratch, '\0');
+    }
+    for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++)
+        if (pk->hdr[i])
+            v[i] = scratch->s + at[i];
+    message_envelope_write(out, v);
 }
 
 int message_info_decode(const char *p, size_t len,
@@ -269,15 +309,28 @@ int message_info_decode(const char *p, size_t len,
     info->body_size = pk.size - pk.header_size;
     info->body_lines = pk.body_lines;
     info->sent_date = (time_t)sent;
-    info->envelope = xstrndup(pk.envelope, pk.envelope_len);
     info->bodystructure = xstrndup(pk.bodystructure, pk.bodystructure_len);
     info->body = buf_release(&body);
-    if (getvar(&r) != MESSAGE_HDR__COUNT)
-        r.bad = 1;
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
-        info->headers[i] = getstr(&r, 1);
+        info->headers[i] = i < MESSAGE_ENVELOPE_HDRS
+            ? (pk.hdr[i] ? xstrndup(pk.hdr[i], pk.hdr_len[i]) : NULL)
+            : getstr(&r, 1);
+    if (pk.version == 2) {              /* its cached Content-Type */
+        const char *ct;
+        size_t ctlen;
+        getstr_at(&r, 1, &ct, &ctlen);
+    }
     info->message_id =
         message_extract_message_id(info->headers[MESSAGE_HDR_MESSAGE_ID]);
+    if (pk.envelope) {
+        info->envelope = xstrndup(pk.envelope, pk.envelope_len);
+    } else {
+        char *v[MESSAGE_FLD__COUNT] = { NULL };
+        struct buf env = BUF_INITIALIZER;
+        memcpy(v, info->headers, sizeof(info->headers));
+        message_envelope_write(&env, v);
+        info->envelope = buf_release(&env);
+    }
     n = getvar(&r);
     /* Every message has part 1; the count must fit in what is left. */
     if (!n || n > r.left / SECTION_MIN_BYTES)

@@ -41,7 +41,7 @@ static const char *const field_names[MESSAGE_FLD__COUNT] = {
     [MESSAGE_HDR_MESSAGE_ID] = "Message-ID",
     [MESSAGE_HDR_REFERENCES] = "References",
     [MESSAGE_HDR_LIST_ID] = "List-Id",
-    [MESSAGE_HDR_CONTENT_TYPE] = "Content-Type",
+    [MESSAGE_FLD_CONTENT_TYPE] = "Content-Type",
     [MESSAGE_FLD_CTE] = "Content-Transfer-Encoding",
     [MESSAGE_FLD_CONTENT_ID] = "Content-ID",
     [MESSAGE_FLD_CONTENT_DESCRIPTION] = "Content-Description",
@@ -491,7 +491,7 @@ void message_fields_mime(struct message_part *part,
     const char *cte = values[MESSAGE_FLD_CTE];
     size_t n;
 
-    if (!parse_content_type(part, values[MESSAGE_HDR_CONTENT_TYPE])) {
+    if (!parse_content_type(part, values[MESSAGE_FLD_CONTENT_TYPE])) {
         params_fini(&part->params);
         if (digest)
             message_part_retype(part, "MESSAGE", "RFC822", 0);

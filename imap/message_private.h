@@ -20,7 +20,8 @@
 /* Header fields the parser reads: the cached ones (enum message_header),
  * then those only MIME needs. */
 enum {
-    MESSAGE_FLD_CTE = MESSAGE_HDR__COUNT,
+    MESSAGE_FLD_CONTENT_TYPE = MESSAGE_HDR__COUNT,
+    MESSAGE_FLD_CTE,
     MESSAGE_FLD_CONTENT_ID,
     MESSAGE_FLD_CONTENT_DESCRIPTION,
     MESSAGE_FLD_CONTENT_MD5,

@@ -21,6 +21,7 @@ SANE = {
     "SEARCH FROM": (0, 10),
     "mixed load": (1, 1e6),
     "private memory": (1, 100_000),
+    "index, cache and database": (0, 1_000_000),
     "disk per message": (0, 1_000_000),
 }
 
@@ -49,3 +50,9 @@ def test_bench_smoke_chapar(tmp_path):
     # Nothing lost, duplicated or resurrected, and no command failed.
     assert check.group(1) == "ok", doc
     assert "chapar error" not in doc and "_wrong" not in doc, doc
+    # where the metadata went, by kind of file
+    detail = re.search(r"^- chapar metadata bytes per message by file: (.*)$",
+                       doc, re.M)
+    assert detail, doc
+    kinds = dict(re.findall(r"([^ ,]+) ([0-9,]+)", detail.group(1)))
+    assert "cyrus.cache" in kinds and "cyrus.index" in kinds, detail.group(1)

@@ -142,10 +142,10 @@ def serving_pids(server_port, client_ports):
     return pids
 
 
-def disk_bytes(paths, skip=None):
-    """Bytes allocated (st_blocks) to the files under paths, leaving out
-    those for which skip(path) is true."""
-    total = 0
+def disk_files(paths, skip=None):
+    """{path: bytes allocated (st_blocks)} for the files under paths,
+    leaving out those for which skip(path) is true."""
+    sizes = {}
     for top in paths:
         for d, _, files in os.walk(top):
             for f in files:
@@ -153,10 +153,28 @@ def disk_bytes(paths, skip=None):
                 if skip and skip(path):
                     continue
                 try:
-                    total += os.lstat(path).st_blocks * 512
+                    sizes[path] = os.lstat(path).st_blocks * 512
                 except OSError:
                     pass
-    return total
+    return sizes
+
+
+def disk_bytes(paths, skip=None):
+    return sum(disk_files(paths, skip).values())
+
+
+def disk_growth(before, after, per, top=6):
+    """Where the bytes went between two disk_files() snapshots, per
+    message: "name 123, ..." for the file kinds that grew most (digits in
+    a file name count as one kind: log.0000000003 is log.N)."""
+    kinds = {}
+    for path, size in after.items():
+        grown = size - before.get(path, 0)
+        if grown:
+            kind = re.sub(r"[0-9]+", "N", os.path.basename(path))
+            kinds[kind] = kinds.get(kind, 0) + grown
+    ranked = sorted(kinds.items(), key=lambda kv: -kv[1])[:top]
+    return ", ".join(f"{k} {v / per:,.0f}" for k, v in ranked)
 
 
 # One file per message: "<uid>." in Cyrus's and Chapar's spools, anything
