@@ -6,7 +6,9 @@
  * the ENVELOPE, BODY and BODYSTRUCTURE strings exactly as they go on the
  * wire, and a table of every MIME part's byte ranges -- is serialised
  * (message_info_encode) into cyrus.cache, so FETCH never re-reads or
- * re-parses the message file.  Nothing here does I/O, logs or keeps state;
+ * re-parses the message file.  Only what cannot be derived is stored:
+ * ENVELOPE is written again from the cached header values, BODY cut out
+ * of BODYSTRUCTURE.  Nothing here does I/O, logs or keeps state;
  * every function is reentrant and fork-safe.
  *
  * Rules this module settles (RFC 3501 7.4.2 and 6.4.5, RFC 2045/2046/2231):

@@ -170,6 +170,46 @@ def test_imap_starttls_and_imaps(fast):
     fast.wait_for_log(r"^imapd\[\d+\]: info: starttls: .*TLSv1\.[23]")
 
 
+def _socket_of(pid, port):
+    """A duplicate of the TCP socket process pid has on local port port
+    (pidfd_getfd, Linux 5.6; root or the same user), or None."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = libc.syscall(438, pidfd, int(name), 0)    # pidfd_getfd
+            assert fd >= 0, os.strerror(ctypes.get_errno())
+            s = socket.socket(fileno=fd)
+            if s.family == socket.AF_INET and s.getsockname()[1] == port:
+                return s
+            s.detach()
+            os.close(fd)
+    finally:
+        os.close(pidfd)
+    return None
+
+
+def test_accepted_connections_have_nodelay(fast):
+    """Servers write a whole response at once; Nagle would hold its tail
+    back until the client's delayed ACK (tens of ms per command)."""
+    imap = free_port()
+    p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}"'],
+                     (imap,))
+    c = greet(fast, imap)
+    (child,) = children_of(p.pid)
+    s = _socket_of(child, imap)
+    assert s is not None
+    assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    s.close()
+    assert c.command("z", "LOGOUT")[-1] == "z OK Completed"
+
+
 def test_ipv6_and_host_name_listeners(fast):
     if not ipv6_available():
         pytest.skip("IPv6 loopback ::1 not available")
