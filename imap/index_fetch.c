@@ -79,6 +79,7 @@ struct fetch_msg {
     struct index_record rec;
     struct message_cache_peek pk;   /* set when the cache entry is read */
     struct message_info *info;      /* decoded only for body sections */
+    struct buf structure;           /* BODYSTRUCTURE, when asked for */
     struct buf body;                /* BODY, derived when asked for */
     struct map map;
     int seen;
@@ -207,6 +208,7 @@ static int fetch_parse(const struct imap_arg *items,
 static void fetch_msg_fini(struct fetch_msg *fm)
 {
     message_info_free(&fm->info);
+    buf_free(&fm->structure);
     buf_free(&fm->body);
     map_free(&fm->map);
 }
@@ -242,9 +244,11 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
         if ((r = mailbox_cache_entry(st->mb, &fm->rec, &data, &len)) ||
             (r = message_cache_peek(data, len, &fm->pk)) ||
             (req->nsecs && (r = message_info_decode(data, len, &fm->info))) ||
+            ((req->items & (FI_BODY | FI_BODYSTRUCTURE)) &&
+             (r = message_cache_bodystructure(&fm->pk, &fm->structure))) ||
             ((req->items & FI_BODY) &&
-             (r = message_body_from_structure(fm->pk.bodystructure,
-                                              fm->pk.bodystructure_len,
+             (r = message_body_from_structure(fm->structure.s,
+                                              fm->structure.len,
                                               &fm->body))))
             return r;
     }
@@ -380,7 +384,7 @@ static void fetch_write(struct index_state *st, struct prot *out,
     if (items & FI_BODYSTRUCTURE) {
         item_sep(bp, &first);
         buf_appendcstr(bp, "BODYSTRUCTURE ");
-        buf_appendmap(bp, fm->pk.bodystructure, fm->pk.bodystructure_len);
+        buf_appendbuf(bp, &fm->structure);
     }
     if (items & FI_RFC822_HEADER) {
         item_sep(bp, &first);

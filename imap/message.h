@@ -188,24 +188,32 @@ const char *message_header_name(enum message_header hdr);
 int message_parse_date(const char *s, size_t len, time_t *t_r);
 
 /* Serialise info (appending to *out): a version byte, then variable-length
- * integers and length-prefixed strings; ENVELOPE, BODY and the Message-ID
- * are not stored (message_info_decode derives them).  No checksum: cyrus.cache
- * frames every entry with its own CRC.  The layout is in message_cache.c. */
+ * integers, length-prefixed strings and BODYSTRUCTURE packed; ENVELOPE,
+ * BODY and the Message-ID are not stored (they are derived).  No checksum:
+ * cyrus.cache frames every entry with its own CRC.  The layout is in
+ * message_cache.c. */
 void message_info_encode(const struct message_info *info, struct buf *out);
 
-/* The inverse: a fresh *info_r from exactly len bytes at p.  Everything is
- * bounds-checked: a truncated, corrupt or foreign-version entry, or one
- * whose ranges do not fit in its own message size, gives ERR_BADFORMAT and
- * *info_r = NULL, never a crash. */
+/* The inverse: a fresh *info_r from exactly len bytes at p, but without
+ * the wire strings: envelope, body and bodystructure stay NULL (SEARCH
+ * and body sections need none of them; FETCH makes them from a peek).
+ * Everything is bounds-checked: a truncated, corrupt or foreign-version
+ * entry, or one whose ranges do not fit in its own message size, gives
+ * ERR_BADFORMAT and *info_r = NULL, never a crash. */
 int message_info_decode(const char *p, size_t len,
                         struct message_info **info_r);
+/* message_info_decode, and envelope, body and bodystructure made as well
+ * (ERR_BADFORMAT also when the stored BODYSTRUCTURE is corrupt). */
+int message_info_decode_wire(const char *p, size_t len,
+                             struct message_info **info_r);
 
 /* What FETCH needs of most messages, read in place from an encoded entry
- * without allocating: the sizes, the BODYSTRUCTURE wire string and the
- * header values the ENVELOPE is made of (pointers into p, not
- * NUL-terminated; hdr[i] NULL when absent).  envelope is set only for an
- * entry of the older version 2, which stored the ENVELOPE string.
- * ERR_BADFORMAT if the prefix holding them is malformed. */
+ * without allocating: the sizes, BODYSTRUCTURE (packed: see
+ * message_cache_bodystructure) and the header values the ENVELOPE is made
+ * of (pointers into p, not NUL-terminated; hdr[i] NULL when absent).
+ * envelope is set only for an entry of the older version 2, which stored
+ * the ENVELOPE string.  ERR_BADFORMAT if the prefix holding them is
+ * malformed. */
 struct message_cache_peek {
     uint8_t version;            /* MESSAGE_CACHE_VERSION, or 2 */
     uint32_t size;
@@ -220,6 +228,11 @@ struct message_cache_peek {
 };
 int message_cache_peek(const char *p, size_t len,
                        struct message_cache_peek *pk);
+
+/* Append the BODYSTRUCTURE wire string of a peeked entry to *out.
+ * ERR_BADFORMAT (and *out unchanged) if the stored form is corrupt. */
+int message_cache_bodystructure(const struct message_cache_peek *pk,
+                                struct buf *out);
 
 /* Append the ENVELOPE of a peeked entry to *out, exactly as message_parse
  * made it; *scratch is working space (its contents are replaced). */

@@ -4,26 +4,30 @@
  * Layout, version 3.  A "varint" is an unsigned LEB128 number (7 bits per
  * byte, low group first, high bit = more follows; at most 10 bytes); a
  * "str" is a varint n, then n - 1 bytes (n = 0 for NULL; no NUL among the
- * bytes):
+ * bytes); a "word" is a varint v: 0 for NULL, 2k + 1 for word k of
+ * message_pack.c's table, 2(n + 1) for n bytes that follow (no NUL):
  *   u8     version (MESSAGE_CACHE_VERSION)
  *   varint size, header_size, body_lines  (body_size = size - header_size)
  *   varint sent_date, zig-zag coded ((t << 1) ^ (t >> 63))
- *   str    bodystructure
+ *   varint n, then n bytes: BODYSTRUCTURE packed (message_pack_wire)
  *   varint header count (MESSAGE_HDR__COUNT), then that many str, in the
  *          order of enum message_header (Date .. Message-ID first: FETCH
  *          reads only the prefix up to them)
  *   varint section count, then per section:
- *          str spec, type, subtype, encoding, charset
+ *          word spec, type, subtype, encoding, charset
  *          varint header_offset, header_size, body_offset, body_size
  *          u8 is_message, and if 1: varint inner_header_offset,
  *          inner_header_size, inner_body_offset, inner_body_size
  * ENVELOPE is derived from the header values (message_envelope_write, as
  * at parse time), BODY from BODYSTRUCTURE and the message id from the
  * Message-ID header, so none of them is stored: the ENVELOPE alone was
- * ~40% of a version 2 entry.  Version 2 entries (the ENVELOPE string
- * between sent_date and bodystructure, and Content-Type as a 13th cached
- * header) are still read.  There is no
- * checksum here: cyrus.cache frames each entry with its own CRC-32.
+ * ~40% of a version 2 entry.
+ *
+ * Version 2 entries are still read: they stored the ENVELOPE as a str
+ * between sent_date and BODYSTRUCTURE, BODYSTRUCTURE as a str (its wire
+ * text), Content-Type as a 13th cached header, and the section strings
+ * as str.  There is no checksum here: cyrus.cache frames each entry with
+ * its own CRC-32.
  *
  * The decoder trusts nothing: every length and range is checked against
  * the entry and against the message size it records.
@@ -41,71 +45,81 @@
 #include "imap/message.h"
 #include "imap/message_private.h"
 
-/* The smallest encoded section: 5 str, 4 varints, 1 u8. */
+/* The smallest encoded section: 5 words, 4 varints, 1 u8. */
 #define SECTION_MIN_BYTES (5 + 4 + 1)
 
 /* ---- encoding ----------------------------------------------------------- */
-
-static void putvar(struct buf *out, uint64_t v)
-{
-    unsigned char b[10];
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        b[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (unsigned char)v;
-    buf_appendmap(out, b, n);
-}
 
 static void putstr(struct buf *out, const char *s)
 {
     size_t len;
 
     if (!s) {
-        putvar(out, 0);
+        message_put_varint(out, 0);
         return;
     }
     len = strlen(s);
-    putvar(out, (uint64_t)len + 1);
+    message_put_varint(out, (uint64_t)len + 1);
+    buf_appendmap(out, s, len);
+}
+
+static void putword(struct buf *out, const char *s)
+{
+    size_t len;
+    int k;
+
+    if (!s) {
+        message_put_varint(out, 0);
+        return;
+    }
+    len = strlen(s);
+    if (len && (k = message_pack_word(s, len)) >= 0) {
+        message_put_varint(out, 2 * (uint64_t)k + 1);
+        return;
+    }
+    message_put_varint(out, 2 * ((uint64_t)len + 1));
     buf_appendmap(out, s, len);
 }
 
 static void put_section(struct buf *out, const struct message_section *s)
 {
-    putstr(out, s->spec);
-    putstr(out, s->type);
-    putstr(out, s->subtype);
-    putstr(out, s->encoding);
-    putstr(out, s->charset);
-    putvar(out, s->header_offset);
-    putvar(out, s->header_size);
-    putvar(out, s->body_offset);
-    putvar(out, s->body_size);
+    putword(out, s->spec);
+    putword(out, s->type);
+    putword(out, s->subtype);
+    putword(out, s->encoding);
+    putword(out, s->charset);
+    message_put_varint(out, s->header_offset);
+    message_put_varint(out, s->header_size);
+    message_put_varint(out, s->body_offset);
+    message_put_varint(out, s->body_size);
     buf_putc(out, s->is_message ? 1 : 0);
     if (s->is_message) {
-        putvar(out, s->inner_header_offset);
-        putvar(out, s->inner_header_size);
-        putvar(out, s->inner_body_offset);
-        putvar(out, s->inner_body_size);
+        message_put_varint(out, s->inner_header_offset);
+        message_put_varint(out, s->inner_header_size);
+        message_put_varint(out, s->inner_body_offset);
+        message_put_varint(out, s->inner_body_size);
     }
 }
 
 void message_info_encode(const struct message_info *info, struct buf *out)
 {
     int64_t t = (int64_t)info->sent_date;
+    struct buf packed = BUF_INITIALIZER;
 
     buf_putc(out, MESSAGE_CACHE_VERSION);
-    putvar(out, info->size);
-    putvar(out, info->header_size);
-    putvar(out, info->body_lines);
-    putvar(out, ((uint64_t)t << 1) ^ (uint64_t)(t >> 63));
-    putstr(out, info->bodystructure);
-    putvar(out, MESSAGE_HDR__COUNT);
+    message_put_varint(out, info->size);
+    message_put_varint(out, info->header_size);
+    message_put_varint(out, info->body_lines);
+    message_put_varint(out, ((uint64_t)t << 1) ^ (uint64_t)(t >> 63));
+    message_pack_wire(&packed, info->bodystructure,
+                      strlen(info->bodystructure));
+    message_put_varint(out, packed.len);
+    buf_appendbuf(out, &packed);
+    buf_free(&packed);
+    message_put_varint(out, MESSAGE_HDR__COUNT);
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
         putstr(out, info->headers[i]);
-    putvar(out, info->nsections);
+    message_put_varint(out, info->nsections);
     for (size_t i = 0; i < info->nsections; i++)
         put_section(out, &info->sections[i]);
 }
@@ -130,16 +144,16 @@ static uint8_t get8(struct reader *r)
 
 static uint64_t getvar(struct reader *r)
 {
-    uint64_t v = 0;
+    const unsigned char *p = r->p;
+    uint64_t v;
 
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        uint8_t b = get8(r);
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
+    if (r->bad || !message_get_varint(&p, r->p + r->left, &v)) {
+        r->bad = 1;
+        return 0;
     }
-    r->bad = 1;
-    return 0;
+    r->left -= (size_t)(p - r->p);
+    r->p = p;
+    return v;
 }
 
 /* A varint that must fit in 32 bits. */
@@ -151,8 +165,22 @@ static uint32_t get32(struct reader *r)
     return (uint32_t)v;
 }
 
-/* A str in place: *s_r and *len_r; NULL is allowed only if nullable.  A
- * NUL inside is corruption: callers treat these as C strings. */
+/* n bytes in place; with no_nul, a NUL inside is corruption (callers
+ * treat those as C strings). */
+static const char *getbytes(struct reader *r, uint64_t n, int no_nul)
+{
+    const char *s = (const char *)r->p;
+
+    if (r->bad || n > r->left || (no_nul && memchr(s, '\0', (size_t)n))) {
+        r->bad = 1;
+        return NULL;
+    }
+    r->p += n;
+    r->left -= (size_t)n;
+    return s;
+}
+
+/* A str in place: *s_r and *len_r; NULL is allowed only if nullable. */
 static void getstr_at(struct reader *r, int nullable, const char **s_r,
                       size_t *len_r)
 {
@@ -167,15 +195,8 @@ static void getstr_at(struct reader *r, int nullable, const char **s_r,
             r->bad = 1;
         return;
     }
-    n--;
-    if (n > r->left || memchr(r->p, '\0', (size_t)n)) {
-        r->bad = 1;
-        return;
-    }
-    *s_r = (const char *)r->p;
-    *len_r = (size_t)n;
-    r->p += n;
-    r->left -= (size_t)n;
+    *s_r = getbytes(r, n - 1, 1);
+    *len_r = *s_r ? (size_t)(n - 1) : 0;
 }
 
 static char *getstr(struct reader *r, int nullable)
@@ -187,20 +208,47 @@ static char *getstr(struct reader *r, int nullable)
     return s ? xstrndup(s, len) : NULL;
 }
 
+/* A word (version 3) or a str (version 2), as a fresh string. */
+static char *getword(struct reader *r, int version, int nullable)
+{
+    uint64_t v;
+    const char *s;
+
+    if (version == 2)
+        return getstr(r, nullable);
+    v = getvar(r);
+    if (r->bad || (!v && !nullable)) {
+        r->bad = 1;
+        return NULL;
+    }
+    if (!v)
+        return NULL;
+    if (v & 1) {
+        if (!(s = message_pack_word_at(v >> 1))) {
+            r->bad = 1;
+            return NULL;
+        }
+        return xstrdup(s);
+    }
+    v = v / 2 - 1;
+    s = getbytes(r, v, 1);
+    return s ? xstrndup(s, (size_t)v) : NULL;
+}
+
 /* off + len within the message of size total. */
 static int range_ok(uint32_t off, uint32_t len, uint32_t total)
 {
     return (uint64_t)off + len <= total;
 }
 
-static void get_section(struct reader *r, struct message_section *s,
-                        uint32_t total)
+static void get_section(struct reader *r, int version,
+                        struct message_section *s, uint32_t total)
 {
-    s->spec = getstr(r, 0);
-    s->type = getstr(r, 0);
-    s->subtype = getstr(r, 0);
-    s->encoding = getstr(r, 0);
-    s->charset = getstr(r, 1);
+    s->spec = getword(r, version, 0);
+    s->type = getword(r, version, 0);
+    s->subtype = getword(r, version, 0);
+    s->encoding = getword(r, version, 0);
+    s->charset = getword(r, version, 1);
     s->header_offset = get32(r);
     s->header_size = get32(r);
     s->body_offset = get32(r);
@@ -215,8 +263,8 @@ static void get_section(struct reader *r, struct message_section *s,
         s->inner_body_size = get32(r);
     }
     if (!range_ok(s->header_offset, s->header_size, total) ||
-        !range_ok(s->body_offset, s->body_size, total) ||
         !range_ok(s->inner_header_offset, s->inner_header_size, total) ||
+        !range_ok(s->body_offset, s->body_size, total) ||
         !range_ok(s->inner_body_offset, s->inner_body_size, total))
         r->bad = 1;
 }
@@ -232,18 +280,22 @@ static void get_prefix(struct reader *r, struct message_cache_peek *pk,
     memset(pk, 0, sizeof(*pk));
     if (version != MESSAGE_CACHE_VERSION && version != 2)
         r->bad = 1;
+    pk->version = version;
     pk->size = get32(r);
     pk->header_size = get32(r);
     pk->body_lines = get32(r);
     z = getvar(r);
     *sent_r = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-    if (version == 2)
+    if (version == 2) {
         getstr_at(r, 0, &pk->envelope, &pk->envelope_len);
-    getstr_at(r, 0, &pk->bodystructure, &pk->bodystructure_len);
+        getstr_at(r, 0, &pk->bodystructure, &pk->bodystructure_len);
+    } else {
+        pk->bodystructure_len = (size_t)getvar(r);
+        pk->bodystructure = getbytes(r, pk->bodystructure_len, 0);
+    }
     /* version 2 had a 13th, Content-Type, after the others */
     if (getvar(r) != MESSAGE_HDR__COUNT + (version == 2))
         r->bad = 1;
-    pk->version = version;
     for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++)
         getstr_at(r, 1, &pk->hdr[i], &pk->hdr_len[i]);
     if (pk->header_size > pk->size ||
@@ -259,6 +311,17 @@ int message_cache_peek(const char *p, size_t len,
 
     get_prefix(&r, pk, &sent);
     return r.bad ? ERR_BADFORMAT : ERR_OK;
+}
+
+int message_cache_bodystructure(const struct message_cache_peek *pk,
+                                struct buf *out)
+{
+    if (pk->version == 2) {             /* stored as the wire text */
+        buf_appendmap(out, pk->bodystructure, pk->bodystructure_len);
+        return ERR_OK;
+    }
+    return message_unpack_wire(pk->bodystructure, pk->bodystructure_len,
+                               out);
 }
 
 void message_cache_envelope(const struct message_cache_peek *pk,
@@ -286,31 +349,49 @@ void message_cache_envelope(const struct message_cache_peek *pk,
     message_envelope_write(out, v);
 }
 
-int message_info_decode(const char *p, size_t len,
-                        struct message_info **info_r)
+/* Append the ENVELOPE, BODYSTRUCTURE and BODY of a peeked entry to info;
+ * 0 if the stored BODYSTRUCTURE is corrupt. */
+static int decode_wire(const struct message_cache_peek *pk,
+                       struct message_info *info)
+{
+    struct buf bs = BUF_INITIALIZER, body = BUF_INITIALIZER;
+    struct buf env = BUF_INITIALIZER, scratch = BUF_INITIALIZER;
+
+    if (message_cache_bodystructure(pk, &bs) ||
+        message_body_from_structure(bs.s, bs.len, &body)) {
+        buf_free(&bs);
+        buf_free(&body);
+        return 0;
+    }
+    message_cache_envelope(pk, &scratch, &env);
+    info->bodystructure = buf_release(&bs);
+    info->body = buf_release(&body);
+    info->envelope = buf_release(&env);
+    buf_free(&scratch);
+    return 1;
+}
+
+static int decode(const char *p, size_t len, int wire,
+                  struct message_info **info_r)
 {
     struct reader r = { (const unsigned char *)p, len, 0 };
     struct message_cache_peek pk;
     struct message_info *info;
-    struct buf body = BUF_INITIALIZER;
     int64_t sent;
     uint64_t n;
 
     *info_r = NULL;
     get_prefix(&r, &pk, &sent);
-    if (r.bad || message_body_from_structure(pk.bodystructure,
-                                             pk.bodystructure_len, &body)) {
-        buf_free(&body);
+    if (r.bad)
         return ERR_BADFORMAT;
-    }
     info = xzmalloc(sizeof(*info));
     info->size = pk.size;
     info->header_size = pk.header_size;
     info->body_size = pk.size - pk.header_size;
     info->body_lines = pk.body_lines;
     info->sent_date = (time_t)sent;
-    info->bodystructure = xstrndup(pk.bodystructure, pk.bodystructure_len);
-    info->body = buf_release(&body);
+    if (wire && !decode_wire(&pk, info))
+        r.bad = 1;
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
         info->headers[i] = i < MESSAGE_ENVELOPE_HDRS
             ? (pk.hdr[i] ? xstrndup(pk.hdr[i], pk.hdr_len[i]) : NULL)
@@ -322,15 +403,6 @@ int message_info_decode(const char *p, size_t len,
     }
     info->message_id =
         message_extract_message_id(info->headers[MESSAGE_HDR_MESSAGE_ID]);
-    if (pk.envelope) {
-        info->envelope = xstrndup(pk.envelope, pk.envelope_len);
-    } else {
-        char *v[MESSAGE_FLD__COUNT] = { NULL };
-        struct buf env = BUF_INITIALIZER;
-        memcpy(v, info->headers, sizeof(info->headers));
-        message_envelope_write(&env, v);
-        info->envelope = buf_release(&env);
-    }
     n = getvar(&r);
     /* Every message has part 1; the count must fit in what is left. */
     if (!n || n > r.left / SECTION_MIN_BYTES)
@@ -339,7 +411,7 @@ int message_info_decode(const char *p, size_t len,
         info->sections = xcalloc((size_t)n, sizeof(*info->sections));
         info->nsections = (size_t)n;
         for (uint64_t i = 0; i < n && !r.bad; i++)
-            get_section(&r, &info->sections[i], info->size);
+            get_section(&r, pk.version, &info->sections[i], info->size);
     }
     if (r.left)
         r.bad = 1;
@@ -349,4 +421,16 @@ int message_info_decode(const char *p, size_t len,
     }
     *info_r = info;
     return ERR_OK;
+}
+
+int message_info_decode(const char *p, size_t len,
+                        struct message_info **info_r)
+{
+    return decode(p, len, 0, info_r);
+}
+
+int message_info_decode_wire(const char *p, size_t len,
+                             struct message_info **info_r)
+{
+    return decode(p, len, 1, info_r);
 }

@@ -91,6 +91,25 @@ void message_write_nstring(struct buf *out, const char *s);
 void message_envelope_write(struct buf *out,
                             char *const values[MESSAGE_FLD__COUNT]);
 
+/* ---- message_pack.c ------------------------------------------------ */
+
+/* A varint: unsigned LEB128, at most 10 bytes.  get: 1 and *p advanced,
+ * or 0 if it does not end before end. */
+void message_put_varint(struct buf *out, uint64_t v);
+int message_get_varint(const unsigned char **p, const unsigned char *end,
+                       uint64_t *v_r);
+/* The number of the word [s, s+len) in the fixed table of MIME words
+ * (type names, parameter names, charsets ...), or -1; and the inverse
+ * (NULL past the table). */
+int message_pack_word(const char *s, size_t len);
+const char *message_pack_word_at(uint64_t k);
+/* Append the packed form of an IMAP wire value (a BODYSTRUCTURE as
+ * message_body.c writes it) to out; any other text is kept whole. */
+void message_pack_wire(struct buf *out, const char *wire, size_t len);
+/* Append the wire value that packed exactly len bytes to out; ERR_OK, or
+ * ERR_BADFORMAT (out unchanged) for bytes message_pack_wire never makes. */
+int message_unpack_wire(const char *packed, size_t len, struct buf *out);
+
 /* ---- message_body.c ------------------------------------------------ */
 
 /* Append BODYSTRUCTURE (extended) or BODY of the entity part. */

@@ -73,7 +73,8 @@ static int want_even(const struct index_record *rec, void *rock)
 static int run(const char *dir, unsigned long count, unsigned long batch)
 {
     const struct append_params params = { APPEND_QUOTA_IGNORE, 0, 0 };
-    struct buf msg = BUF_INITIALIZER;
+    struct buf msg = BUF_INITIALIZER, env = BUF_INITIALIZER;
+    struct buf scratch = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
     struct append_state *as;
     double t;
@@ -113,15 +114,16 @@ static int run(const char *dir, unsigned long count, unsigned long batch)
     t = now();
     for (uint32_t n = 0; n < mb->i.num_records; n++) {
         struct index_record rec;
-        struct message_info *info;
+        struct message_cache_peek pk;
         const char *data;
         size_t len;
         if ((r = mailbox_read_record(mb, n, &rec)) ||
             (r = mailbox_cache_entry(mb, &rec, &data, &len)) ||
-            (r = message_info_decode(data, len, &info)))
+            (r = message_cache_peek(data, len, &pk)))
             return r;
-        envbytes += strlen(info->envelope);
-        message_info_free(&info);
+        buf_reset(&env);
+        message_cache_envelope(&pk, &scratch, &env);  /* as FETCH does */
+        envbytes += env.len;
     }
     report("fetch envelope (all)", now() - t, mb->i.num_records);
 
@@ -148,6 +150,8 @@ static int run(const char *dir, unsigned long count, unsigned long batch)
     printf("%-28s %10zu bytes\n", "envelope bytes read", envbytes);
     free(uids);
     buf_free(&msg);
+    buf_free(&env);
+    buf_free(&scratch);
     mailbox_close(&mb);
     return ERR_OK;
 }

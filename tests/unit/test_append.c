@@ -102,7 +102,7 @@ static void test_append_one(void)
     TEST_ASSERT(!memcmp(sha, rec.guid, 20));
     TEST_ASSERT_INT(rec.header_size, strstr(file, "\r\n\r\n") + 4 - file);
     TEST_ASSERT_INT(mailbox_cache_entry(mb, &rec, &cache, &clen), ERR_OK);
-    TEST_ASSERT_INT(message_info_decode(cache, clen, &info), ERR_OK);
+    TEST_ASSERT_INT(message_info_decode_wire(cache, clen, &info), ERR_OK);
     TEST_ASSERT(strstr(info->envelope, "\"afternoon meeting\""));
     message_info_free(&info);
     free(file);
