@@ -209,20 +209,24 @@ int message_info_decode_wire(const char *p, size_t len,
 
 /* What FETCH needs of most messages, read in place from an encoded entry
  * without allocating: the sizes, BODYSTRUCTURE (packed: see
- * message_cache_bodystructure) and the header values the ENVELOPE is made
- * of (pointers into p, not NUL-terminated; hdr[i] NULL when absent).
- * envelope is set only for an entry of the older version 2, which stored
- * the ENVELOPE string.  ERR_BADFORMAT if the prefix holding them is
- * malformed. */
+ * message_cache_bodystructure) and the cached header values as stored
+ * (pointers into p, not NUL-terminated; hdr[i] NULL when absent or
+ * derived: a Date the sent date writes again, an In-Reply-To that is the
+ * end of References; message_cache_envelope makes them).  envelope is set
+ * only for an entry of the older version 2, which stored the ENVELOPE
+ * string.  ERR_BADFORMAT if the prefix holding them is malformed. */
 struct message_cache_peek {
     uint8_t version;            /* MESSAGE_CACHE_VERSION, or 2 */
     uint32_t size;
     uint32_t header_size;
     uint32_t body_lines;
+    int64_t sent_date;
     const char *bodystructure;
     size_t bodystructure_len;
-    const char *hdr[MESSAGE_ENVELOPE_HDRS];
-    size_t hdr_len[MESSAGE_ENVELOPE_HDRS];
+    const char *hdr[MESSAGE_HDR__COUNT];
+    size_t hdr_len[MESSAGE_HDR__COUNT];
+    uint64_t date_code;         /* internal: how Date is derived, or 0 */
+    int irt_from_refs;          /* internal: In-Reply-To is derived */
     const char *envelope;
     size_t envelope_len;
 };

@@ -50,17 +50,130 @@
 
 /* ---- encoding ----------------------------------------------------------- */
 
-static void putstr(struct buf *out, const char *s)
+/* ---- header values that are derived ------------------------------------- *
+ *
+ * A header value in a version 3 entry is a varint v: 0 when the field is
+ * absent, 2(n + 1) for n bytes that follow, or 2c + 1 for a value that is
+ * written again from what the entry already holds:
+ *   Date         c = (zone + 1440) * 4 + style: the sent date shown in the
+ *                zone (minutes east of UTC) in one of the RFC 5322 forms
+ *                of date_style[] -- what nearly every mailer writes;
+ *   In-Reply-To  c = 0: the References value from its last '<' on (a
+ *                reply's In-Reply-To is the last id its References name).
+ * Each is stored so only when writing it again gives the very same bytes.
+ */
+enum { DATE_STYLES = 4 };
+
+static void put2(struct buf *out, int n)
 {
+    buf_putc(out, (char)('0' + n / 10 % 10));
+    buf_putc(out, (char)('0' + n % 10));
+}
+
+static void format_date(struct buf *out, int64_t t, int zone, int style)
+{
+    static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+                                      "Fri", "Sat" };
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+                                        "Jun", "Jul", "Aug", "Sep", "Oct",
+                                        "Nov", "Dec" };
+    time_t local = (time_t)(t + (int64_t)zone * 60);
+    int z = zone < 0 ? -zone : zone;
+    struct tm tm;
+
+    if (!gmtime_r(&local, &tm))
+        memset(&tm, 0, sizeof(tm));
+    /* style bit 0: no "Mon, " first; bit 1: the day as two digits */
+    if (!(style & 1)) {
+        buf_appendcstr(out, days[tm.tm_wday % 7]);
+        buf_appendcstr(out, ", ");
+    }
+    if ((style & 2) || tm.tm_mday >= 10)
+        put2(out, tm.tm_mday);
+    else
+        buf_putc(out, (char)('0' + tm.tm_mday));
+    buf_putc(out, ' ');
+    buf_appendcstr(out, months[tm.tm_mon % 12]);
+    buf_putc(out, ' ');
+    put2(out, (tm.tm_year + 1900) / 100);
+    put2(out, (tm.tm_year + 1900) % 100);
+    buf_putc(out, ' ');
+    put2(out, tm.tm_hour);
+    buf_putc(out, ':');
+    put2(out, tm.tm_min);
+    buf_putc(out, ':');
+    put2(out, tm.tm_sec);
+    buf_putc(out, ' ');
+    buf_putc(out, zone < 0 ? '-' : '+');
+    put2(out, z / 60);
+    put2(out, z % 60);
+}
+
+/* The style code of a Date value the sent date writes again, or -1. */
+static int64_t date_code(const char *v, int64_t t)
+{
+    size_t len = strlen(v);
+    const char *z = v + len - 5;
+    struct buf b = BUF_INITIALIZER;
+    int64_t code = -1;
+    int zone;
+
+    if (len < 5 || (z[0] != '+' && z[0] != '-') || t <= 0)
+        return -1;
+    for (int i = 1; i < 5; i++)
+        if (z[i] < '0' || z[i] > '9')
+            return -1;
+    zone = ((z[1] - '0') * 10 + (z[2] - '0')) * 60 +
+           (z[3] - '0') * 10 + (z[4] - '0');
+    if (zone >= 1440)
+        return -1;
+    if (z[0] == '-')
+        zone = -zone;
+    for (int style = 0; style < DATE_STYLES && code < 0; style++) {
+        buf_reset(&b);
+        format_date(&b, t, zone, style);
+        if (b.len == len && !memcmp(b.s, v, len))
+            code = (int64_t)(zone + 1440) * DATE_STYLES + style;
+    }
+    buf_free(&b);
+    return code;
+}
+
+/* The last "<..." of a References value, or NULL. */
+static const char *last_ref(const char *refs, size_t len)
+{
+    const char *p = len ? memrchr(refs, '<', len) : NULL;
+    return p;
+}
+
+static void putheader(struct buf *out, const struct message_info *info,
+                      int i)
+{
+    const char *v = info->headers[i];
     size_t len;
 
-    if (!s) {
+    if (!v) {
         message_put_varint(out, 0);
         return;
     }
-    len = strlen(s);
-    message_put_varint(out, (uint64_t)len + 1);
-    buf_appendmap(out, s, len);
+    len = strlen(v);
+    if (i == MESSAGE_HDR_DATE) {
+        int64_t code = date_code(v, (int64_t)info->sent_date);
+        if (code >= 0) {
+            message_put_varint(out, 2 * (uint64_t)code + 1);
+            return;
+        }
+    }
+    if (i == MESSAGE_HDR_IN_REPLY_TO && info->headers[MESSAGE_HDR_REFERENCES]) {
+        const char *refs = info->headers[MESSAGE_HDR_REFERENCES];
+        const char *last = last_ref(refs, strlen(refs));
+        if (last && !strcmp(last, v)) {
+            message_put_varint(out, 1);
+            return;
+        }
+    }
+    message_put_varint(out, 2 * ((uint64_t)len + 1));
+    buf_appendmap(out, v, len);
 }
 
 static void putword(struct buf *out, const char *s)
@@ -118,7 +231,7 @@ void message_info_encode(const struct message_info *info, struct buf *out)
     buf_free(&packed);
     message_put_varint(out, MESSAGE_HDR__COUNT);
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
-        putstr(out, info->headers[i]);
+        putheader(out, info, i);
     message_put_varint(out, info->nsections);
     for (size_t i = 0; i < info->nsections; i++)
         put_section(out, &info->sections[i]);
@@ -293,11 +406,33 @@ static void get_prefix(struct reader *r, struct message_cache_peek *pk,
         pk->bodystructure_len = (size_t)getvar(r);
         pk->bodystructure = getbytes(r, pk->bodystructure_len, 0);
     }
+    pk->sent_date = *sent_r;
     /* version 2 had a 13th, Content-Type, after the others */
     if (getvar(r) != MESSAGE_HDR__COUNT + (version == 2))
         r->bad = 1;
-    for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++)
-        getstr_at(r, 1, &pk->hdr[i], &pk->hdr_len[i]);
+    for (int i = 0; i < MESSAGE_HDR__COUNT; i++) {
+        uint64_t v;
+        if (version == 2) {
+            getstr_at(r, 1, &pk->hdr[i], &pk->hdr_len[i]);
+            continue;
+        }
+        v = getvar(r);
+        if (!(v & 1)) {                 /* absent, or the bytes */
+            pk->hdr_len[i] = v ? (size_t)(v / 2 - 1) : 0;
+            pk->hdr[i] = v ? getbytes(r, v / 2 - 1, 1) : NULL;
+        } else if (i == MESSAGE_HDR_DATE &&
+                   v / 2 < (uint64_t)2 * 1440 * DATE_STYLES) {
+            pk->date_code = v / 2 + 1;
+        } else if (i == MESSAGE_HDR_IN_REPLY_TO && v == 1) {
+            pk->irt_from_refs = 1;
+        } else {
+            r->bad = 1;
+        }
+    }
+    if (pk->irt_from_refs &&
+        !last_ref(pk->hdr[MESSAGE_HDR_REFERENCES],
+                  pk->hdr_len[MESSAGE_HDR_REFERENCES]))
+        r->bad = 1;
     if (pk->header_size > pk->size ||
         pk->body_lines > pk->size - pk->header_size)
         r->bad = 1;
@@ -324,28 +459,58 @@ int message_cache_bodystructure(const struct message_cache_peek *pk,
                                out);
 }
 
+/* Append header i of a peeked entry to out: 1, or 0 when it is absent. */
+static int header_value(const struct message_cache_peek *pk, int i,
+                        struct buf *out)
+{
+    if (i == MESSAGE_HDR_DATE && pk->date_code) {
+        uint64_t c = pk->date_code - 1;
+        format_date(out, pk->sent_date, (int)(c / DATE_STYLES) - 1440,
+                    (int)(c % DATE_STYLES));
+        return 1;
+    }
+    if (i == MESSAGE_HDR_IN_REPLY_TO && pk->irt_from_refs) {
+        const char *refs = pk->hdr[MESSAGE_HDR_REFERENCES];
+        size_t len = pk->hdr_len[MESSAGE_HDR_REFERENCES];
+        const char *last = last_ref(refs, len);
+        buf_appendmap(out, last, len - (size_t)(last - refs));
+        return 1;
+    }
+    if (!pk->hdr[i])
+        return 0;
+    buf_appendmap(out, pk->hdr[i], pk->hdr_len[i]);
+    return 1;
+}
+
+/* The header values of a peeked entry as C strings, v[i] NULL when
+ * absent, pointing into *scratch (its contents are replaced). */
+static void header_values(const struct message_cache_peek *pk,
+                          struct buf *scratch, int n, char **v)
+{
+    size_t at[MESSAGE_HDR__COUNT];
+    int present[MESSAGE_HDR__COUNT];
+
+    buf_reset(scratch);
+    for (int i = 0; i < n; i++) {
+        at[i] = scratch->len;
+        present[i] = header_value(pk, i, scratch);
+        buf_putc(scratch, '\0');
+    }
+    /* only now: appending may have moved the buffer */
+    for (int i = 0; i < n; i++)
+        v[i] = present[i] ? scratch->s + at[i] : NULL;
+}
+
 void message_cache_envelope(const struct message_cache_peek *pk,
                             struct buf *scratch, struct buf *out)
 {
     char *v[MESSAGE_FLD__COUNT] = { NULL };
-    size_t at[MESSAGE_ENVELOPE_HDRS];
 
     if (pk->envelope) {                 /* a version 2 entry stores it */
         buf_appendmap(out, pk->envelope, pk->envelope_len);
         return;
     }
-    /* The values are not NUL-terminated in the entry: copy them, each
-     * with a NUL, then point into the copy (it no longer moves). */
-    buf_reset(scratch);
-    for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++) {
-        at[i] = scratch->len;
-        if (pk->hdr[i])
-            buf_appendmap(scratch, pk->hdr[i], pk->hdr_len[i]);
-        buf_putc(scratch, '\0');
-    }
-    for (int i = 0; i < MESSAGE_ENVELOPE_HDRS; i++)
-        if (pk->hdr[i])
-            v[i] = scratch->s + at[i];
+    header_values(pk, scratch, MESSAGE_ENVELOPE_HDRS, v);
     message_envelope_write(out, v);
 }
 
@@ -392,10 +557,14 @@ static int decode(const char *p, size_t len, int wire,
     info->sent_date = (time_t)sent;
     if (wire && !decode_wire(&pk, info))
         r.bad = 1;
-    for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
-        info->headers[i] = i < MESSAGE_ENVELOPE_HDRS
-            ? (pk.hdr[i] ? xstrndup(pk.hdr[i], pk.hdr_len[i]) : NULL)
-            : getstr(&r, 1);
+    {
+        char *v[MESSAGE_HDR__COUNT];
+        struct buf values = BUF_INITIALIZER;
+        header_values(&pk, &values, MESSAGE_HDR__COUNT, v);
+        for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
+            info->headers[i] = v[i] ? xstrdup(v[i]) : NULL;
+        buf_free(&values);
+    }
     if (pk.version == 2) {              /* its cached Content-Type */
         const char *ct;
         size_t ctlen;

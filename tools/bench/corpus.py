@@ -11,6 +11,7 @@ is from SEARCH_FROM.
 """
 
 import base64
+import datetime
 import math
 import random
 
@@ -27,6 +28,14 @@ NAMES = [("Alice Archer", "alice@example.com"), ("Bob Baker", "bob@example.org")
          ("=?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?=", "juergen@example.de"),
          ("=?UTF-8?B?" + base64.b64encode("Shahrzad Kâmrâni".encode()).decode() + "?=",
           "shahrzad@example.ir")]
+
+
+def date(i):
+    """An RFC 5322 date in February 2026, with the weekday that goes with
+    it, as mail software writes it."""
+    d = datetime.datetime(2026, 2, 1 + i % 28, i % 24, i % 60)
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d.weekday()]
+    return f"{day}, {d.day} Feb 2026 {d.hour:02d}:{d.minute:02d}:00 +0000"
 
 
 def size_of(rng):
@@ -57,7 +66,7 @@ def message(seed, i, tag="0"):
         subj = "=?UTF-8?Q?R=C3=A9union_=C3=A0_Paris?= " + subj
     hdr = [f"From: {frm[0]} <{frm[1]}>", "To: Team <team@example.com>",
            f"Subject: {'Re: ' if pos else ''}{subj}",
-           f"Date: Mon, {1 + i % 28} Feb 2026 {i % 24:02d}:{i % 60:02d}:00 +0000",
+           f"Date: {date(i)}",
            f"Message-ID: <{i}.{tag}.{seed}@bench.example>"]
     if pos:
         refs = " ".join(f"<{thread * 8 + k}.{tag}.{seed}@bench.example>"
