@@ -1,18 +1,19 @@
 /* message_cache.c -- struct message_info to bytes and back, for
  * cyrus.cache.
  *
- * Layout, version 3.  A "varint" is an unsigned LEB128 number (7 bits per
- * byte, low group first, high bit = more follows; at most 10 bytes); a
- * "str" is a varint n, then n - 1 bytes (n = 0 for NULL; no NUL among the
- * bytes); a "word" is a varint v: 0 for NULL, 2k + 1 for word k of
- * message_pack.c's table, 2(n + 1) for n bytes that follow (no NUL):
+ * Layout, version 3 (doc/format.md has it in full).  A "varint" is an
+ * unsigned LEB128 number (7 bits per byte, low group first, high bit =
+ * more follows; at most 10 bytes); a "word" is a varint v: 0 for NULL,
+ * 2k + 1 for word k of message_pack.c's table, 2(n + 1) for n bytes that
+ * follow (no NUL); a "header value" is the same, but 2c + 1 a value
+ * derived from the rest of the entry (see putheader):
  *   u8     version (MESSAGE_CACHE_VERSION)
  *   varint size, header_size, body_lines  (body_size = size - header_size)
  *   varint sent_date, zig-zag coded ((t << 1) ^ (t >> 63))
  *   varint n, then n bytes: BODYSTRUCTURE packed (message_pack_wire)
- *   varint header count (MESSAGE_HDR__COUNT), then that many str, in the
- *          order of enum message_header (Date .. Message-ID first: FETCH
- *          reads only the prefix up to them)
+ *   varint header count (MESSAGE_HDR__COUNT), then that many header
+ *          values, in the order of enum message_header (FETCH reads only
+ *          the prefix up to them)
  *   varint section count, then per section:
  *          word spec, type, subtype, encoding, charset
  *          varint header_offset, header_size, body_offset, body_size
@@ -23,10 +24,11 @@
  * Message-ID header, so none of them is stored: the ENVELOPE alone was
  * ~40% of a version 2 entry.
  *
- * Version 2 entries are still read: they stored the ENVELOPE as a str
- * between sent_date and BODYSTRUCTURE, BODYSTRUCTURE as a str (its wire
- * text), Content-Type as a 13th cached header, and the section strings
- * as str.  There is no checksum here: cyrus.cache frames each entry with
+ * Version 2 entries are still read: they stored the ENVELOPE as a "str"
+ * (a varint n, then n - 1 bytes; 0 for NULL) between sent_date and
+ * BODYSTRUCTURE, BODYSTRUCTURE as a str (its wire text), every header
+ * value and section string as a str, and Content-Type as a 13th cached
+ * header.  There is no checksum here: cyrus.cache frames each entry with
  * its own CRC-32.
  *
  * The decoder trusts nothing: every length and range is checked against
