@@ -13,6 +13,7 @@
 
 #include "lib/buf.h"
 #include "lib/db.h"
+#include "lib/digest.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -63,14 +64,17 @@ void duplicate_close(struct duplicate **dupp)
     *dupp = NULL;
 }
 
-/* "<msgid>\0<mailbox>" into key. */
-static void duplicate_key(const char *msgid, const char *mailbox,
-                          struct buf *key)
+void duplicate_key(const char *msgid, const char *mailbox,
+                   unsigned char key[DUPLICATE_KEY_LEN])
 {
-    buf_reset(key);
-    buf_appendcstr(key, msgid);
-    buf_putc(key, '\0');
-    buf_appendcstr(key, mailbox);
+    struct digest_ctx *ctx = digest_sha1_begin();
+    unsigned char sha[DIGEST_SHA1_LEN];
+
+    /* the NUL keeps "<a@x>" + "user.bob" apart from "<a@x>user." + "bob" */
+    digest_update(ctx, msgid, strlen(msgid) + 1);
+    digest_update(ctx, mailbox, strlen(mailbox));
+    digest_end(&ctx, sha);
+    memcpy(key, sha, DUPLICATE_KEY_LEN);
 }
 
 /* The delivery time of a stored value; ERR_BADFORMAT if unreadable. */
@@ -86,12 +90,13 @@ static int duplicate_decode(const void *val, size_t len, time_t *when_r)
 int duplicate_check(struct duplicate *dup, const char *msgid,
                     const char *mailbox, time_t *when_r)
 {
-    struct buf key = BUF_INITIALIZER, val = BUF_INITIALIZER;
+    unsigned char key[DUPLICATE_KEY_LEN];
+    struct buf val = BUF_INITIALIZER;
     time_t when = 0;
     int r;
 
-    duplicate_key(msgid, mailbox, &key);
-    r = db_fetch(dup->db, NULL, key.s, key.len, &val);
+    duplicate_key(msgid, mailbox, key);
+    r = db_fetch(dup->db, NULL, key, sizeof(key), &val);
     if (!r && duplicate_decode(val.s, val.len, &when)) {
         log_warn("duplicate: unreadable record ignored: msgid=<%s> "
                  "mailbox=<%s>", msgid, mailbox);
@@ -99,7 +104,6 @@ int duplicate_check(struct duplicate *dup, const char *msgid,
     }
     if (!r && when_r)
         *when_r = when;
-    buf_free(&key);
     buf_free(&val);
     return r;
 }
@@ -107,18 +111,17 @@ int duplicate_check(struct duplicate *dup, const char *msgid,
 int duplicate_mark(struct duplicate *dup, const char *msgid,
                    const char *mailbox, time_t when)
 {
-    struct buf key = BUF_INITIALIZER;
+    unsigned char key[DUPLICATE_KEY_LEN];
     unsigned char val[DUPLICATE_VALUE_LEN];
     int r;
 
     val[0] = DUPLICATE_VERSION;
     util_put64(val + 1, (uint64_t)(int64_t)when);
-    duplicate_key(msgid, mailbox, &key);
-    r = db_store(dup->db, NULL, key.s, key.len, val, sizeof(val));
+    duplicate_key(msgid, mailbox, key);
+    r = db_store(dup->db, NULL, key, sizeof(key), val, sizeof(val));
     if (r)
         log_error("duplicate: cannot record: msgid=<%s> mailbox=<%s>: %s",
                   msgid, mailbox, error_string(r));
-    buf_free(&key);
     return r;
 }
 

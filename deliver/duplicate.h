@@ -8,12 +8,17 @@
  *
  * One lib/db database, <configdirectory>/deliver.db, in the environment
  * <configdirectory>/db (the one mailboxes.db and the .seen files use).
- *   key    the Message-ID as it appears in the header ("<x@y>"), a NUL,
- *          then the internal mailbox name ("user.bob")
- *   value  version 1: u8 version (1), i64 delivery time (seconds since the
+ *   key    16 bytes: the first half of the SHA-1 of the Message-ID as it
+ *          appears in the header ("<x@y>"), a NUL, and the internal
+ *          mailbox name ("user.bob") -- duplicate_key()
+ *   value  version 2: u8 version (2), i64 delivery time (seconds since the
  *          epoch, big-endian) -- 9 bytes
  * A value of another length or version is treated as absent by
- * duplicate_check() and removed by duplicate_prune() (logged).
+ * duplicate_check() and removed by duplicate_prune() (logged).  Version
+ * 1 (before 2026-12-04) keyed records by the text itself, about 80 bytes
+ * of file per delivery against about 50 now; such records are never
+ * matched (one duplicate per message may pass after the upgrade) and
+ * the next duplicate_prune() removes them.
  *
  * The database only ever suppresses: if it cannot be opened or read, the
  * caller delivers anyway (a duplicate is better than a lost message).
@@ -30,7 +35,12 @@
 #include <time.h>
 
 #define DUPLICATE_DB_FILE "deliver.db"
-#define DUPLICATE_VERSION 1
+#define DUPLICATE_VERSION 2
+#define DUPLICATE_KEY_LEN 16
+
+/* The key of (msgid, mailbox) into key. */
+void duplicate_key(const char *msgid, const char *mailbox,
+                   unsigned char key[DUPLICATE_KEY_LEN]);
 
 struct duplicate;
 

@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/db.h"
 #include "lib/error.h"
+#include "lib/util.h"
 #include "deliver/duplicate.h"
 #include "tests/unit/harness.h"
 
@@ -127,27 +128,36 @@ static void test_prune_by_days(void)
     duplicate_close(&dup);
 }
 
-static void test_unreadable_record(void)
+/* Store one raw record in deliver.db, beside the module. */
+static void store_raw(const void *key, size_t klen, const void *val,
+                      size_t vlen)
 {
     struct db_env *env = NULL;
     struct db *db = NULL;
     struct buf path = BUF_INITIALIZER;
-    struct duplicate *dup = open_dup();
-    unsigned long removed = 0, total = 0;
-    static const char key[] = "<bad@x>\0user.bob";
 
-    duplicate_close(&dup);
-    /* Write a value of a format this version does not know. */
     buf_printf(&path, "%s/db", test_tmpdir());
     TEST_ASSERT_INT(db_env_open(buf_cstring(&path), &env), ERR_OK);
     buf_reset(&path);
     buf_printf(&path, "%s/%s", test_tmpdir(), DUPLICATE_DB_FILE);
     TEST_ASSERT_INT(db_open(env, buf_cstring(&path), 0, &db), ERR_OK);
-    TEST_ASSERT_INT(db_store(db, NULL, key, sizeof(key) - 1, "\2garbage!", 9),
-                    ERR_OK);
+    TEST_ASSERT_INT(db_store(db, NULL, key, klen, val, vlen), ERR_OK);
     db_close(&db);
     db_env_close(&env);
     buf_free(&path);
+}
+
+static void test_unreadable_record(void)
+{
+    struct duplicate *dup = open_dup();
+    unsigned long removed = 0, total = 0;
+    unsigned char key[DUPLICATE_KEY_LEN];
+
+    duplicate_close(&dup);
+    /* A value of a format this version does not know, under the very key
+     * of <bad@x> to user.bob. */
+    duplicate_key("<bad@x>", "user.bob", key);
+    store_raw(key, sizeof(key), "\x7fgarbage!", 9);
 
     /* Unreadable means "not a duplicate" (deliver rather than lose), and
      * pruning removes it whatever its age. */
@@ -164,6 +174,44 @@ static void test_unreadable_record(void)
     duplicate_close(&dup);
 }
 
+/* The key is a 16-byte hash, whatever the lengths of id and mailbox; a
+ * record of version 1 (the text as key) is not matched and is pruned
+ * however young. */
+static void test_hashed_keys_and_version_1(void)
+{
+    static const char old_key[] = "<old@x>\0user.bob";
+    unsigned char old_val[9] = { 1 }, a[DUPLICATE_KEY_LEN], b[DUPLICATE_KEY_LEN];
+    struct duplicate *dup = open_dup();
+    unsigned long removed = 0, total = 0;
+    struct buf longid = BUF_INITIALIZER;
+
+    duplicate_key("<a@x>", "user.bob", a);
+    duplicate_key("<a@x>", "user.bob", b);
+    TEST_ASSERT(!memcmp(a, b, sizeof(a)));
+    duplicate_key("<a@x>user.", "bob", b);
+    TEST_ASSERT(memcmp(a, b, sizeof(a)));
+    buf_putc(&longid, '<');
+    for (int i = 0; i < 2000; i++)
+        buf_putc(&longid, (char)('a' + i % 26));
+    buf_appendcstr(&longid, "@x>");
+    TEST_ASSERT_INT(duplicate_mark(dup, buf_cstring(&longid), "user.bob", 5),
+                    ERR_OK);
+    TEST_ASSERT_INT(duplicate_check(dup, buf_cstring(&longid), "user.bob",
+                                    NULL), ERR_OK);
+    duplicate_close(&dup);
+
+    util_put64(old_val + 1, (uint64_t)time(NULL));
+    store_raw(old_key, sizeof(old_key) - 1, old_val, sizeof(old_val));
+    dup = open_dup();
+    TEST_ASSERT_INT(duplicate_check(dup, "<old@x>", "user.bob", NULL),
+                    ERR_NOTFOUND);
+    TEST_ASSERT_INT(duplicate_prune(dup, 0, &removed, &total), ERR_OK);
+    TEST_ASSERT_INT(removed, 1);
+    TEST_ASSERT_INT(total, 2);
+    duplicate_close(&dup);
+    buf_free(&longid);
+}
+
 static void test_open_failure(void)
 {
     struct duplicate *dup = (struct duplicate *)1;
@@ -178,4 +226,5 @@ TEST_MAIN("duplicate",
           TEST_CASE(test_reopen_and_other_process),
           TEST_CASE(test_prune_by_days),
           TEST_CASE(test_unreadable_record),
+          TEST_CASE(test_hashed_keys_and_version_1),
           TEST_CASE(test_open_failure))
