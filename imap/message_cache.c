@@ -58,13 +58,16 @@
  * absent, 2(n + 1) for n bytes that follow, or 2c + 1 for a value that is
  * written again from what the entry already holds:
  *   Date         c = (zone + 1440) * 4 + style: the sent date shown in the
- *                zone (minutes east of UTC) in one of the RFC 5322 forms
- *                of date_style[] -- what nearly every mailer writes;
+ *                zone (minutes east of UTC) in one of the four RFC 5322
+ *                forms of format_date() -- what nearly every mailer
+ *                writes;
  *   In-Reply-To  c = 0: the References value from its last '<' on (a
  *                reply's In-Reply-To is the last id its References name).
  * Each is stored so only when writing it again gives the very same bytes.
  */
 enum { DATE_STYLES = 4 };
+/* The last second format_date() writes with a four-digit year. */
+#define DATE_MAX INT64_C(253402300799)
 
 static void put2(struct buf *out, int n)
 {
@@ -115,12 +118,15 @@ static void format_date(struct buf *out, int64_t t, int zone, int style)
 static int64_t date_code(const char *v, int64_t t)
 {
     size_t len = strlen(v);
-    const char *z = v + len - 5;
+    const char *z;
     struct buf b = BUF_INITIALIZER;
     int64_t code = -1;
     int zone;
 
-    if (len < 5 || (z[0] != '+' && z[0] != '-') || t <= 0)
+    if (len < 5 || t <= 0 || t > DATE_MAX)
+        return -1;
+    z = v + len - 5;
+    if (z[0] != '+' && z[0] != '-')
         return -1;
     for (int i = 1; i < 5; i++)
         if (z[i] < '0' || z[i] > '9')
@@ -423,7 +429,8 @@ static void get_prefix(struct reader *r, struct message_cache_peek *pk,
             pk->hdr_len[i] = v ? (size_t)(v / 2 - 1) : 0;
             pk->hdr[i] = v ? getbytes(r, v / 2 - 1, 1) : NULL;
         } else if (i == MESSAGE_HDR_DATE &&
-                   v / 2 < (uint64_t)2 * 1440 * DATE_STYLES) {
+                   v / 2 < (uint64_t)2 * 1440 * DATE_STYLES &&
+                   *sent_r > 0 && *sent_r <= DATE_MAX) {
             pk->date_code = v / 2 + 1;
         } else if (i == MESSAGE_HDR_IN_REPLY_TO && v == 1) {
             pk->irt_from_refs = 1;

@@ -559,6 +559,9 @@ static void test_cache_derived_headers(void)
         { "Mon, 2 Feb 26 01:01:00 +0000", 0 },
         { "Mon, 2 Feb 2026 01:01:00 GMT", 0 },
         { "+0000", 0 },
+        { "x", 0 },
+        { "Fri, 31 Dec 9999 23:59:59 +0000", 1 },
+        { "Sat, 1 Jan 10000 00:00:00 +0000", 0 },
     };
     static const struct { const char *irt, *refs; int derived; } irts[] = {
         { "<b@x>", "<a@x> <b@x>", 1 },
