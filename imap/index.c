@@ -166,19 +166,25 @@ static void index_remember_sync(struct index_state *st)
 
 static int index_load_view(struct index_state *st)
 {
+    enum { BATCH = 64 };
     struct mailbox *mb = st->mb;
-    struct index_record rec;
+    struct index_record recs[BATCH];
     int r;
 
     st->alloc = mb->i.num_records ? mb->i.num_records : 1;
     st->msgs = xcalloc(st->alloc, sizeof(*st->msgs));
-    for (uint32_t n = 0; n < mb->i.num_records; n++) {
-        if ((r = mailbox_read_record(mb, n, &rec)))
+    for (uint32_t n = 0; n < mb->i.num_records; n += BATCH) {
+        uint32_t count = mb->i.num_records - n;
+        if (count > BATCH)
+            count = BATCH;
+        if ((r = mailbox_read_records(mb, n, count, recs)))
             return r;
-        index_msg_fill(st, &st->msgs[st->nmsgs], &rec, n);
-        st->msgs[st->nmsgs].recent = rec.uid > st->recent_above;
-        st->nmsgs++;
-        st->last_uid = rec.uid;
+        for (uint32_t k = 0; k < count; k++) {
+            index_msg_fill(st, &st->msgs[st->nmsgs], &recs[k], n + k);
+            st->msgs[st->nmsgs].recent = recs[k].uid > st->recent_above;
+            st->nmsgs++;
+            st->last_uid = recs[k].uid;
+        }
     }
     index_remember_sync(st);
     return ERR_OK;

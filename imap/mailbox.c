@@ -521,6 +521,39 @@ int mailbox_read_record(const struct mailbox *mb, uint32_t n,
     return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "record CRC");
 }
 
+int mailbox_read_records(const struct mailbox *mb, uint32_t first,
+                         uint32_t count, struct index_record *recs)
+{
+    const struct mailbox_private *p = mb->priv;
+    const unsigned char *base = (const unsigned char *)p->index_map.base;
+    uint32_t i = 0;
+    int r;
+
+    if (count > mb->i.num_records || first > mb->i.num_records - count)
+        return ERR_NOTFOUND;
+    for (; i + 4 <= count; i += 4) {
+        size_t off = MAILBOX_INDEX_HEADER_SIZE +
+                     (size_t)(first + i) * MAILBOX_INDEX_RECORD_SIZE;
+        uint32_t crc[4];
+        if (off + 4 * MAILBOX_INDEX_RECORD_SIZE > p->index_map.len)
+            break;
+        util_crc32_x4(base + off, MAILBOX_INDEX_RECORD_SIZE,
+                      MAILBOX_INDEX_RECORD_SIZE - 4, crc);
+        for (int k = 0; k < 4; k++) {
+            const unsigned char *rp = base + off +
+                                      (size_t)k * MAILBOX_INDEX_RECORD_SIZE;
+            /* a mismatch (a torn read?): the one-record path decides */
+            if (mailbox_index_record_decode_crc(rp, crc[k], &recs[i + k]) &&
+                (r = mailbox_read_record(mb, first + i + k, &recs[i + k])))
+                return r;
+        }
+    }
+    for (; i < count; i++)
+        if ((r = mailbox_read_record(mb, first + i, &recs[i])))
+            return r;
+    return ERR_OK;
+}
+
 int mailbox_find_uid(const struct mailbox *mb, uint32_t uid, uint32_t *n_r)
 {
     uint32_t lo = 0, hi = mb->i.num_records;

@@ -139,7 +139,13 @@ void mailbox_index_record_encode(const struct index_record *r,
 int mailbox_index_record_decode(const unsigned char *p,
                                 struct index_record *r)
 {
-    if (util_get32(p + ROFF_CRC) != util_crc32(0, p, ROFF_CRC))
+    return mailbox_index_record_decode_crc(p, util_crc32(0, p, ROFF_CRC), r);
+}
+
+int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
+                                    struct index_record *r)
+{
+    if (util_get32(p + ROFF_CRC) != crc)
         return ERR_BADFORMAT;
     r->uid = util_get32(p + ROFF_UID);
     r->size = util_get32(p + ROFF_SIZE);

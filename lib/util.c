@@ -225,6 +225,18 @@ static void crc_init(void)
     crc_ready = 1;
 }
 
+/* One slicing-by-8 step of crc over the 8 bytes at p. */
+#define CRC_STEP(crc, p)                                                    \
+    do {                                                                    \
+        uint32_t lo_ = (crc) ^ ((uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 |  \
+                                (uint32_t)(p)[2] << 16 |                    \
+                                (uint32_t)(p)[3] << 24);                    \
+        (crc) = crc_tables[7][lo_ & 0xff] ^ crc_tables[6][(lo_ >> 8) & 0xff] ^\
+                crc_tables[5][(lo_ >> 16) & 0xff] ^ crc_tables[4][lo_ >> 24] ^\
+                crc_tables[3][(p)[4]] ^ crc_tables[2][(p)[5]] ^             \
+                crc_tables[1][(p)[6]] ^ crc_tables[0][(p)[7]];              \
+    } while (0)
+
 uint32_t util_crc32(uint32_t crc, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
@@ -232,18 +244,42 @@ uint32_t util_crc32(uint32_t crc, const void *buf, size_t len)
         crc_init();
     crc = ~crc;
     while (len >= 8) {
-        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                             (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-        crc = crc_tables[7][lo & 0xff] ^ crc_tables[6][(lo >> 8) & 0xff] ^
-              crc_tables[5][(lo >> 16) & 0xff] ^ crc_tables[4][lo >> 24] ^
-              crc_tables[3][p[4]] ^ crc_tables[2][p[5]] ^
-              crc_tables[1][p[6]] ^ crc_tables[0][p[7]];
+        CRC_STEP(crc, p);
         p += 8;
         len -= 8;
     }
     while (len--)
         crc = crc_tables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
+}
+
+void util_crc32_x4(const void *buf, size_t stride, size_t len,
+                   uint32_t out[4])
+{
+    const unsigned char *p0 = buf, *p1 = p0 + stride, *p2 = p1 + stride,
+                        *p3 = p2 + stride;
+    uint32_t a = ~0U, b = ~0U, c = ~0U, d = ~0U;
+    size_t i = 0;
+
+    if (!crc_ready)
+        crc_init();
+    /* Four independent chains: the loads of one overlap the others'. */
+    for (; i + 8 <= len; i += 8) {
+        CRC_STEP(a, p0 + i);
+        CRC_STEP(b, p1 + i);
+        CRC_STEP(c, p2 + i);
+        CRC_STEP(d, p3 + i);
+    }
+    for (; i < len; i++) {
+        a = crc_tables[0][(a ^ p0[i]) & 0xff] ^ (a >> 8);
+        b = crc_tables[0][(b ^ p1[i]) & 0xff] ^ (b >> 8);
+        c = crc_tables[0][(c ^ p2[i]) & 0xff] ^ (c >> 8);
+        d = crc_tables[0][(d ^ p3[i]) & 0xff] ^ (d >> 8);
+    }
+    out[0] = ~a;
+    out[1] = ~b;
+    out[2] = ~c;
+    out[3] = ~d;
 }
 
 void util_put32(unsigned char *p, uint32_t v)
@@ -260,13 +296,3 @@ void util_put64(unsigned char *p, uint64_t v)
     util_put32(p + 4, (uint32_t)v);
 }
 
-uint32_t util_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           (uint32_t)p[3];
-}
-
-uint64_t util_get64(const unsigned char *p)
-{
-    return (uint64_t)util_get32(p) << 32 | util_get32(p + 4);
-}

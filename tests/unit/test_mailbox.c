@@ -333,6 +333,47 @@ static void test_corruption_detected(void)
                     ERR_BADFORMAT);
 }
 
+/* Reading records in batches is reading them one by one: any first and
+ * count, and a corrupt record in a batch is refused the same way. */
+static void test_read_records_batch(void)
+{
+    struct mailbox *mb;
+    struct index_record one, many[11];
+    make_box();
+    mb = open_box(MAILBOX_EXCLUSIVE);
+    for (uint32_t uid = 1; uid <= 11; uid++)
+        add_message(mb, uid, uid % 3);
+    TEST_ASSERT_INT(mailbox_commit(mb), ERR_OK);
+    mailbox_close(&mb);
+    mb = open_box(MAILBOX_UNLOCKED);
+    for (uint32_t first = 0; first <= 11; first++) {
+        for (uint32_t count = 0; first + count <= 11; count++) {
+            TEST_ASSERT_INT(mailbox_read_records(mb, first, count, many),
+                            ERR_OK);
+            for (uint32_t k = 0; k < count; k++) {
+                unsigned char a[MAILBOX_INDEX_RECORD_SIZE];
+                unsigned char b[MAILBOX_INDEX_RECORD_SIZE];
+                TEST_ASSERT_INT(mailbox_read_record(mb, first + k, &one),
+                                ERR_OK);
+                mailbox_index_record_encode(&one, a);
+                mailbox_index_record_encode(&many[k], b);
+                TEST_ASSERT(!memcmp(a, b, sizeof(a)));
+                TEST_ASSERT_INT(many[k].uid, first + k + 1);
+            }
+        }
+    }
+    TEST_ASSERT_INT(mailbox_read_records(mb, 10, 2, many), ERR_NOTFOUND);
+    TEST_ASSERT_INT(mailbox_read_records(mb, 12, 0, many), ERR_NOTFOUND);
+    mailbox_close(&mb);
+
+    corrupt_byte(test_path("spool/user/bob/cyrus.index"),
+                 MAILBOX_INDEX_HEADER_SIZE + 2 * MAILBOX_INDEX_RECORD_SIZE + 9);
+    mb = open_box(MAILBOX_UNLOCKED);
+    TEST_ASSERT_INT(mailbox_read_records(mb, 0, 8, many), ERR_BADFORMAT);
+    TEST_ASSERT_INT(mailbox_read_records(mb, 3, 8, many), ERR_OK);
+    mailbox_close(&mb);
+}
+
 /* A crash between the two renames of an expunge: the index of generation
  * g+1 is in place, the cache of g+1 still waits as cyrus.cache.NEW. */
 static void test_interrupted_expunge_recovered(void)
@@ -616,6 +657,7 @@ TEST_MAIN("mailbox",
           TEST_CASE(test_expunge_snapshot),
           TEST_CASE(test_user_flags),
           TEST_CASE(test_corruption_detected),
+          TEST_CASE(test_read_records_batch),
           TEST_CASE(test_interrupted_expunge_recovered),
           TEST_CASE(test_sigkill_writer),
           TEST_CASE(test_two_writers),

@@ -124,6 +124,22 @@ static void test_crc32_and_byte_order(void)
             TEST_ASSERT_INT(util_crc32(util_crc32(0, data, split),
                                        data + split, sizeof(data) - split),
                             ~ref);
+        /* four at once: the same as one at a time, any length and stride */
+        for (size_t len = 0; len < 40; len++) {
+            for (size_t stride = len ? len : 1; stride < len + 3; stride++) {
+                uint32_t four[4];
+                util_crc32_x4(data + 1, stride, len, four);
+                for (int k = 0; k < 4; k++)
+                    TEST_ASSERT_INT(four[k],
+                                    util_crc32(0, data + 1 + k * stride, len));
+            }
+        }
+        {
+            uint32_t four[4];
+            util_crc32_x4(data, 96, 92, four);
+            for (int k = 0; k < 4; k++)
+                TEST_ASSERT_INT(four[k], util_crc32(0, data + 96 * k, 92));
+        }
     }
     util_put32(b, 0x01020304U);
     TEST_ASSERT(b[0] == 1 && b[3] == 4);
