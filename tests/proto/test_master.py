@@ -170,24 +170,39 @@ def test_imap_starttls_and_imaps(fast):
     fast.wait_for_log(r"^imapd\[\d+\]: info: starttls: .*TLSv1\.[23]")
 
 
-def _socket_of(pid, port):
-    """A duplicate of the TCP socket process pid has on local port port
-    (pidfd_getfd, Linux 5.6; root or the same user), or None."""
+def _socket_of(pid, peer):
+    """A duplicate of the TCP socket process pid has connected to peer, the
+    client's (address, port) (pidfd_getfd, Linux 5.6; root or the same
+    user), or None (also when pid is gone meanwhile: the port probe's
+    child exits any time)."""
     import ctypes
+    import errno
     libc = ctypes.CDLL(None, use_errno=True)
-    pidfd = os.pidfd_open(pid)
     try:
-        for name in os.listdir(f"/proc/{pid}/fd"):
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
+    try:
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except FileNotFoundError:
+            names = []
+        for name in names:
             try:
                 if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
                     continue
             except OSError:
                 continue
             fd = libc.syscall(438, pidfd, int(name), 0)    # pidfd_getfd
+            if fd < 0 and ctypes.get_errno() in (errno.ESRCH, errno.EBADF):
+                continue
             assert fd >= 0, os.strerror(ctypes.get_errno())
             s = socket.socket(fileno=fd)
-            if s.family == socket.AF_INET and s.getsockname()[1] == port:
-                return s
+            try:
+                if s.family == socket.AF_INET and s.getpeername() == peer:
+                    return s
+            except OSError:             # not connected: a listener
+                pass
             s.detach()
             os.close(fd)
     finally:
@@ -202,9 +217,12 @@ def test_accepted_connections_have_nodelay(fast):
     p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}"'],
                      (imap,))
     c = greet(fast, imap)
-    (child,) = children_of(p.pid)
-    s = _socket_of(child, imap)
-    assert s is not None
+    # the imapd serving c (master may have another child, its probe)
+    peer = c.sock.getsockname()
+    socks = [s for s in (_socket_of(pid, peer) for pid in children_of(p.pid))
+             if s is not None]
+    assert len(socks) == 1, socks
+    s = socks[0]
     assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     s.close()
     assert c.command("z", "LOGOUT")[-1] == "z OK Completed"
