@@ -150,8 +150,7 @@ static int64_t date_code(const char *v, int64_t t)
 /* The last "<..." of a References value, or NULL. */
 static const char *last_ref(const char *refs, size_t len)
 {
-    const char *p = len ? memrchr(refs, '<', len) : NULL;
-    return p;
+    return len ? memrchr(refs, '<', len) : NULL;
 }
 
 static void putheader(struct buf *out, const struct message_info *info,
@@ -329,6 +328,15 @@ static char *getstr(struct reader *r, int nullable)
     return s ? xstrndup(s, len) : NULL;
 }
 
+/* The bytes of an even word or header-value code v (2(n + 1): n bytes;
+ * 0: none) in place. */
+static const char *get_coded_bytes(struct reader *r, uint64_t v,
+                                   size_t *len_r)
+{
+    *len_r = v ? (size_t)(v / 2 - 1) : 0;
+    return v ? getbytes(r, v / 2 - 1, 1) : NULL;
+}
+
 /* A word (version 3) or a str (version 2), as a fresh string. */
 static char *getword(struct reader *r, int version, int nullable)
 {
@@ -351,9 +359,9 @@ static char *getword(struct reader *r, int version, int nullable)
         }
         return xstrdup(s);
     }
-    v = v / 2 - 1;
-    s = getbytes(r, v, 1);
-    return s ? xstrndup(s, (size_t)v) : NULL;
+    size_t len;
+    s = get_coded_bytes(r, v, &len);
+    return s ? xstrndup(s, len) : NULL;
 }
 
 /* off + len within the message of size total. */
@@ -426,8 +434,7 @@ static void get_prefix(struct reader *r, struct message_cache_peek *pk,
         }
         v = getvar(r);
         if (!(v & 1)) {                 /* absent, or the bytes */
-            pk->hdr_len[i] = v ? (size_t)(v / 2 - 1) : 0;
-            pk->hdr[i] = v ? getbytes(r, v / 2 - 1, 1) : NULL;
+            pk->hdr[i] = get_coded_bytes(r, v, &pk->hdr_len[i]);
         } else if (i == MESSAGE_HDR_DATE &&
                    v / 2 < (uint64_t)2 * 1440 * DATE_STYLES &&
                    *sent_r > 0 && *sent_r <= DATE_MAX) {

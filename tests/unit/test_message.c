@@ -620,6 +620,33 @@ static void test_cache_derived_headers(void)
         message_info_free(&back);
         message_info_free(&info);
     }
+    /* a derived code where none may stand is refused: in the Subject
+     * slot, or an In-Reply-To taken from References that are absent */
+    {
+        static const struct { const char *text, *raw; } bad[] = {
+            { "Subject: s\n\nbody\n", "\x04s" },
+            { "In-Reply-To: <a@x>\n\nbody\n", "\x0c<a@x>" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            struct message_cache_peek pk;
+            const char *at;
+            size_t n = strlen(bad[i].raw);
+            info = parse_text(bad[i].text);
+            buf_reset(&enc);
+            message_info_encode(info, &enc);
+            at = memmem(enc.s, enc.len, bad[i].raw, n);
+            TEST_ASSERT(at != NULL);
+            buf_remove(&enc, (size_t)(at - enc.s) + 1, n - 1);
+            enc.s[at - enc.s] = 1;          /* the code 2 * 0 + 1 */
+            TEST_ASSERT_INT(message_cache_peek(enc.s, enc.len, &pk),
+                            ERR_BADFORMAT);
+            back = (struct message_info *)1;
+            TEST_ASSERT_INT(message_info_decode(enc.s, enc.len, &back),
+                            ERR_BADFORMAT);
+            TEST_ASSERT(back == NULL);
+            message_info_free(&info);
+        }
+    }
     buf_free(&text);
     buf_free(&enc);
 }
