@@ -154,6 +154,7 @@ static void index_msg_fill(const struct index_state *st, struct index_msg *m,
     m->internaldate = rec->internaldate;
     m->size = rec->size;
     m->seen = index_uid_seen(st, rec->uid) ? 1 : 0;
+    m->filled = 1;
 }
 
 static void index_remember_sync(struct index_state *st)
@@ -164,28 +165,64 @@ static void index_remember_sync(struct index_state *st)
     st->dirty = 0;
 }
 
+static void index_fill(struct index_state *st, size_t i)
+{
+    struct index_msg *m = &st->msgs[i];
+    struct index_record rec;
+    int r = mailbox_snapshot_record(&st->snap, (uint32_t)i, &rec);
+
+    if (r == ERR_NOTFOUND)      /* cannot be: index_load_view checked */
+        memset(&rec, 0, sizeof(rec));
+    index_msg_fill(st, m, &rec, (uint32_t)i);
+    m->seen = seqset_ismember(st->seen_base, rec.uid) ? 1 : 0;
+    m->recent = rec.uid > st->recent_above;
+    m->unknown = r != ERR_OK || rec.modseq > st->select_modseq;
+}
+
+struct index_msg *index_msg(struct index_state *st, uint32_t msgno)
+{
+    struct index_msg *m = &st->msgs[msgno - 1];
+
+    if (!m->filled)
+        index_fill(st, msgno - 1);
+    return m;
+}
+
+void index_fill_all(struct index_state *st)
+{
+    if (!st->lazy)
+        return;
+    for (size_t i = 0; i < st->nmsgs; i++)
+        if (!st->msgs[i].filled)
+            index_fill(st, i);
+    st->lazy = 0;
+    map_free(&st->snap);
+    seqset_free(&st->seen_base);
+}
+
+/* The view of a SELECT: as many entries as records, filled lazily from a
+ * snapshot of cyrus.index (index_private.h).  Only the last record is
+ * read now, for the view's last UID. */
 static int index_load_view(struct index_state *st)
 {
-    enum { BATCH = 64 };
     struct mailbox *mb = st->mb;
-    struct index_record recs[BATCH];
     int r;
 
     st->alloc = mb->i.num_records ? mb->i.num_records : 1;
     st->msgs = xcalloc(st->alloc, sizeof(*st->msgs));
-    for (uint32_t n = 0; n < mb->i.num_records; n += BATCH) {
-        uint32_t count = mb->i.num_records - n;
-        if (count > BATCH)
-            count = BATCH;
-        if ((r = mailbox_read_records(mb, n, count, recs)))
-            return r;
-        for (uint32_t k = 0; k < count; k++) {
-            index_msg_fill(st, &st->msgs[st->nmsgs], &recs[k], n + k);
-            st->msgs[st->nmsgs].recent = recs[k].uid > st->recent_above;
-            st->nmsgs++;
-            st->last_uid = recs[k].uid;
-        }
-    }
+    if ((r = mailbox_snapshot(mb, &st->snap)))
+        return r;
+    /* seen_text is seenuids formatted ("" when empty) */
+    if (!st->seen_text.len)
+        st->seen_base = seqset_new();
+    else if ((r = seqset_parse(buf_cstring(&st->seen_text), UINT32_MAX,
+                               &st->seen_base)))
+        return r;
+    st->lazy = 1;
+    st->select_modseq = mb->i.highest_modseq;
+    st->nmsgs = mb->i.num_records;
+    if (st->nmsgs)
+        st->last_uid = index_msg(st, (uint32_t)st->nmsgs)->uid;
     index_remember_sync(st);
     return ERR_OK;
 }
@@ -253,6 +290,8 @@ void index_close(struct index_state **stp)
     seqset_free(&st->seenuids);
     buf_free(&st->seen_text);
     mailbox_close(&st->mb);
+    map_free(&st->snap);
+    seqset_free(&st->seen_base);
     free(st->msgs);
     free(st->userid);
     free(st);
@@ -298,7 +337,7 @@ int index_msg_record(struct index_state *st, uint32_t msgno,
 
     if (msgno < 1 || msgno > st->nmsgs)
         return ERR_NOTFOUND;
-    m = &st->msgs[msgno - 1];
+    m = index_msg(st, msgno);
     if (m->gone)
         return ERR_NOTFOUND;
     if (m->recno < st->mb->i.num_records &&
@@ -310,20 +349,27 @@ int index_msg_record(struct index_state *st, uint32_t msgno,
     return mailbox_read_record(st->mb, n, rec);
 }
 
-uint32_t index_uid_to_msgno(const struct index_state *st, uint32_t uid)
+/* The first msgno (1-based) whose UID is at least uid; nmsgs + 1 if none. */
+static uint32_t index_uid_lower_bound(struct index_state *st, uint32_t uid)
 {
     size_t lo = 0, hi = st->nmsgs;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (st->msgs[mid].uid == uid)
-            return (uint32_t)mid + 1;
-        if (st->msgs[mid].uid < uid)
+        if (index_msg(st, (uint32_t)mid + 1)->uid < uid)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return 0;
+    return (uint32_t)lo + 1;
+}
+
+uint32_t index_uid_to_msgno(struct index_state *st, uint32_t uid)
+{
+    uint32_t msgno = index_uid_lower_bound(st, uid);
+
+    return msgno <= st->nmsgs && index_msg(st, msgno)->uid == uid ? msgno
+                                                                   : 0;
 }
 
 /* ---- flags ------------------------------------------------------------- */
@@ -376,8 +422,9 @@ void index_format_flags(const struct index_state *st,
 void index_msg_reported(struct index_state *st, uint32_t msgno,
                         const struct index_record *rec, int seen)
 {
-    struct index_msg *m = &st->msgs[msgno - 1];
+    struct index_msg *m = index_msg(st, msgno);
 
+    m->unknown = 0;
     m->system_flags = rec->system_flags;
     memcpy(m->user_flags, rec->user_flags, sizeof(m->user_flags));
     m->modseq = rec->modseq;
@@ -433,27 +480,50 @@ void index_report_flagnames(struct index_state *st, struct prot *out,
     st->nflags_reported = st->mb->flagnames.count;
 }
 
-static uint32_t index_count_recent(const struct index_state *st)
+static uint32_t index_count_recent(struct index_state *st)
 {
     uint32_t n = 0;
+
+    /* Until the first sync, \Recent is every UID above recent_above. */
+    if (st->lazy)
+        return (uint32_t)st->nmsgs + 1 -
+               index_uid_lower_bound(st, st->recent_above + 1);
     for (size_t i = 0; i < st->nmsgs; i++)
         n += st->msgs[i].recent;
     return n;
 }
 
+/* The first msgno not \Seen, or 0.  Until the first sync, \Seen is
+ * seen_base's: each run of seen UIDs is stepped over by a binary search,
+ * so a mailbox read to the end is not filled entry by entry. */
+static uint32_t index_first_unseen(struct index_state *st)
+{
+    uint32_t msgno = 1;
+
+    while (msgno <= st->nmsgs) {
+        const struct index_msg *m = index_msg(st, msgno);
+        uint32_t end;
+        if (!m->seen)
+            return msgno;
+        if (!st->lazy || !(end = seqset_range_end(st->seen_base, m->uid)) ||
+            end == UINT32_MAX)
+            msgno++;
+        else
+            msgno = index_uid_lower_bound(st, end + 1);
+    }
+    return 0;
+}
+
 void index_select_responses(struct index_state *st, struct prot *out)
 {
     uint64_t hms = st->highest_modseq ? st->highest_modseq : 1;
+    uint32_t unseen;
 
     index_report_flagnames(st, out, 1);
     prot_printf(out, "* %zu EXISTS\r\n* %" PRIu32 " RECENT\r\n", st->nmsgs,
                 index_count_recent(st));
-    for (size_t i = 0; i < st->nmsgs; i++) {
-        if (!st->msgs[i].seen) {
-            prot_printf(out, "* OK [UNSEEN %zu] Ok\r\n", i + 1);
-            break;
-        }
-    }
+    if ((unseen = index_first_unseen(st)))
+        prot_printf(out, "* OK [UNSEEN %" PRIu32 "] Ok\r\n", unseen);
     prot_printf(out, "* OK [UIDVALIDITY %" PRIu32 "] Ok\r\n", st->uidvalidity);
     prot_printf(out, "* OK [UIDNEXT %" PRIu32 "] Ok\r\n",
                 (st->last_uid > st->mb->i.last_uid ? st->last_uid
@@ -478,7 +548,8 @@ struct index_sync {
 static int flags_differ(const struct index_msg *m,
                         const struct index_record *rec, int seen)
 {
-    return m->system_flags != rec->system_flags || m->seen != (seen != 0) ||
+    return m->unknown || m->system_flags != rec->system_flags ||
+           m->seen != (seen != 0) ||
            memcmp(m->user_flags, rec->user_flags, sizeof(m->user_flags));
 }
 
@@ -497,29 +568,34 @@ static void sync_gone(struct index_state *st, struct index_sync *s, size_t i,
 static int sync_merge(struct index_state *st, struct index_sync *s,
                       int allow_expunge)
 {
+    enum { BATCH = 64 };
     struct mailbox *mb = st->mb;
-    struct index_record rec;
+    struct index_record recs[BATCH];
     size_t i = 0;
     int r;
 
     for (uint32_t n = 0; n < mb->i.num_records; n++) {
-        if ((r = mailbox_read_record(mb, n, &rec)))
+        const struct index_record *rp = &recs[n % BATCH];
+        if (n % BATCH == 0 &&
+            (r = mailbox_read_records(mb, n, mb->i.num_records - n < BATCH
+                                                 ? mb->i.num_records - n
+                                                 : BATCH, recs)))
             return r;
-        while (i < st->nmsgs && st->msgs[i].uid < rec.uid)
+        while (i < st->nmsgs && st->msgs[i].uid < rp->uid)
             sync_gone(st, s, i++, allow_expunge);
-        if (i < st->nmsgs && st->msgs[i].uid == rec.uid) {
+        if (i < st->nmsgs && st->msgs[i].uid == rp->uid) {
             struct index_msg *m = &s->msgs[s->n++];
-            int seen = index_uid_seen(st, rec.uid);
+            int seen = index_uid_seen(st, rp->uid);
             *m = st->msgs[i++];
             m->recno = n;
             m->gone = 0;
-            if (flags_differ(m, &rec, seen) ||
-                (st->condstore && rec.modseq > m->modseq))
+            if (flags_differ(m, rp, seen) ||
+                (st->condstore && rp->modseq > m->modseq))
                 s->changed[s->nchanged++] = (uint32_t)s->n;
-        } else if (rec.uid > st->last_uid) {
+        } else if (rp->uid > st->last_uid) {
             struct index_msg *m = &s->msgs[s->n++];
-            index_msg_fill(st, m, &rec, n);
-            m->recent = rec.uid > s->recent_lo && rec.uid <= s->recent_hi;
+            index_msg_fill(st, m, rp, n);
+            m->recent = rp->uid > s->recent_lo && rp->uid <= s->recent_hi;
             s->added++;
         }
         /* else: a record below our last UID that we never had cannot
@@ -550,7 +626,7 @@ static void sync_report(struct index_state *st, struct index_sync *s,
         seen = index_uid_seen(st, rec.uid);
         buf_reset(&b);
         buf_printf(&b, "* %" PRIu32 " FETCH (FLAGS ", msgno);
-        index_format_flags(st, &st->msgs[msgno - 1], rec.system_flags,
+        index_format_flags(st, index_msg(st, msgno), rec.system_flags,
                            rec.user_flags, seen, &b);
         if (st->condstore)
             buf_printf(&b, " MODSEQ (%" PRIu64 ")", rec.modseq);
@@ -608,6 +684,7 @@ int index_check_updates(struct index_state *st, struct prot *out,
         index_report_flagnames(st, out, 0);
         return ERR_OK;
     }
+    index_fill_all(st);
     memset(&s, 0, sizeof(s));
     if ((r = sync_claim_recent(st, &s)))
         return r;
@@ -656,12 +733,19 @@ int index_resolve_set(struct index_state *st, const struct imap_arg *set,
         return ERR_BADARG;
     }
     if (uid) {
-        for (size_t i = 0; i < st->nmsgs; i++) {
-            if (!seqset_ismember(s, st->msgs[i].uid))
+        /* from the first UID named to the last: a page at the end of a
+         * big mailbox fills only its own entries */
+        uint32_t last = seqset_last(s);
+        for (uint32_t msgno = index_uid_lower_bound(st, seqset_first(s));
+             msgno <= st->nmsgs; msgno++) {
+            uint32_t u = index_msg(st, msgno)->uid;
+            if (u > last)
+                break;
+            if (!seqset_ismember(s, u))
                 continue;
             if (!out)
                 out = xcalloc(st->nmsgs, sizeof(uint32_t));
-            out[n++] = (uint32_t)i + 1;
+            out[n++] = msgno;
         }
     } else if (!st->nmsgs && strchr(text, '*')) {
         /* "1:*" in an empty mailbox names nothing; not an error. */

@@ -164,7 +164,7 @@ int index_copy(struct index_state *st, struct prot *out, int uid,
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (st->msgs[msgnos[i] - 1].gone) {
+        if (index_msg(st, msgnos[i])->gone) {
             buf_setcstr(error, "[EXPUNGEISSUED] Some of the messages no "
                                "longer exist");
             r = ERR_NOTFOUND;

@@ -216,7 +216,7 @@ static void fetch_msg_fini(struct fetch_msg *fm)
 static int fetch_load(struct index_state *st, const struct fetch_req *req,
                       uint32_t msgno, struct fetch_msg *fm)
 {
-    const struct index_msg *m = &st->msgs[msgno - 1];
+    const struct index_msg *m = index_msg(st, msgno);
     const char *data;
     size_t len;
     int r;
@@ -335,7 +335,7 @@ static void write_index_items(struct index_state *st, struct buf *b,
     if (items & FI_FLAGS) {
         item_sep(b, first);
         buf_appendcstr(b, "FLAGS ");
-        index_format_flags(st, &st->msgs[msgno - 1], fm->rec.system_flags,
+        index_format_flags(st, index_msg(st, msgno), fm->rec.system_flags,
                            fm->rec.user_flags, fm->seen, b);
         if (!fm->gone)
             index_msg_reported(st, msgno, &fm->rec, fm->seen);
@@ -430,7 +430,7 @@ static void fetch_filter_changed(struct index_state *st,
     if (!req->have_changedsince)
         return;
     for (size_t i = 0; i < *n; i++) {
-        const struct index_msg *m = &st->msgs[msgnos[i] - 1];
+        const struct index_msg *m = index_msg(st, msgnos[i]);
         uint64_t modseq = index_msg_record(st, msgnos[i], &rec) ? m->modseq
                                                                 : rec.modseq;
         if (modseq > req->changedsince)
@@ -448,7 +448,7 @@ static size_t fetch_set_seen(struct index_state *st, const uint32_t *msgnos,
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const struct index_msg *m = &st->msgs[msgnos[i] - 1];
+        const struct index_msg *m = index_msg(st, msgnos[i]);
         if (!m->gone && !index_uid_seen(st, m->uid))
             marked[k++] = msgnos[i];
     }

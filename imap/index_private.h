@@ -7,6 +7,18 @@
  * few record fields FETCH can still answer for a message that another
  * session expunged and that may not be reported yet (gone).
  *
+ * The view of a SELECT fills itself lazily: msgs[] starts zeroed and an
+ * entry is filled (filled = 1) from the snapshot of cyrus.index taken at
+ * SELECT (snap; entry i is record i there) when it is first used through
+ * index_msg(), so SELECT and FETCH 1:50 of a 100,000-message mailbox touch
+ * a few records, not all.  The baseline of an entry filled later is the
+ * SELECT-time state as far as it can still be known: \Seen from seen_base
+ * (the user's \Seen UIDs at SELECT), and flags as the snapshot has them
+ * now unless the record changed since SELECT (modseq above select_modseq)
+ * or could not be read whole: then unknown = 1 and the next sync reports
+ * its flags.  A sync fills every entry first (index_fill_all), and the
+ * view is then complete: the snapshot and seen_base are released.
+ *
  * Records are found through the mailbox by UID: recno is only a hint
  * (mailbox_lock and mailbox_refresh may move the mailbox to a new
  * generation with other record numbers); index_msg_record() checks it
@@ -41,6 +53,8 @@ struct index_msg {
     unsigned seen : 1;          /* \Seen as last reported */
     unsigned recent : 1;
     unsigned gone : 1;          /* expunged, EXPUNGE not yet sent */
+    unsigned filled : 1;        /* 0: not read yet (see above) */
+    unsigned unknown : 1;       /* report flags at the next sync */
 };
 
 struct index_state {
@@ -64,9 +78,19 @@ struct index_state {
     size_t ngone;               /* entries with gone set */
     size_t nflags_reported;     /* user flags named in the last * FLAGS */
     int dirty;                  /* force a full comparison at next sync */
+    /* while some entries are not filled (see above) */
+    int lazy;
+    struct map snap;
+    struct seqset *seen_base;
+    uint64_t select_modseq;
 };
 
 /* ---- index.c: the view ------------------------------------------------- */
+
+/* The view's entry of msgno (1-based, <= nmsgs), filled if it was not. */
+struct index_msg *index_msg(struct index_state *st, uint32_t msgno);
+/* Fill every entry (before anything that walks or rebuilds the view). */
+void index_fill_all(struct index_state *st);
 
 /* The current record of msgno (1-based, <= nmsgs).  ERR_NOTFOUND when the
  * message is gone; other errors from the mailbox. */
@@ -75,7 +99,7 @@ int index_msg_record(struct index_state *st, uint32_t msgno,
 /* 1 if uid is \Seen for the user. */
 int index_uid_seen(const struct index_state *st, uint32_t uid);
 /* The msgno holding uid, or 0. */
-uint32_t index_uid_to_msgno(const struct index_state *st, uint32_t uid);
+uint32_t index_uid_to_msgno(struct index_state *st, uint32_t uid);
 
 /* Resolve a sequence-set argument (message numbers, or UIDs when uid) to
  * ascending msgnos of the view.  Message numbers past the end are a

@@ -780,7 +780,7 @@ static int eval(const struct skey *k, struct smsg *sm)
 
 static void smsg_load(struct index_state *st, uint32_t msgno, struct smsg *sm)
 {
-    const struct index_msg *m = &st->msgs[msgno - 1];
+    const struct index_msg *m = index_msg(st, msgno);
 
     sm->st = st;
     sm->msgno = msgno;

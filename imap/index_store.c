@@ -277,7 +277,7 @@ static void store_write(struct index_state *st, struct prot *out, int uid,
         buf_printf(&b, "UID %" PRIu32 " ", res->rec.uid);
     if (!req->silent) {
         buf_appendcstr(&b, "FLAGS ");
-        index_format_flags(st, &st->msgs[res->msgno - 1],
+        index_format_flags(st, index_msg(st, res->msgno),
                            res->rec.system_flags, res->rec.user_flags,
                            res->seen, &b);
         buf_putc(&b, ' ');
@@ -320,8 +320,8 @@ static int store_run(struct index_state *st, const struct store_req *req,
         sr->seen = oldseen = index_uid_seen(st, sr->rec.uid);
         sr->changed = store_apply(req, &sr->rec, &sr->seen);
         if (sr->changed) {
-            if ((r = mailbox_rewrite_record(st->mb, st->msgs[msgnos[i] - 1]
-                                                        .recno, &sr->rec)))
+            if ((r = mailbox_rewrite_record(
+                     st->mb, index_msg(st, msgnos[i])->recno, &sr->rec)))
                 return r;
             dirty = 1;
         }
@@ -402,7 +402,7 @@ int index_mark_seen(struct index_state *st, const uint32_t *msgnos, size_t n)
         if (index_msg_record(st, msgnos[i], &rec))
             continue;
         /* Same flags, new modseq: see the top of this file. */
-        r = mailbox_rewrite_record(st->mb, st->msgs[msgnos[i] - 1].recno,
+        r = mailbox_rewrite_record(st->mb, index_msg(st, msgnos[i])->recno,
                                    &rec);
         uids[k++] = rec.uid;
     }

@@ -554,6 +554,37 @@ int mailbox_read_records(const struct mailbox *mb, uint32_t first,
     return ERR_OK;
 }
 
+int mailbox_snapshot(const struct mailbox *mb, struct map *snap)
+{
+    const struct mailbox_private *p = mb->priv;
+    int r;
+
+    map_init(snap);
+    if ((r = map_refresh(snap, p->index_fd, MAILBOX_INDEX_FILE)))
+        return r;
+    if (snap->len < MAILBOX_INDEX_HEADER_SIZE +
+                    (size_t)mb->i.num_records * MAILBOX_INDEX_RECORD_SIZE) {
+        map_free(snap);
+        return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "short index");
+    }
+    return ERR_OK;
+}
+
+int mailbox_snapshot_record(const struct map *snap, uint32_t n,
+                            struct index_record *rec)
+{
+    size_t off = MAILBOX_INDEX_HEADER_SIZE +
+                 (size_t)n * MAILBOX_INDEX_RECORD_SIZE;
+    const unsigned char *p = (const unsigned char *)snap->base + off;
+
+    if (off + MAILBOX_INDEX_RECORD_SIZE > snap->len)
+        return ERR_NOTFOUND;
+    if (!mailbox_index_record_decode(p, rec))
+        return ERR_OK;
+    mailbox_index_record_decode_unchecked(p, rec);
+    return ERR_BADFORMAT;
+}
+
 int mailbox_find_uid(const struct mailbox *mb, uint32_t uid, uint32_t *n_r)
 {
     uint32_t lo = 0, hi = mb->i.num_records;

@@ -36,6 +36,8 @@
 #include "lib/buf.h"
 #include "lib/strarray.h"
 
+struct map;
+
 #define MAILBOX_HEADER_FILE "cyrus.header"
 #define MAILBOX_INDEX_FILE  "cyrus.index"
 #define MAILBOX_CACHE_FILE  "cyrus.cache"
@@ -147,6 +149,18 @@ int mailbox_read_record(const struct mailbox *mb, uint32_t n,
  * SELECT of a big mailbox spends most on). */
 int mailbox_read_records(const struct mailbox *mb, uint32_t first,
                          uint32_t count, struct index_record *recs);
+/* A reader's own map of cyrus.index as it is now (the view of a SELECT
+ * fills itself from it lazily).  It outlives refreshes: after an expunge
+ * it still shows the records of the old generation, and records are never
+ * shortened in place.  map_free() it.  ERR_BADFORMAT if the file is
+ * shorter than the mailbox's records. */
+int mailbox_snapshot(const struct mailbox *mb, struct map *snap);
+/* Record n of a snapshot.  ERR_BADFORMAT when its CRC does not match (a
+ * flag change being written, or damage): *rec is filled all the same,
+ * for the caller to trust only the fields that never change in place
+ * (uid, size, internaldate), and at its own risk. */
+int mailbox_snapshot_record(const struct map *snap, uint32_t n,
+                            struct index_record *rec);
 /* Binary search by UID; ERR_NOTFOUND if absent. */
 int mailbox_find_uid(const struct mailbox *mb, uint32_t uid, uint32_t *n_r);
 /* The cache entry of a record (bytes stay valid until the next refresh). */
@@ -220,6 +234,9 @@ int mailbox_index_record_decode(const unsigned char *p,
  * for several records at once by mailbox_read_records). */
 int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
                                     struct index_record *r);
+/* The fields without the CRC check (see mailbox_scan_records). */
+void mailbox_index_record_decode_unchecked(const unsigned char *p,
+                                           struct index_record *r);
 /* Parse/produce cyrus.header text; used by reconstruct too. */
 int mailbox_header_parse(const char *data, size_t len, struct mailbox *mb);
 void mailbox_header_format(const struct mailbox *mb, struct buf *out);

@@ -147,6 +147,13 @@ int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
 {
     if (util_get32(p + ROFF_CRC) != crc)
         return ERR_BADFORMAT;
+    mailbox_index_record_decode_unchecked(p, r);
+    return ERR_OK;
+}
+
+void mailbox_index_record_decode_unchecked(const unsigned char *p,
+                                           struct index_record *r)
+{
     r->uid = util_get32(p + ROFF_UID);
     r->size = util_get32(p + ROFF_SIZE);
     r->header_size = util_get32(p + ROFF_HEADER_SIZE);
@@ -159,7 +166,6 @@ int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
     for (int i = 0; i < MAILBOX_MAX_USER_FLAGS / 32; i++)
         r->user_flags[i] = util_get32(p + ROFF_USER_FLAGS + 4 * i);
     memcpy(r->guid, p + ROFF_GUID, sizeof(r->guid));
-    return ERR_OK;
 }
 
 int index_record_has_user_flag(const struct index_record *rec, int idx)

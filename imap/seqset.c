@@ -212,6 +212,12 @@ int seqset_ismember(const struct seqset *set, uint32_t num)
     return i < set->n && num <= set->r[i].hi;
 }
 
+uint32_t seqset_range_end(const struct seqset *set, uint32_t num)
+{
+    size_t i = seqset_find(set, num);
+    return i < set->n && num <= set->r[i].hi ? set->r[i].hi : 0;
+}
+
 void seqset_add(struct seqset *set, uint32_t num)
 {
     size_t i;

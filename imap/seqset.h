@@ -55,6 +55,9 @@ int seqset_from_list(const uint32_t *nums, size_t n, struct seqset **set_r);
 int seqset_ismember(const struct seqset *set, uint32_t num);
 /* Add / remove one number (0 is ignored).  O(ranges) at worst, O(1) when
  * num extends the last range (the common case of a growing mailbox). */
+/* The last number of the run of members that holds num (num itself when
+ * num + 1 is not a member); 0 when num is not a member. */
+uint32_t seqset_range_end(const struct seqset *set, uint32_t num);
 void seqset_add(struct seqset *set, uint32_t num);
 void seqset_remove(struct seqset *set, uint32_t num);
 

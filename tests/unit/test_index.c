@@ -1,8 +1,8 @@
 /* test_index.c -- the selected-mailbox view: SELECT responses, FETCH of
  * every kind (exact bytes), \Seen by BODY[] but not BODY.PEEK[], STORE
  * with keywords, .SILENT, rights and UNCHANGEDSINCE, two sessions seeing
- * each other's changes, COPY/MOVE with COPYUID data, EXPUNGE, and
- * malformed requests.  SEARCH is in test_index_search.c. */
+ * each other's changes, COPY/MOVE with COPYUID data, EXPUNGE, the lazily
+ * filled view of a SELECT, a damaged record, and malformed requests.  SEARCH is in test_index_search.c. */
 #include "config.h"
 
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "imap/acl.h"
+#include "imap/index_private.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/index_check.h"
 
@@ -523,8 +524,11 @@ static void test_two_sessions(void)
     EXPECT(a, "EXPUNGE", "* 1 EXPUNGE\r\n");
     ix_append("user.bob", ix_msg_plain, 0, 0);
     /* b2 never looked since it opened: UIDs 1 and 2 are gone, 5 and 6
-     * new (5 was \Recent to b). */
+     * new (5 was \Recent to b).  Its view was never filled, and UID 3's
+     * record changed after its SELECT (bob's \Seen moved the modseq), so
+     * its flags are told again, as CONDSTORE would tell them. */
     EXPECT(b2, "CHECK", "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+                        "* 1 FETCH (FLAGS (\\Answered))\r\n"
                         "* 4 EXISTS\r\n* 1 RECENT\r\n");
     EXPECT(b2, "FETCH 1:* (UID FLAGS)",
            "* 1 FETCH (UID 3 FLAGS (\\Answered))\r\n"
@@ -637,6 +641,115 @@ static void test_expunge(void)
 }
 
 
+/* ---- the lazy view --------------------------------------------------- */
+
+static size_t n_filled(const struct index_state *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->nmsgs; i++)
+        n += st->msgs[i].filled;
+    return n;
+}
+
+/* SELECT and a page of FETCH read a few records of 200, not all; the
+ * first sync fills the rest, from the records as they were at SELECT even
+ * after another session expunged. */
+static void test_lazy_view(void)
+{
+    struct index_state *st, *a;
+    const char *out;
+
+    ix_setup();
+    for (int i = 0; i < 196; i++)
+        ix_append("user.bob", ix_msg_plain, 0, 0);
+    st = ix_open("user.bob", "bob", ACL_ALL, 0);
+    RUN_OK(st, "STORE 1:150 +FLAGS.SILENT (\\Seen)");
+    index_close(&st);
+
+    st = ix_open("user.bob", "bob", ACL_ALL, 1);
+    TEST_ASSERT_INT(index_exists(st), 200);
+    RUN_OK(st, "SELECT");
+    out = ix_out();
+    TEST_ASSERT(strstr(out, "* 200 EXISTS\r\n* 0 RECENT\r\n"));
+    TEST_ASSERT(strstr(out, "* OK [UNSEEN 151] Ok\r\n"));
+    TEST_ASSERT(strstr(out, "* OK [UIDNEXT 201] Ok\r\n"));
+    /* the last record, binary searches for \Recent and past the seen
+     * run, and the first unseen: about 3 log2(200), not 200 */
+    TEST_ASSERT(n_filled(st) <= 30);
+    EXPECT(st, "FETCH 1:2 (UID FLAGS)",
+           "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen))\r\n"
+           "* 2 FETCH (UID 2 FLAGS (\\Seen))\r\n");
+    EXPECT(st, "UID FETCH 198:* (UID)",
+           "* 198 FETCH (UID 198)\r\n* 199 FETCH (UID 199)\r\n"
+           "* 200 FETCH (UID 200)\r\n");
+    TEST_ASSERT(n_filled(st) <= 40);
+    TEST_ASSERT(st->lazy);
+
+    /* Another session flags 10 and expunges 60 and 199 before our first
+     * sync; we never read 60's record, we did read 199's. */
+    TEST_ASSERT(!st->msgs[59].filled && st->msgs[198].filled);
+    a = ix_open("user.bob", "bob", ACL_ALL, 0);
+    RUN_OK(a, "STORE 10 +FLAGS.SILENT (\\Flagged)");
+    RUN_OK(a, "STORE 60,199 +FLAGS.SILENT (\\Deleted)");
+    EXPECT(a, "EXPUNGE", "* 60 EXPUNGE\r\n* 198 EXPUNGE\r\n");
+    index_close(&a);
+    EXPECT(st, "POLL", "* 10 FETCH (FLAGS (\\Flagged \\Seen))\r\n");
+    TEST_ASSERT(!st->lazy);
+    TEST_ASSERT_INT(n_filled(st), 200);
+    /* Gone but not yet reported: what the view kept answers.  60 was
+     * filled from the snapshot, which still holds the old generation's
+     * record as it was last written; 199 keeps what the view knew. */
+    EXPECT(st, "FETCH 60,199 (UID FLAGS RFC822.SIZE)",
+           "* 60 FETCH (UID 60 FLAGS (\\Deleted \\Seen) RFC822.SIZE 395)"
+           "\r\n* 199 FETCH (UID 199 FLAGS () RFC822.SIZE 395)\r\n");
+    EXPECT(st, "POLL", "");
+    EXPECT(st, "CHECK", "* 60 EXPUNGE\r\n* 198 EXPUNGE\r\n");
+    EXPECT(st, "UID FETCH 198:* (UID)",
+           "* 197 FETCH (UID 198)\r\n* 198 FETCH (UID 200)\r\n");
+    index_close(&st);
+}
+
+/* A record damaged on disk (its CRC no longer matches): SELECT still
+ * opens the mailbox, the other messages are served, and the damaged one
+ * fails with the corruption named in the log, nothing made up. */
+static void test_damaged_record(void)
+{
+    struct index_state *st, *other;
+    char path[600];
+    FILE *f;
+    int c;
+
+    ix_setup();
+    snprintf(path, sizeof(path), "%s/cyrus.index", ix_dir("user.bob"));
+    TEST_ASSERT((f = fopen(path, "r+b")) != NULL);
+    /* record 2's system flags */
+    fseek(f, MAILBOX_INDEX_HEADER_SIZE + MAILBOX_INDEX_RECORD_SIZE + 12,
+          SEEK_SET);
+    c = fgetc(f);
+    fseek(f, MAILBOX_INDEX_HEADER_SIZE + MAILBOX_INDEX_RECORD_SIZE + 12,
+          SEEK_SET);
+    fputc(c ^ FLAG_DRAFT, f);
+    fclose(f);
+
+    st = ix_open("user.bob", "bob", ACL_ALL, 1);
+    RUN_OK(st, "SELECT");
+    TEST_ASSERT(strstr(ix_out(), "* 4 EXISTS\r\n"));
+    EXPECT(st, "FETCH 1 (UID FLAGS)",
+           "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))\r\n");
+    TEST_ASSERT_INT(ix_run(st, "FETCH 2 (UID FLAGS)"), ERR_BADFORMAT);
+    ix_out();
+    EXPECT(st, "FETCH 3:4 (UID)", "* 3 FETCH (UID 3)\r\n* 4 FETCH (UID 4)\r\n");
+    /* a sync after a change reads every record the checked way: the
+     * damage shows there too, and the view is left as it was */
+    other = ix_open("user.bob", "bob", ACL_ALL, 0);
+    RUN_OK(other, "STORE 4 +FLAGS.SILENT (\\Flagged)");
+    index_close(&other);
+    TEST_ASSERT_INT(ix_run(st, "POLL"), ERR_BADFORMAT);
+    ix_out();
+    EXPECT(st, "FETCH 1 (UID)", "* 1 FETCH (UID 1)\r\n");
+    index_close(&st);
+}
+
 /* Random but well-formed IMAP: whatever the items, never a crash, and
  * only the documented outcomes. */
 static void test_fetch_soup(void)
@@ -720,5 +833,7 @@ TEST_MAIN("index",
           TEST_CASE(test_two_sessions),
           TEST_CASE(test_copy_move),
           TEST_CASE(test_expunge),
+          TEST_CASE(test_lazy_view),
+          TEST_CASE(test_damaged_record),
           TEST_CASE(test_fetch_soup),
           TEST_CASE(test_missing_file))
