@@ -145,8 +145,8 @@ int mailbox_refresh(struct mailbox *mb, struct mailbox_changes *changes);
 int mailbox_read_record(const struct mailbox *mb, uint32_t n,
                         struct index_record *rec);
 /* Records first .. first+count-1 into recs[]: the same as count calls of
- * mailbox_read_record, checking the CRCs of four records at a time (what
- * SELECT of a big mailbox spends most on). */
+ * mailbox_read_record, checking the CRCs of four records at a time (a
+ * sync that compares every record with the view spends most on them). */
 int mailbox_read_records(const struct mailbox *mb, uint32_t first,
                          uint32_t count, struct index_record *recs);
 /* A reader's own map of cyrus.index as it is now (the view of a SELECT
@@ -234,7 +234,7 @@ int mailbox_index_record_decode(const unsigned char *p,
  * for several records at once by mailbox_read_records). */
 int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
                                     struct index_record *r);
-/* The fields without the CRC check (see mailbox_scan_records). */
+/* The fields without the CRC check (see mailbox_snapshot_record). */
 void mailbox_index_record_decode_unchecked(const unsigned char *p,
                                            struct index_record *r);
 /* Parse/produce cyrus.header text; used by reconstruct too. */
