@@ -1,9 +1,12 @@
 /* auth.c -- identities and UNIX group membership for ACL checks.
  *
- * The group list is computed once, when the identity is made, by one pass
- * over the group database (getgrent): membership checks during a session
- * are then string comparisons and never block on NSS.  The anonymous
- * identity has no groups and matches only "anyone" and "anonymous".
+ * The group list is computed once, by one pass over the group database
+ * (getgrent), when a check first needs it: membership checks are then
+ * string comparisons and never block on NSS again, and a session whose
+ * ACLs name no group never reads it (loading NSS modules and reading
+ * /etc/passwd and /etc/group was a third of a LOGIN's system calls).  The
+ * anonymous identity has no groups and matches only "anyone" and
+ * "anonymous".
  */
 #include "config.h"
 
@@ -17,11 +20,17 @@
 #include "lib/xmalloc.h"
 #include "imap/auth.h"
 
+/* Filled when first needed, through a const auth_state. */
+struct auth_group_cache {
+    int loaded;
+    struct strarray names;
+};
+
 struct auth_state {
     char *userid;
     int is_admin;
     int is_anonymous;
-    struct strarray groups;
+    struct auth_group_cache *groups;
 };
 
 static struct auth_state *auth_alloc(const char *userid, int is_admin)
@@ -31,6 +40,8 @@ static struct auth_state *auth_alloc(const char *userid, int is_admin)
     auth->is_anonymous = !userid || !strcmp(userid, AUTH_ANONYMOUS);
     auth->userid = xstrdup(auth->is_anonymous ? AUTH_ANONYMOUS : userid);
     auth->is_admin = is_admin && !auth->is_anonymous;
+    auth->groups = xzmalloc(sizeof(*auth->groups));
+    auth->groups->loaded = auth->is_anonymous;
     return auth;
 }
 
@@ -44,29 +55,33 @@ static int listed_in(char **members, const char *userid)
 
 /* Every group that lists userid, plus the primary group of a UNIX account
  * of that name if there is one. */
-static void auth_load_unix_groups(struct auth_state *auth)
+static const struct strarray *auth_unix_groups(const struct auth_state *auth)
 {
-    struct passwd *pw = getpwnam(auth->userid);
-    int has_account = pw != NULL;
-    gid_t primary = has_account ? pw->pw_gid : 0;
+    struct auth_group_cache *g = auth->groups;
+    struct passwd *pw;
+    gid_t primary = 0;
+    int has_account;
     struct group *gr;
 
+    if (g->loaded)
+        return &g->names;
+    g->loaded = 1;
+    pw = getpwnam(auth->userid);
+    if ((has_account = pw != NULL))
+        primary = pw->pw_gid;
     setgrent();
     while ((gr = getgrent()) != NULL) {
         if ((has_account && gr->gr_gid == primary) ||
             listed_in(gr->gr_mem, auth->userid))
-            strarray_add(&auth->groups, gr->gr_name);
+            strarray_add(&g->names, gr->gr_name);
     }
     endgrent();
+    return &g->names;
 }
 
 struct auth_state *auth_new(const char *userid, int is_admin)
 {
-    struct auth_state *auth = auth_alloc(userid, is_admin);
-
-    if (!auth->is_anonymous)
-        auth_load_unix_groups(auth);
-    return auth;
+    return auth_alloc(userid, is_admin);
 }
 
 struct auth_state *auth_new_groups(const char *userid, int is_admin,
@@ -74,8 +89,9 @@ struct auth_state *auth_new_groups(const char *userid, int is_admin,
 {
     struct auth_state *auth = auth_alloc(userid, is_admin);
 
+    auth->groups->loaded = 1;
     for (size_t i = 0; !auth->is_anonymous && groups && i < groups->count; i++)
-        strarray_add(&auth->groups, groups->data[i]);
+        strarray_add(&auth->groups->names, groups->data[i]);
     return auth;
 }
 
@@ -86,7 +102,8 @@ void auth_free(struct auth_state **authp)
     if (!auth)
         return;
     free(auth->userid);
-    strarray_fini(&auth->groups);
+    strarray_fini(&auth->groups->names);
+    free(auth->groups);
     free(auth);
     *authp = NULL;
 }
@@ -99,7 +116,7 @@ int auth_is_anonymous(const struct auth_state *auth)
 }
 const struct strarray *auth_groups(const struct auth_state *auth)
 {
-    return &auth->groups;
+    return auth_unix_groups(auth);
 }
 
 int auth_memberof(const struct auth_state *auth, const char *identifier)
@@ -113,7 +130,7 @@ int auth_memberof(const struct auth_state *auth, const char *identifier)
     if (auth->is_anonymous)
         return !strcmp(identifier, AUTH_ANONYMOUS);
     if (!strncmp(identifier, AUTH_GROUP_PREFIX, plen))
-        return strarray_find(&auth->groups, identifier + plen) >= 0;
+        return strarray_find(auth_unix_groups(auth), identifier + plen) >= 0;
     /* A user named "anonymous" does not exist (it is the anonymous
      * identity), so this compare cannot let a user match "anonymous". */
     return !strcmp(identifier, auth->userid);

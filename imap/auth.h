@@ -10,8 +10,9 @@
  * UNIX group membership follows /etc/group semantics through NSS: a user is
  * a member if listed in the group's member list, or if the group is the
  * primary group of a UNIX account of the same name.  Users need no UNIX
- * account.  Groups are read once, in auth_new() (as Cyrus does): a change
- * to /etc/group is seen at the next login, not in a running session.
+ * account.  Groups are read once per identity, when a check first meets a
+ * "group:" identifier (or auth_groups() is called): a change to /etc/group
+ * is seen at the next login, or at that first check, not after it.
  *
  * Whether an identity is an administrator is decided by the caller (from
  * the admins option) and only recorded here; acl_myrights() grants the
