@@ -56,3 +56,19 @@ def test_bench_smoke_chapar(tmp_path):
     assert detail, doc
     kinds = dict(re.findall(r"([^ ,]+) ([0-9,]+)", detail.group(1)))
     assert "cyrus.cache" in kinds and "cyrus.index" in kinds, detail.group(1)
+
+
+def test_disk_bytes_counts_directories(tmp_path):
+    """The disk row counts the directories as well as the files: an entry
+    per message grows a directory, more so with long (maildir) names."""
+    sys.path.insert(0, os.path.join(REPO, "tools", "bench"))
+    import servers
+    top = tmp_path / "store"
+    top.mkdir()
+    empty = servers.disk_bytes([str(top)])
+    assert empty == os.lstat(top).st_blocks * 512 > 0
+    for i in range(2000):
+        (top / f"{i:0200d}").touch()        # empty files: no blocks of their own
+    assert servers.disk_files([str(top)]) and \
+        sum(servers.disk_files([str(top)]).values()) == 0
+    assert servers.disk_bytes([str(top)]) == os.lstat(top).st_blocks * 512 > empty

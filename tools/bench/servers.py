@@ -160,7 +160,17 @@ def disk_files(paths, skip=None):
 
 
 def disk_bytes(paths, skip=None):
-    return sum(disk_files(paths, skip).values())
+    """Bytes allocated to the files under paths and to the directories
+    holding them (a directory's blocks grow with its entries: one per
+    message in a one-file-per-message store, longer names cost more)."""
+    dirs = 0
+    for top in paths:
+        for d, _, _ in os.walk(top):
+            try:
+                dirs += os.lstat(d).st_blocks * 512
+            except OSError:
+                pass
+    return dirs + sum(disk_files(paths, skip).values())
 
 
 def disk_growth(before, after, per, top=6):
