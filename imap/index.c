@@ -292,6 +292,7 @@ void index_close(struct index_state **stp)
     mailbox_close(&st->mb);
     map_free(&st->snap);
     seqset_free(&st->seen_base);
+    index_memo_free(&st->memo);
     free(st->msgs);
     free(st->userid);
     free(st);

@@ -5,7 +5,8 @@
 imap_libmailstore_a_SOURCES += imap/charset.c imap/charset.h
 imap_libimapproto_a_SOURCES += imap/index.c imap/index.h \
 	imap/index_private.h imap/index_fetch.c imap/index_section.c \
-	imap/index_store.c imap/index_search.c imap/index_copy.c
+	imap/index_store.c imap/index_search.c imap/index_memo.c \
+	imap/index_copy.c
 
 check_PROGRAMS += tests/unit/test_index tests/unit/test_index_search \
 	tests/unit/test_charset

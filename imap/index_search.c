@@ -606,15 +606,15 @@ static int value_match(struct smsg *sm, const char *v, size_t len,
            charset_search_header(&k->needle, v, len, &sm->tmp);
 }
 
-/* Every field called name in the header at h (len bytes). */
-static int header_fields_match(struct smsg *sm, const char *h, size_t len,
-                               const char *name, const struct skey *k)
+/* The values of every field called name in the header at h (len bytes),
+ * unfolded, packed into out (index_memo_add_value). */
+static void header_field_values(const char *h, size_t len, const char *name,
+                                struct buf *out)
 {
     size_t pos = 0, nlen = strlen(name);
     struct buf value = BUF_INITIALIZER;
-    int found = 0;
 
-    while (pos < len && !found) {
+    while (pos < len) {
         size_t start = pos;
         const char *colon;
         if (h[pos] == '\r' || h[pos] == '\n')
@@ -631,27 +631,47 @@ static int header_fields_match(struct smsg *sm, const char *h, size_t len,
         for (const char *c = colon + 1; c < h + pos; c++)
             if (*c != '\r' && *c != '\n')
                 buf_putc(&value, *c);
-        found = value_match(sm, value.s ? value.s : "", value.len, k);
+        index_memo_add_value(out, value.s ? value.s : "", value.len);
     }
     buf_free(&value);
+}
+
+/* A field the cache does not hold: its values from the session's memo
+ * (index_memo.c), or from the file, then memorised. */
+static int eval_uncached_header(const struct skey *k, struct smsg *sm)
+{
+    struct buf packed = BUF_INITIALIZER;
+    const char *data, *p, *v;
+    size_t len, vlen;
+    int found = 0;
+
+    if (sm->gone ||
+        !index_memo_get(sm->st->memo, k->name, sm->rec.uid, &data, &len)) {
+        len = sm->rec.header_size;
+        data = smsg_range(sm, 0, &len);
+        header_field_values(data, len, k->name, &packed);
+        if (sm->fd >= 0 && len == sm->rec.header_size)
+            index_memo_put(&sm->st->memo, k->name, sm->rec.uid,
+                           packed.s ? packed.s : "", packed.len);
+        data = packed.s ? packed.s : "";
+        len = packed.len;
+    }
+    for (p = data; !found && index_memo_next_value(&p, data + len, &v, &vlen);)
+        found = value_match(sm, v, vlen, k);
+    buf_free(&packed);
     return found;
 }
 
 static int eval_header(const struct skey *k, struct smsg *sm)
 {
     const struct message_info *info;
-    size_t len;
-    const char *h;
+    const char *v;
 
-    if (k->hdr >= 0) {
-        const char *v;
-        if (!(info = smsg_info(sm)) || !(v = info->headers[k->hdr]))
-            return 0;
-        return value_match(sm, v, strlen(v), k);
-    }
-    len = sm->rec.header_size;
-    h = smsg_range(sm, 0, &len);
-    return header_fields_match(sm, h, len, k->name, k);
+    if (k->hdr < 0)
+        return eval_uncached_header(k, sm);
+    if (!(info = smsg_info(sm)) || !(v = info->headers[k->hdr]))
+        return 0;
+    return value_match(sm, v, strlen(v), k);
 }
 
 /* The key in the text at [off, off+len), header-style or as a body part. */

@@ -2,7 +2,8 @@
  * OR/NOT nesting, dates in the server's zone and the Date: header's own
  * day, sizes, cached and uncached headers, RFC 2047 subjects, BODY inside
  * base64 and quoted-printable parts and 8-bit Latin-1, TEXT, CHARSET,
- * MODSEQ, and malformed programs. */
+ * MODSEQ, the session's memo of an uncached field, and malformed
+ * programs. */
 #include "config.h"
 
 #include <dirent.h>
@@ -10,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/util.h"
 #include "imap/acl.h"
+#include "imap/index_private.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/index_check.h"
 
@@ -182,6 +185,44 @@ static void test_search_body_text(void)
     search_is(st, "SEARCH TEXT \"do you   think\"", "* SEARCH 1");
     search_is(st, "SEARCH OR BODY pizza BODY quartalszahlen NOT FLAGGED",
               "* SEARCH 2 3");
+    index_close(&st);
+}
+
+/* An uncached field searched again reads the values the session kept,
+ * not the files (index_memo.c): new messages are read, another field
+ * starts afresh, and a search over part of the mailbox only adds. */
+static void test_search_memo(void)
+{
+    struct index_state *st = open_bob();
+    const char *data;
+    size_t len;
+    char path[600];
+
+    search_is(st, "UID SEARCH 3:4 HEADER X-Mailer testmail", "* SEARCH");
+    search_is(st, "SEARCH HEADER X-Mailer testmail", "* SEARCH 1");
+    /* 1 and 2 came after 3 and 4: not kept; 3 and 4 are */
+    TEST_ASSERT(!index_memo_get(st->memo, "x-mailer", 1, &data, &len));
+    TEST_ASSERT(index_memo_get(st->memo, "x-mailer", 4, &data, &len));
+    TEST_ASSERT_INT(len, 0);                    /* kept: no such field */
+    search_is(st, "SEARCH HEADER X-Mailer \"\"", "* SEARCH 1");
+    /* A new message is read; from then on it comes from the memo: its
+     * file gone behind the index's back does not change the answer. */
+    ix_append("user.bob", ix_msg_plain, 0, 0);
+    search_is(st, "POLL", "* 5 EXISTS\r\n* 5 RECENT");
+    search_is(st, "SEARCH HEADER X-Mailer TestMail", "* SEARCH 1 5");
+    TEST_ASSERT(index_memo_get(st->memo, "X-MAILER", 5, &data, &len));
+    snprintf(path, sizeof(path), "%s/5.", ix_dir("user.bob"));
+    TEST_ASSERT_INT(unlink(path), 0);
+    search_is(st, "SEARCH HEADER X-Mailer testmail", "* SEARCH 1 5");
+    /* Another field: a memo of its own, read from the files (5's is
+     * gone, so 5 does not match and is not kept). */
+    search_is(st, "SEARCH HEADER Content-Transfer-Encoding 8bit",
+              "* SEARCH 4");
+    TEST_ASSERT(!index_memo_get(st->memo, "X-Mailer", 1, &data, &len));
+    TEST_ASSERT(!index_memo_get(st->memo, "Content-Transfer-Encoding", 5,
+                                &data, &len));
+    search_is(st, "SEARCH HEADER Content-Transfer-Encoding 8bit",
+              "* SEARCH 4");
     index_close(&st);
 }
 
@@ -353,6 +394,7 @@ TEST_MAIN("index_search",
           TEST_CASE(test_search_dates_sizes),
           TEST_CASE(test_search_headers),
           TEST_CASE(test_search_body_text),
+          TEST_CASE(test_search_memo),
           TEST_CASE(test_search_modseq_charset),
           TEST_CASE(test_search_malformed),
           TEST_CASE(test_search_soup),
