@@ -16,7 +16,7 @@ void buf_init(struct buf *b)
     b->len = b->alloc = 0;
 }
 
-void buf_ensure(struct buf *b, size_t n)
+void buf_grow(struct buf *b, size_t n)
 {
     /* +1 keeps room for the NUL that buf_cstring() writes. */
     size_t need = xmalloc_add(xmalloc_add(b->len, n), 1);
@@ -57,12 +57,6 @@ void buf_appendmap(struct buf *b, const void *p, size_t n)
 void buf_appendcstr(struct buf *b, const char *s)
 {
     buf_appendmap(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-    buf_ensure(b, 1);
-    b->s[b->len++] = c;
 }
 
 void buf_appendu64(struct buf *b, uint64_t v)

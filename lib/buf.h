@@ -22,15 +22,27 @@ struct buf {
 #define BUF_INITIALIZER { NULL, 0, 0 }
 
 void buf_init(struct buf *b);
-/* Make room for at least n more bytes past len. */
-void buf_ensure(struct buf *b, size_t n);
+/* Grow so that n more bytes fit past len (see buf_ensure). */
+void buf_grow(struct buf *b, size_t n);
+/* Make room for at least n more bytes past len.  Inline, with buf_putc:
+ * FETCH and the formatters call them for every byte they write.  One byte
+ * more is always kept, for the NUL of buf_cstring(); alloc >= len. */
+static inline void buf_ensure(struct buf *b, size_t n)
+{
+    if (b->alloc - b->len <= n)
+        buf_grow(b, n);
+}
 void buf_reset(struct buf *b);                  /* len = 0, keep memory */
 void buf_free(struct buf *b);                   /* release memory */
 void buf_truncate(struct buf *b, size_t len);   /* shrink (never grows) */
 
 void buf_appendmap(struct buf *b, const void *p, size_t n);
 void buf_appendcstr(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+static inline void buf_putc(struct buf *b, char c)
+{
+    buf_ensure(b, 1);
+    b->s[b->len++] = c;
+}
 void buf_appendu64(struct buf *b, uint64_t v);  /* decimal, no printf */
 void buf_appendbuf(struct buf *b, const struct buf *src);
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -40,6 +40,32 @@ static void test_growth_large(void)
     buf_free(&b);
 }
 
+/* The inline fast paths of buf_ensure and buf_putc: every byte lands, and
+ * a byte more is always there for buf_cstring's NUL, across each growth
+ * step (64, 128, ...) and from an empty buffer. */
+static void test_putc_ensure_edges(void)
+{
+    struct buf b = BUF_INITIALIZER;
+
+    for (size_t i = 0; i < 5000; i++) {
+        buf_putc(&b, (char)('a' + i % 26));
+        TEST_ASSERT(b.alloc > b.len);
+        TEST_ASSERT_INT(b.len, i + 1);
+    }
+    for (size_t i = 0; i < 5000; i++)
+        TEST_ASSERT(b.s[i] == (char)('a' + i % 26));
+    TEST_ASSERT_INT(strlen(buf_cstring(&b)), 5000);
+    for (size_t n = 0; n < 300; n++) {
+        buf_ensure(&b, n);
+        TEST_ASSERT(b.alloc - b.len > n);
+    }
+    buf_free(&b);
+    buf_ensure(&b, 0);
+    TEST_ASSERT(b.s != NULL && b.alloc >= 1);
+    TEST_ASSERT_STR(buf_cstring(&b), "");
+    buf_free(&b);
+}
+
 static void test_printf(void)
 {
     struct buf b = BUF_INITIALIZER;
@@ -108,6 +134,7 @@ TEST_MAIN("buf",
           TEST_CASE(test_append_and_cstring),
           TEST_CASE(test_binary_safe),
           TEST_CASE(test_growth_large),
+          TEST_CASE(test_putc_ensure_edges),
           TEST_CASE(test_printf),
           TEST_CASE(test_insert_remove_truncate),
           TEST_CASE(test_release_and_cmp),
