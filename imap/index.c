@@ -142,8 +142,9 @@ int index_seen_add_to(struct index_state *st, const char *uniqueid,
 
 /* ---- the view ---------------------------------------------------------- */
 
-static void index_msg_fill(const struct index_state *st, struct index_msg *m,
-                           const struct index_record *rec, uint32_t recno)
+static void index_msg_fill(struct index_msg *m,
+                           const struct index_record *rec, uint32_t recno,
+                           int seen)
 {
     memset(m, 0, sizeof(*m));
     m->uid = rec->uid;
@@ -153,7 +154,7 @@ static void index_msg_fill(const struct index_state *st, struct index_msg *m,
     m->modseq = rec->modseq;
     m->internaldate = rec->internaldate;
     m->size = rec->size;
-    m->seen = index_uid_seen(st, rec->uid) ? 1 : 0;
+    m->seen = seen ? 1 : 0;
     m->filled = 1;
 }
 
@@ -173,8 +174,8 @@ static void index_fill(struct index_state *st, size_t i)
 
     if (r == ERR_NOTFOUND)      /* cannot be: index_load_view checked */
         memset(&rec, 0, sizeof(rec));
-    index_msg_fill(st, m, &rec, (uint32_t)i);
-    m->seen = seqset_ismember(st->seen_base, rec.uid) ? 1 : 0;
+    index_msg_fill(m, &rec, (uint32_t)i,
+                   seqset_ismember(st->seen_base, rec.uid));
     m->recent = rec.uid > st->recent_above;
     m->unknown = r != ERR_OK || rec.modseq > st->select_modseq;
 }
@@ -595,7 +596,7 @@ static int sync_merge(struct index_state *st, struct index_sync *s,
                 s->changed[s->nchanged++] = (uint32_t)s->n;
         } else if (rp->uid > st->last_uid) {
             struct index_msg *m = &s->msgs[s->n++];
-            index_msg_fill(st, m, rp, n);
+            index_msg_fill(m, rp, n, index_uid_seen(st, rp->uid));
             m->recent = rp->uid > s->recent_lo && rp->uid <= s->recent_hi;
             s->added++;
         }

@@ -6,9 +6,10 @@
  * (an X- header, List-Id) does so again and again in the same mailbox;
  * message files never change, so a value once read stays right, and the
  * session's later searches of that field read only the files of messages
- * it has not met yet.  One field at a time (another field starts afresh),
- * UIDs appended in ascending order only (a search walks them so; one out
- * of order is simply not kept), and at most INDEX_MEMO_MAX bytes.
+ * it has not met yet.  One field at a time: another field starts afresh,
+ * so a search of two such fields gains nothing and reads the files as
+ * before.  UIDs are appended in ascending order only (a search walks them
+ * so; one out of order is simply not kept), up to INDEX_MEMO_MAX bytes.
  *
  * The values of a UID are stored one after another, each as a u32 length
  * and its bytes.
