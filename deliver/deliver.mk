@@ -6,14 +6,13 @@ deliver_libdeliver_a_SOURCES = \
 	deliver/delivery.c deliver/delivery.h \
 	deliver/duplicate.c deliver/duplicate.h \
 	deliver/lmtp.c deliver/lmtp.h
-DELIVER_LDADD = deliver/libdeliver.a imap/libmailstore.a lib/libchapar.a
+DELIVER_LDADD = deliver/libdeliver.a imap/mailstore/libmailstore.a lib/libchapar.a
 
 server_PROGRAMS += deliver/deliver deliver/lmtpd
 deliver_deliver_SOURCES = deliver/deliver.c
 deliver_deliver_LDADD = $(DELIVER_LDADD)
 deliver_lmtpd_SOURCES = deliver/lmtpd.c
-deliver_lmtpd_LDADD = deliver/libdeliver.a imap/libimapproto.a imap/libmailstore.a \
-	lib/libchapar.a
+deliver_lmtpd_LDADD = deliver/libdeliver.a $(SERVER_LDADD)
 
 check_PROGRAMS += tests/unit/test_duplicate
 tests_unit_test_duplicate_LDADD = deliver/libdeliver.a $(MAILSTORE_LDADD)

@@ -22,9 +22,9 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/prot.h"
-#include "imap/auth.h"
-#include "imap/mboxlist.h"
-#include "imap/server_common.h"
+#include "imap/mailstore/auth.h"
+#include "imap/mailstore/mboxlist.h"
+#include "imap/server/server_common.h"
 #include "deliver/delivery.h"
 #include "deliver/lmtp.h"
 

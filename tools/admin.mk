@@ -1,7 +1,6 @@
 # tools/admin.mk -- reconstruct, quota, ctl_mboxlist: thin programs over the
-# repair module imap/reconstruct.c (part of libmailstore).
-imap_libmailstore_a_SOURCES += imap/reconstruct.c imap/reconstruct.h
-ADMIN_LDADD = imap/libmailstore.a lib/libchapar.a
+# mailstore's repair module (imap/mailstore/reconstruct.c).
+ADMIN_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a
 server_PROGRAMS += tools/reconstruct tools/quota tools/ctl_mboxlist
 tools_reconstruct_SOURCES = tools/reconstruct.c
 tools_reconstruct_LDADD = $(ADMIN_LDADD)

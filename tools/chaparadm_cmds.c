@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "imap/acl.h"
+#include "imap/mailstore/acl.h"
 #include "lib/strarray.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"

@@ -16,7 +16,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "imap/mboxlist.h"
+#include "imap/mailstore/mboxlist.h"
 
 static void usage(void)
 {

@@ -21,9 +21,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "imap/append.h"
-#include "imap/mailbox.h"
-#include "imap/message.h"
+#include "imap/mailstore/append.h"
+#include "imap/mailstore/mailbox.h"
+#include "imap/mailstore/message.h"
 
 static double now(void)
 {

@@ -15,9 +15,9 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/strarray.h"
-#include "imap/mboxlist.h"
-#include "imap/quota.h"
-#include "imap/reconstruct.h"
+#include "imap/mailstore/mboxlist.h"
+#include "imap/mailstore/quota.h"
+#include "imap/mailstore/reconstruct.h"
 
 static void usage(void)
 {

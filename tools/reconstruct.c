@@ -1,6 +1,6 @@
 /* reconstruct.c -- the reconstruct tool: rebuild mailboxes' index and cache
  * from their message files, and mailboxes.db from the partitions.  A thin
- * front end: the repairs are imap/reconstruct.c's. */
+ * front end: the repairs are imap/mailstore/reconstruct.c's. */
 #include "config.h"
 
 #include <stdio.h>
@@ -14,8 +14,8 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/strarray.h"
-#include "imap/mboxlist.h"
-#include "imap/reconstruct.h"
+#include "imap/mailstore/mboxlist.h"
+#include "imap/mailstore/reconstruct.h"
 
 static void usage(void)
 {

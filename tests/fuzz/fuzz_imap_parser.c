@@ -1,4 +1,4 @@
-/* fuzz_imap_parser.c -- libFuzzer target for imap/imap_parser.c.
+/* fuzz_imap_parser.c -- libFuzzer target for imap/imapd/imap_parser.c.
  *
  * The first input byte picks a set of limits (tiny ones reach every limit
  * path quickly); the rest is what a client sends.  It goes through a real
@@ -12,7 +12,7 @@
  * Not part of `make check` (it needs clang with libFuzzer).  Build and run
  * from a configured build directory (it provides config.h), e.g. build/:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I.. -I. \
- *     ../tests/fuzz/fuzz_imap_parser.c ../imap/imap_parser.c ../lib/prot.c \
+ *     ../tests/fuzz/fuzz_imap_parser.c ../imap/imapd/imap_parser.c ../lib/prot.c \
  *     ../lib/buf.c ../lib/xmalloc.c ../lib/log.c ../lib/error.c \
  *     ../lib/util.c -o fuzz_imap_parser
  *   mkdir -p fuzz-corpus
@@ -34,7 +34,7 @@
 #include "lib/buf.h"
 #include "lib/prot.h"
 #include "lib/util.h"
-#include "imap/imap_parser.h"
+#include "imap/imapd/imap_parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

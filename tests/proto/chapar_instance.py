@@ -52,7 +52,7 @@ def builddir():
 
 
 def find_program(relpath, build=None):
-    """Absolute path of a built program (e.g. "imap/imapd"); pytest.fail if absent."""
+    """Absolute path of a built program (e.g. "imap/imapd/imapd"); pytest.fail if absent."""
     build = build or builddir()
     path = os.path.join(build, relpath)
     if not os.path.isfile(path):
@@ -463,7 +463,7 @@ class Instance:
 
     # --- programs ---
     def program(self, relpath):
-        """Absolute path of a built program, e.g. program("imap/imapd")."""
+        """Absolute path of a built program, e.g. program("imap/imapd/imapd")."""
         return find_program(relpath, self.build)
 
     def argv(self, relpath, *args):

@@ -36,7 +36,7 @@ class Admin:
 
     def __init__(self, inst):
         self.inst = inst
-        self.port = inst.serve_tcp(inst.argv("imap/imapd"))
+        self.port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
 
     def login(self, user):
         m = imaplib.IMAP4("127.0.0.1", self.port)

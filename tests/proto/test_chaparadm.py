@@ -35,7 +35,7 @@ def err(p):
 @pytest.fixture
 def server(make_instance):
     inst = make_instance(options=OPTIONS)
-    return inst, inst.serve_tcp(inst.argv("imap/imapd"))
+    return inst, inst.serve_tcp(inst.argv("imap/imapd/imapd"))
 
 
 BATCH = """\
@@ -177,13 +177,13 @@ def test_mechanisms(server):
 
 def test_implicit_tls_and_starttls(make_instance):
     inst = make_instance(options=dict(OPTIONS, allowplaintext="no"))
-    port = inst.serve_tcp(inst.argv("imap/imapd"))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     p = run_adm(inst, port, "cm user.t\nlm\n")            # STARTTLS
     assert p.returncode == 0, err(p)
     assert "user.t (\\HasNoChildren)" in out(p)
     p = run_adm(inst, port, "lm\n", "-m", "PLAIN", "--notls")
     assert p.returncode != 0
-    tport = inst.serve_tcp(inst.argv("imap/imapd", "-s"))
+    tport = inst.serve_tcp(inst.argv("imap/imapd/imapd", "-s"))
     p = run_adm(inst, tport, "lm\n", "-s", "-m", "PLAIN")
     assert p.returncode == 0, err(p)
     assert "user.t (\\HasNoChildren)" in out(p)
@@ -201,7 +201,7 @@ def test_same_batch_as_cyradm(make_instance):
     results = []
     for client in ("chaparadm", "cyradm"):
         inst = make_instance(options=OPTIONS)
-        port = inst.serve_tcp(inst.argv("imap/imapd"))
+        port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
         lines = [ln for ln in BATCH.splitlines() if ln and not ln.startswith("#")]
         lines += ["sam user.y admin all", "renm user.y user.z",
                   "sam shared.news alice read"]

@@ -34,7 +34,7 @@ def capabilities(c, tag):
 
 
 def test_servers_not_linked_with_openssl(builddir):
-    for prog in ("imap/imapd", "imap/pop3d"):
+    for prog in ("imap/imapd/imapd", "imap/pop3d/pop3d"):
         out = subprocess.run(["readelf", "-d", os.path.join(builddir, prog)],
                              capture_output=True, text=True, check=True).stdout
         needed = [ln for ln in out.splitlines() if "(NEEDED)" in ln]
@@ -48,7 +48,7 @@ def test_greeting_and_capability_same_with_master_lists(make_instance,
     inst = make_instance(options=dict(FAST, allowplaintext=plaintext))
     port = free_port()
     start_master(inst, [f'imap cmd="imapd" listen="127.0.0.1:{port}"'], (port,))
-    alone = inst.serve_tcp(inst.argv("imap/imapd"))
+    alone = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     seen = []
     for p in (port, alone):
         c = greet(inst, p)
@@ -101,7 +101,7 @@ def test_pop3_capa_same_and_login_maps_nothing_extra(make_instance):
     p = start_master(inst, [f'pop3 cmd="pop3d" listen="127.0.0.1:{port}"',
                             f'imap cmd="imapd" listen="127.0.0.1:{imap}"'],
                      (port, imap))
-    alone = inst.serve_tcp(inst.argv("imap/pop3d"))
+    alone = inst.serve_tcp(inst.argv("imap/pop3d/pop3d"))
     capas = []
     for q in (port, alone):
         c = connect(inst, q)

@@ -40,7 +40,7 @@ class Store:
 
     def __init__(self, inst):
         self.inst = inst
-        self.port = inst.serve_tcp(inst.argv("imap/imapd"))
+        self.port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
         self.admin = self.login("admin")
         for box in ("user.alice", "user.bob"):
             self.ok(self.admin.create(box))

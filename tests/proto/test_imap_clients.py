@@ -17,7 +17,7 @@ OPTIONS = {"failedloginpause": "0", "autocreatequota": "-1"}
 
 def test_imtest_plain_over_starttls(make_instance):
     inst = make_instance(options=OPTIONS)
-    port = inst.serve_tcp(inst.argv("imap/imapd"))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     p = subprocess.run(
         [IMTEST, "-p", str(port), "-a", "alice", "-w", "alicepw", "-m", "PLAIN",
          "-t", "", "127.0.0.1"],
@@ -33,7 +33,7 @@ def test_imtest_every_sasl_mechanism(make_instance):
     """Each mechanism the installed plugins offer, through the real client;
     "login" is imtest's word for the IMAP LOGIN command."""
     inst = make_instance(options=OPTIONS)
-    port = inst.serve_tcp(inst.argv("imap/imapd"))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     for mech in ("CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
                  "LOGIN", "PLAIN", "login"):
         p = subprocess.run(
@@ -106,7 +106,7 @@ def cyradm(port, user="admin", password="adminpw"):
 
 def test_cyradm_manages_chapar(make_instance):
     inst = make_instance(options=OPTIONS)
-    port = inst.serve_tcp(inst.argv("imap/imapd"))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     c = cyradm(port)
     try:
         assert "error" not in c.command("cm user.carol").lower()

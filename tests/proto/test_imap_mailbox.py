@@ -61,7 +61,7 @@ def inst(make_instance):
 
 @pytest.fixture
 def port(inst):
-    return inst.serve_tcp(inst.argv("imap/imapd"))
+    return inst.serve_tcp(inst.argv("imap/imapd/imapd"))
 
 
 def login(inst, port, user="alice"):
@@ -389,7 +389,7 @@ def test_append_synchronizing_literal_and_selected_exists(inst, port):
 
 def test_append_too_big(make_instance):
     inst = make_instance(options=dict(FAST, maxmessagesize=100))
-    s = login(inst, inst.serve_tcp(inst.argv("imap/imapd")))
+    s = login(inst, inst.serve_tcp(inst.argv("imap/imapd/imapd")))
     big = b"Subject: big\r\n\r\n" + b"x" * 200 + b"\r\n"
     s.c.send_line(f"a1 APPEND INBOX {{{len(big)}}}")
     assert s.c.read_line().startswith("a1 NO [TOOBIG]")

@@ -25,7 +25,7 @@ RFC3501_MSG = (
 
 def session(make_instance, user="alice", pw="alicepw"):
     inst = make_instance(options=FAST)
-    port = inst.serve_tcp(inst.argv("imap/imapd"))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     c = inst.connect(port)
     c.expect(r"^\* OK ")
     assert c.command("l", f"LOGIN {user} {pw}")[-1].startswith("l OK")
@@ -165,7 +165,7 @@ def test_rfc2342_namespace_and_rfc4314_myrights(make_instance):
 
 def test_rfc2087_quota_example(make_instance):
     inst = make_instance(options=FAST)
-    port = inst.serve_tcp(inst.argv("imap/imapd"))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     admin = inst.connect(port)
     admin.expect(r"^\* OK ")
     admin.command("l", "LOGIN admin adminpw")

@@ -20,7 +20,7 @@ FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
 
 
 def imapd(inst):
-    return inst.serve_tcp(inst.argv("imap/imapd"))
+    return inst.serve_tcp(inst.argv("imap/imapd/imapd"))
 
 
 def greet(inst, port, tls=False):
@@ -195,7 +195,7 @@ def test_logout_id_enable(fast):
 
 
 def test_implicit_tls(fast):
-    port = fast.serve_tcp(fast.argv("imap/imapd", "-s"))
+    port = fast.serve_tcp(fast.argv("imap/imapd/imapd", "-s"))
     c, caps = greet(fast, port, tls=True)
     assert "STARTTLS" not in caps
     assert c.command("a1", "LOGIN bob bobpw")[-1].startswith("a1 OK")

@@ -46,8 +46,9 @@ def write_table(inst, lines, name="cyrus.conf"):
 
 
 def master_argv(inst, table, *extra, stay=True):
-    argv = inst.argv("imap/master", "-M", table, "-D",
-                     os.path.join(inst.build, "imap"))
+    argv = inst.argv("imap/server/master", "-M", table,
+                     "-D", os.path.join(inst.build, "imap", "imapd"),
+                     "-D", os.path.join(inst.build, "imap", "pop3d"))
     return argv + (["-U"] if stay else []) + list(extra)
 
 
@@ -513,7 +514,7 @@ def test_bad_service_tables(fast):
          r"cyrus\.conf:2: maxchild=<0>: expected -1"),
         ('imap cmd="imapd"', r"cyrus\.conf:2: service imap needs cmd= and listen="),
         ('imap cmd="nosuchprogram" listen="1"',
-         r"cyrus\.conf:2: cmd=<nosuchprogram>: program=<.*/imap/nosuchprogram> "
+         r"cyrus\.conf:2: cmd=<nosuchprogram>: program=<.*/imap/pop3d/nosuchprogram> "
          r"is not executable"),
         ('imap cmd="imapd" listen="::1:143"', r"cyrus\.conf:2: listen=<::1:143>: "),
         ('imap cmd="imapd" listen="1" prefork=1',
@@ -606,10 +607,10 @@ def test_root_drops_privileges(make_instance):
         for root, dirs, files in os.walk(d):
             for name in [root] + [os.path.join(root, x) for x in files]:
                 os.chown(name, nobody.pw_uid, nogroup.gr_gid)
-        p = inst.spawn([inst.program("imap/master"), "-C",
+        p = inst.spawn([inst.program("imap/server/master"), "-C",
                         os.path.join(d, "imapd.conf"), "-M",
                         os.path.join(d, "cyrus.conf"), "-D",
-                        os.path.join(inst.build, "imap")],
+                        os.path.join(inst.build, "imap", "imapd")],
                        env={"CHAPAR_LOG_FILE": log})
         inst.wait_for_port(imap, proc=p)
         c = LineClient.connect(imap)

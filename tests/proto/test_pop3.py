@@ -61,11 +61,11 @@ def fast(make_instance):
 
 
 def pop3d(inst, *args):
-    return inst.serve_tcp(inst.argv("imap/pop3d", *args))
+    return inst.serve_tcp(inst.argv("imap/pop3d/pop3d", *args))
 
 
 def imapd(inst):
-    return inst.serve_tcp(inst.argv("imap/imapd"))
+    return inst.serve_tcp(inst.argv("imap/imapd/imapd"))
 
 
 def imap_login(inst, user, port=None):

@@ -14,7 +14,7 @@
 #include "lib/prot.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "imap/imap_parser.h"
+#include "imap/imapd/imap_parser.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/index_check.h"
 

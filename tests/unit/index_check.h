@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "imap/append.h"
-#include "imap/index.h"
-#include "imap/mailbox.h"
+#include "imap/mailstore/append.h"
+#include "imap/imapd/index.h"
+#include "imap/mailstore/mailbox.h"
 
 /* The messages ix_setup() appends as UIDs 1..4 (internal dates below). */
 extern const char ix_msg_plain[];       /* 1: text/plain, \Flagged */

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "imap/mailbox.h"
+#include "imap/mailstore/mailbox.h"
 
 #define OWNER_ACL(u) u "\tlrswipkxtea\t"
 

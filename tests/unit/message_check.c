@@ -8,8 +8,8 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/xmalloc.h"
-#include "imap/message.h"
-#include "imap/message_private.h"
+#include "imap/mailstore/message.h"
+#include "imap/mailstore/message_private.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/message_check.h"
 

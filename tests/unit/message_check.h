@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "lib/buf.h"
-#include "imap/message.h"
+#include "imap/mailstore/message.h"
 
 extern struct buf msgbuf;
 

@@ -10,8 +10,8 @@
 #include "lib/error.h"
 #include "lib/strarray.h"
 #include "lib/xmalloc.h"
-#include "imap/acl.h"
-#include "imap/auth.h"
+#include "imap/mailstore/acl.h"
+#include "imap/mailstore/auth.h"
 #include "tests/unit/harness.h"
 
 /* The canonical string of a rights mask (static buffer, for asserts). */

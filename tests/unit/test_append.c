@@ -16,10 +16,10 @@
 #include "lib/error.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "imap/append.h"
-#include "imap/mailbox.h"
-#include "imap/message.h"
-#include "imap/quota.h"
+#include "imap/mailstore/append.h"
+#include "imap/mailstore/mailbox.h"
+#include "imap/mailstore/message.h"
+#include "imap/mailstore/quota.h"
 #include "tests/unit/harness.h"
 
 static const struct append_params strict = { APPEND_QUOTA_STRICT, 0, 0 };

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
-#include "imap/charset.h"
+#include "imap/mailstore/charset.h"
 #include "tests/unit/harness.h"
 
 static struct buf out = BUF_INITIALIZER;

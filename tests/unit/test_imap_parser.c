@@ -20,7 +20,7 @@
 #include "lib/prot.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "imap/imap_parser.h"
+#include "imap/imapd/imap_parser.h"
 #include "tests/unit/harness.h"
 
 /* ---- a connection: server prot + parser on sv[0], the client on sv[1] --- */

@@ -16,8 +16,8 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/util.h"
-#include "imap/acl.h"
-#include "imap/index_private.h"
+#include "imap/mailstore/acl.h"
+#include "imap/imapd/index_private.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/index_check.h"
 

@@ -18,7 +18,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "imap/mailbox.h"
+#include "imap/mailstore/mailbox.h"
 #include "tests/unit/harness.h"
 
 #define MBNAME "user.bob"

@@ -8,7 +8,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/xmalloc.h"
-#include "imap/mboxname.h"
+#include "imap/mailstore/mboxname.h"
 #include "tests/unit/harness.h"
 
 /* ---- validation --------------------------------------------------------- */

@@ -11,7 +11,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/xmalloc.h"
-#include "imap/message.h"
+#include "imap/mailstore/message.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/message_check.h"
 

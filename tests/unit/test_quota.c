@@ -11,7 +11,7 @@
 #include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/util.h"
-#include "imap/quota.h"
+#include "imap/mailstore/quota.h"
 #include "tests/unit/harness.h"
 
 static void setup(void)

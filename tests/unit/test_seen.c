@@ -15,8 +15,8 @@
 #include "lib/conf.h"
 #include "lib/db.h"
 #include "lib/error.h"
-#include "imap/seen.h"
-#include "imap/seqset.h"
+#include "imap/mailstore/seen.h"
+#include "imap/mailstore/seqset.h"
 #include "tests/unit/harness.h"
 
 #define SHARED_ID "0123456789abcdef0123456789abcdef"

@@ -9,7 +9,7 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
-#include "imap/seqset.h"
+#include "imap/mailstore/seqset.h"
 #include "tests/unit/harness.h"
 
 /* Parse text and return its canonical form (static buffer), or "ERR". */

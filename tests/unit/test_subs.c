@@ -15,7 +15,7 @@
 #include "lib/error.h"
 #include "lib/strarray.h"
 #include "lib/util.h"
-#include "imap/subs.h"
+#include "imap/mailstore/subs.h"
 #include "tests/unit/harness.h"
 
 static void setup(void)

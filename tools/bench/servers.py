@@ -259,9 +259,9 @@ class Chapar(Server):
         with open(os.path.join(d, "imapd.conf"), "a") as f:
             f.write(f"hosts_allow: {d}/hosts.allow\nhosts_deny: {d}/hosts.deny\n")
         env = dict(os.environ, CHAPAR_LOG_FILE=os.path.join(d, "chapar.log"))
-        self.spawn([os.path.join(self.build, "imap/master"), "-U",
+        self.spawn([os.path.join(self.build, "imap/server/master"), "-U",
                     "-C", os.path.join(d, "imapd.conf"), "-M", table,
-                    "-D", os.path.join(self.build, "imap"),
+                    "-D", os.path.join(self.build, "imap", "imapd"),
                     "-D", os.path.join(self.build, "deliver")], env=env)
 
     def data_dirs(self):

@@ -1,0 +1,348 @@
+/* cmd_auth.c -- commands of any state and of the login phase:
+ * CAPABILITY, NOOP, LOGOUT, ID (RFC 2971), ENABLE (RFC 5161), STARTTLS,
+ * LOGIN and AUTHENTICATE (with SASL-IR, RFC 4959).
+ *
+ * Failed logins are delayed (failedloginpause) and logged at warning as
+ * "badlogin: <host> <mech> <user> <reason>" (SPEC.md); successful ones at
+ * notice.  Plaintext passwords are refused before TLS unless
+ * allowplaintext is set (LOGINDISABLED is then advertised).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lib/base64.h"
+#include "lib/conf.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/sasl_glue.h"
+#include "lib/strarray.h"
+#include "lib/tls.h"
+#include "lib/xmalloc.h"
+#include "imap/mailstore/auth.h"
+#include "imap/imapd/imap_parser.h"
+#include "imap/imapd/imapd_private.h"
+#include "imap/imapd/index.h"
+#include "imap/mailstore/mboxlist.h"
+#include "imap/mailstore/mboxname.h"
+#include "imap/server/procinfo.h"
+#include "imap/mailstore/quota.h"
+#include "imap/server/server_common.h"
+
+void cmd_capability(struct imapd_session *s, const struct imapd_command *c)
+{
+    struct buf caps = BUF_INITIALIZER;
+    imapd_capabilities(s, &caps);
+    prot_printf(s->prot, "* CAPABILITY %s\r\n", buf_cstring(&caps));
+    imapd_tagged_ok(s, c->tag, "Completed");
+    buf_free(&caps);
+}
+
+void cmd_noop(struct imapd_session *s, const struct imapd_command *c)
+{
+    if (c->nargs) {
+        imapd_tagged_bad(s, c->tag, "Unexpected extra arguments to NOOP");
+        return;
+    }
+    if (s->index)
+        imapd_check_updates(s, 1);
+    imapd_tagged_ok(s, c->tag, "Completed");
+}
+
+void cmd_logout(struct imapd_session *s, const struct imapd_command *c)
+{
+    prot_puts(s->prot, "* BYE Chapar IMAP server signing off\r\n");
+    imapd_tagged_ok(s, c->tag, "Completed");
+    s->state = IMAPD_LOGOUT;
+}
+
+void cmd_id(struct imapd_session *s, const struct imapd_command *c)
+{
+    const struct imap_arg *list;
+    size_t n;
+
+    if (c->nargs != 1 || (c->args[0].type != IMAP_ARG_NIL &&
+                          !imap_arg_get_list(&c->args[0], &list, &n))) {
+        imapd_tagged_bad(s, c->tag, "Invalid ID arguments");
+        return;
+    }
+    prot_printf(s->prot, "* ID (\"name\" \"Chapar\" \"version\" \"%s\")\r\n",
+                PACKAGE_VERSION);
+    imapd_tagged_ok(s, c->tag, "Completed");
+}
+
+void cmd_enable(struct imapd_session *s, const struct imapd_command *c)
+{
+    struct buf enabled = BUF_INITIALIZER;
+    const char *atom;
+
+    if (!c->nargs) {
+        imapd_tagged_bad(s, c->tag, "Missing capability to ENABLE");
+        return;
+    }
+    for (size_t i = 0; i < c->nargs; i++) {
+        if (!imap_arg_get_atom(&c->args[i], &atom)) {
+            imapd_tagged_bad(s, c->tag, "Invalid ENABLE argument");
+            buf_free(&enabled);
+            return;
+        }
+        if (!strcasecmp(atom, "CONDSTORE") && !s->condstore_enabled) {
+            s->condstore_enabled = 1;
+            if (s->index)
+                index_set_condstore(s->index, 1);
+            buf_appendcstr(&enabled, " CONDSTORE");
+        }
+    }
+    prot_printf(s->prot, "* ENABLED%s\r\n", buf_cstring(&enabled));
+    imapd_tagged_ok(s, c->tag, "Completed");
+    buf_free(&enabled);
+}
+
+static int imapd_is_admin(const char *userid)
+{
+    struct strarray *admins = strarray_split(conf_getstring(CONF_ADMINS),
+                                             " \t,");
+    int r = strarray_find(admins, userid) >= 0;
+    strarray_free(&admins);
+    return r;
+}
+
+/* autocreatequota != 0: a user without an INBOX gets one at first login
+ * (with that quota in KB when positive; unlimited when negative). */
+static void imapd_autocreate_inbox(struct imapd_session *s)
+{
+    long long q = conf_getint(CONF_AUTOCREATEQUOTA);
+    struct buf inbox = BUF_INITIALIZER;
+    int r;
+
+    if (!q || s->is_admin || mboxname_validate_userid(s->userid))
+        return;
+    buf_printf(&inbox, "user.%s", s->userid);
+    if (mboxlist_lookup(buf_cstring(&inbox), NULL) == ERR_NOTFOUND) {
+        if (q > 0)
+            quota_set_limits(inbox.s, q, QUOTA_UNLIMITED);
+        r = mboxlist_create(inbox.s, NULL, s->auth, MBOXLIST_CREATE_AUTOINBOX);
+        if (r)
+            log_error("autocreate INBOX failed: user=<%s>: %s", s->userid,
+                      error_string(r));
+        else
+            log_notice("autocreated INBOX: user=<%s> quota=<%lld>",
+                       s->userid, q);
+    }
+    buf_free(&inbox);
+}
+
+void imapd_login_complete(struct imapd_session *s, const char *userid,
+                          const char *mech)
+{
+    s->userid = xstrdup(userid);
+    s->is_admin = imapd_is_admin(userid);
+    s->auth = auth_new(userid, s->is_admin);
+    s->state = IMAPD_AUTH;
+    prot_set_timeout(s->prot, (int)conf_getint(CONF_TIMEOUT) * 60);
+    {
+        struct imap_parser_limits limits;
+        imapd_parser_limits(&limits, 1);
+        imap_parser_set_limits(s->parser, &limits);
+    }
+    log_notice("login: %s %s %s%s%s", s->clienthost, userid, mech,
+               s->tls_on ? " TLS" : "", s->is_admin ? " admin" : "");
+    imapd_autocreate_inbox(s);
+    procinfo_login(userid, s->prot);
+}
+
+static void imapd_login_failed(struct imapd_session *s, const char *tag,
+                               const char *mech, const char *user,
+                               const char *reason)
+{
+    log_warn("badlogin: %s %s %s %s", s->clienthost, mech,
+             user && *user ? user : "-", reason);
+    s->failed_logins++;
+    /* The delay slows down password guessing on this connection. */
+    if (conf_getint(CONF_FAILEDLOGINPAUSE) > 0)
+        sleep((unsigned)conf_getint(CONF_FAILEDLOGINPAUSE));
+    imapd_tagged_no(s, tag, "[AUTHENTICATIONFAILED] Authentication failed");
+}
+
+static void imapd_login_ok(struct imapd_session *s, const char *tag)
+{
+    struct buf caps = BUF_INITIALIZER;
+    imapd_capabilities(s, &caps);
+    imapd_tagged_ok(s, tag, "[CAPABILITY %s] User logged in",
+                    buf_cstring(&caps));
+    buf_free(&caps);
+}
+
+void cmd_login(struct imapd_session *s, const struct imapd_command *c)
+{
+    const char *user, *pass;
+    int r;
+
+    if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &user) ||
+        !imap_arg_get_astring(&c->args[1], &pass)) {
+        imapd_tagged_bad(s, c->tag, "LOGIN needs a user name and a password");
+        return;
+    }
+    /* allowanonymouslogin: "anonymous" with any password (an email
+     * address by custom) gets the anonymous identity. */
+    if (!strcasecmp(user, "anonymous")) {
+        if (!conf_getswitch(CONF_ALLOWANONYMOUSLOGIN)) {
+            imapd_login_failed(s, c->tag, "plaintext", user,
+                               "anonymous login disabled");
+            return;
+        }
+        imapd_login_complete(s, "anonymous", "anonymous");
+        server_common_sasl_release(&s->sasl);
+        imapd_login_ok(s, c->tag);
+        return;
+    }
+    /* A password check needs SASL's password store, no mechanism. */
+    if (!server_common_plaintext_allowed(s->tls_on) ||
+        server_common_sasl("imap", SERVER_SASL_PASSWORD, s->prot, &s->sasl)) {
+        imapd_tagged_no(s, c->tag, "[PRIVACYREQUIRED] Plaintext login is "
+                                   "disabled; use STARTTLS first");
+        return;
+    }
+    r = sasl_glue_checkpass(s->sasl, user, pass);
+    if (r) {
+        imapd_login_failed(s, c->tag, "plaintext", user,
+                           sasl_glue_errdetail(s->sasl));
+        return;
+    }
+    /* Released before the login opens the databases, which then reuse
+     * SASL's memory. */
+    server_common_sasl_release(&s->sasl);
+    imapd_login_complete(s, user, "plaintext");
+    if (!s->tls_on && conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0)
+        sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
+    imapd_login_ok(s, c->tag);
+}
+
+/* The challenge/response rounds of AUTHENTICATE; ERR_OK when done. */
+static int imapd_sasl_exchange(struct imapd_session *s, struct buf *out,
+                               int done, const char **why)
+{
+    struct buf line = BUF_INITIALIZER, in = BUF_INITIALIZER;
+    int r = ERR_OK;
+
+    while (!done) {
+        prot_puts(s->prot, "+ ");
+        base64_encode(out->s, out->len, &line);
+        prot_write(s->prot, line.s, line.len);
+        buf_reset(&line);
+        prot_puts(s->prot, "\r\n");
+        prot_flush(s->prot);
+        if ((r = prot_readline(s->prot, &line))) {
+            *why = "connection lost";
+            break;
+        }
+        if (line.len == 1 && line.s[0] == '*') {
+            *why = "cancelled";
+            r = ERR_AGAIN;
+            break;
+        }
+        if (base64_decode(line.s, line.len, &in)) {
+            *why = "invalid base64";
+            r = ERR_BADARG;
+            break;
+        }
+        buf_reset(&line);
+        r = sasl_glue_server_step(s->sasl, in.s, in.len, out, &done);
+        if (r) {
+            *why = sasl_glue_errdetail(s->sasl);
+            break;
+        }
+    }
+    buf_free(&line);
+    buf_free(&in);
+    return r;
+}
+
+void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
+{
+    struct buf out = BUF_INITIALIZER, ir = BUF_INITIALIZER;
+    const char *mech, *initial = NULL, *why = "";
+    int done = 0, r;
+
+    if (c->nargs < 1 || c->nargs > 2 ||
+        !imap_arg_get_atom(&c->args[0], &mech) ||
+        (c->nargs == 2 && !imap_arg_get_atom(&c->args[1], &initial))) {
+        imapd_tagged_bad(s, c->tag, "AUTHENTICATE needs a mechanism");
+        return;
+    }
+    if (server_common_sasl("imap", SERVER_SASL_MECHS, s->prot, &s->sasl)) {
+        imapd_tagged_no(s, c->tag, "Authentication is unavailable");
+        return;
+    }
+    if (initial && strcmp(initial, "=") &&
+        base64_decode(initial, strlen(initial), &ir)) {
+        imapd_tagged_bad(s, c->tag, "Invalid base64 in initial response");
+        goto done;
+    }
+    r = sasl_glue_server_start(s->sasl, mech, initial ? ir.s : NULL,
+                               initial ? ir.len : 0, &out, &done);
+    if (r == ERR_NOTSUPP || r == ERR_NOTFOUND) {
+        imapd_tagged_no(s, c->tag, "[CANNOT] Mechanism %s is not available",
+                        mech);
+        goto done;
+    }
+    if (!r)
+        r = imapd_sasl_exchange(s, &out, done, &why);
+    else
+        why = sasl_glue_errdetail(s->sasl);
+    if (r == ERR_AGAIN && !strcmp(why, "cancelled")) {
+        imapd_tagged_bad(s, c->tag, "Authentication cancelled");
+        goto done;
+    }
+    if (r) {
+        imapd_login_failed(s, c->tag, mech, sasl_glue_username(s->sasl), why);
+        goto done;
+    }
+    imapd_login_complete(s, sasl_glue_username(s->sasl), mech);
+    imapd_login_ok(s, c->tag);
+    /* A negotiated security layer starts right after our OK; without one
+     * SASL is done with. */
+    if (sasl_glue_ssf(s->sasl) > 0) {
+        prot_flush(s->prot);
+        sasl_glue_set_layer(s->prot, &s->sasl);
+    } else {
+        server_common_sasl_release(&s->sasl);
+    }
+done:
+    buf_free(&out);
+    buf_free(&ir);
+}
+
+void cmd_starttls(struct imapd_session *s, const struct imapd_command *c)
+{
+    struct buf err = BUF_INITIALIZER;
+
+    if (c->nargs) {
+        imapd_tagged_bad(s, c->tag, "Unexpected arguments to STARTTLS");
+        return;
+    }
+    if (s->tls_on) {
+        imapd_tagged_bad(s, c->tag, "TLS is already active");
+        return;
+    }
+    /* The context is built at the first STARTTLS (server_common.h). */
+    if (!s->tls && server_common_tls_configured())
+        s->tls = server_common_tls_ctx();
+    if (!s->tls) {
+        imapd_tagged_no(s, c->tag, "TLS is not configured on this server");
+        return;
+    }
+    imapd_tagged_ok(s, c->tag, "Begin TLS negotiation now");
+    prot_flush(s->prot);
+    if (tls_start_server(s->tls, s->prot, 60, &err)) {
+        /* The stream is in an unknown state: nothing sensible remains. */
+        log_warn("starttls failed: %s %s", s->clienthost, buf_cstring(&err));
+        s->state = IMAPD_LOGOUT;
+    } else {
+        imapd_tls_started(s);
+    }
+    buf_free(&err);
+}

@@ -1,0 +1,43 @@
+# imap/imapd/imapd.mk -- build fragment (see Makefile.am): the IMAP server.
+# libimapd holds the protocol layer that unit tests reach: the bounded
+# command parser and the selected-mailbox view (index*: sequence numbers,
+# FETCH, STORE, SEARCH, COPY/MOVE, EXPUNGE responses).  The imapd program
+# adds the session, the command table and the cmd_* handlers.
+
+noinst_LIBRARIES += imap/imapd/libimapd.a
+imap_imapd_libimapd_a_SOURCES = \
+	imap/imapd/imap_parser.c imap/imapd/imap_parser.h \
+	imap/imapd/index.c imap/imapd/index.h imap/imapd/index_private.h \
+	imap/imapd/index_fetch.c imap/imapd/index_section.c \
+	imap/imapd/index_store.c imap/imapd/index_search.c \
+	imap/imapd/index_memo.c imap/imapd/index_copy.c
+IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
+
+server_PROGRAMS += imap/imapd/imapd
+imap_imapd_imapd_SOURCES = \
+	imap/imapd/imapd.c imap/imapd/imapd.h imap/imapd/imapd_private.h \
+	imap/imapd/imapd_commands.c \
+	imap/imapd/cmd_auth.c imap/imapd/cmd_select.c imap/imapd/cmd_message.c \
+	imap/imapd/cmd_mailbox.c imap/imapd/cmd_mailbox.h \
+	imap/imapd/cmd_list.c imap/imapd/cmd_status.c \
+	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c
+imap_imapd_imapd_LDADD = imap/imapd/libimapd.a imap/server/libserver.a \
+	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a
+imap_imapd_imapd_LDFLAGS = $(OPENSSL_DL_LINKFLAGS)
+man_MANS += man/imapd.8
+EXTRA_DIST += man/imapd.8
+
+IMAPD_TESTS = tests/unit/test_imap_parser tests/unit/test_index \
+	tests/unit/test_index_search
+check_PROGRAMS += $(IMAPD_TESTS)
+TESTS += $(IMAPD_TESTS)
+tests_unit_test_imap_parser_LDADD = $(IMAPD_LDADD)
+tests_unit_test_index_SOURCES = tests/unit/test_index.c \
+	tests/unit/index_check.c tests/unit/index_check.h
+tests_unit_test_index_LDADD = $(IMAPD_LDADD)
+tests_unit_test_index_search_SOURCES = tests/unit/test_index_search.c \
+	tests/unit/index_check.c tests/unit/index_check.h
+tests_unit_test_index_search_LDADD = $(IMAPD_LDADD)
+
+# The libFuzzer target is built by hand with clang (see its header).
+EXTRA_DIST += tests/fuzz/fuzz_imap_parser.c tests/fuzz/corpus_imap_parser

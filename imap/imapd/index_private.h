@@ -1,0 +1,206 @@
+/* index_private.h -- what the index_*.c files share; not for other modules.
+ *
+ * The view.  msgs[0..nmsgs-1] are the messages in sequence-number order
+ * (msgno = position + 1), UIDs ascending.  Each entry remembers the state
+ * last REPORTED to the client (flags, \Seen, modseq), so that
+ * index_check_updates() can tell what another session changed, plus the
+ * few record fields FETCH can still answer for a message that another
+ * session expunged and that may not be reported yet (gone).
+ *
+ * The view of a SELECT fills itself lazily: msgs[] starts zeroed and an
+ * entry is filled (filled = 1) from the snapshot of cyrus.index taken at
+ * SELECT (snap; entry i is record i there) when it is first used through
+ * index_msg(), so SELECT and FETCH 1:50 of a 100,000-message mailbox touch
+ * a few records, not all.  The baseline of an entry filled later is the
+ * SELECT-time state as far as it can still be known: \Seen from seen_base
+ * (the user's \Seen UIDs at SELECT), and flags as the snapshot has them
+ * now unless the record changed since SELECT (modseq above select_modseq)
+ * or could not be read whole: then unknown = 1 and the next sync reports
+ * its flags.  A sync fills every entry first (index_fill_all), and the
+ * view is then complete: the snapshot and seen_base are released.
+ *
+ * Records are found through the mailbox by UID: recno is only a hint
+ * (mailbox_lock and mailbox_refresh may move the mailbox to a new
+ * generation with other record numbers); index_msg_record() checks it
+ * and falls back to mailbox_find_uid().
+ */
+#ifndef CHAPAR_INDEX_PRIVATE_H
+#define CHAPAR_INDEX_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/map.h"
+#include "lib/prot.h"
+#include "lib/strarray.h"
+#include "imap/mailstore/mailbox.h"
+#include "imap/mailstore/seqset.h"
+
+struct seen;
+struct imap_arg;
+
+#define INDEX_USER_FLAG_WORDS (MAILBOX_MAX_USER_FLAGS / 32)
+
+struct index_msg {
+    uint32_t uid;
+    uint32_t recno;             /* hint, see above */
+    uint32_t system_flags;      /* as last reported */
+    uint32_t user_flags[INDEX_USER_FLAG_WORDS];
+    uint64_t modseq;            /* as last reported (or known) */
+    int64_t internaldate;
+    uint32_t size;
+    unsigned seen : 1;          /* \Seen as last reported */
+    unsigned recent : 1;
+    unsigned gone : 1;          /* expunged, EXPUNGE not yet sent */
+    unsigned filled : 1;        /* 0: not read yet (see above) */
+    unsigned unknown : 1;       /* report flags at the next sync */
+};
+
+struct index_state {
+    struct mailbox *mb;
+    char *userid;               /* NULL: anonymous (\Seen kept in memory) */
+    unsigned rights;
+    int examine;
+    int readonly;
+    int condstore;              /* CONDSTORE enabled: MODSEQ in FETCH */
+    uint32_t uidvalidity;
+    struct seen *seen;          /* the user's seen database, or NULL */
+    struct seqset *seenuids;    /* the user's \Seen UIDs, current */
+    struct buf seen_text;       /* seenuids as last read, to spot changes */
+    uint32_t recent_above;      /* UIDs above it are \Recent to us */
+    struct index_msg *msgs;
+    size_t nmsgs, alloc;
+    uint32_t last_uid;          /* largest UID in the view (0: none) */
+    uint64_t highest_modseq;    /* of the mailbox at the last sync */
+    uint32_t generation;        /* of the mailbox at the last sync */
+    uint32_t num_records;       /* of the mailbox at the last sync */
+    size_t ngone;               /* entries with gone set */
+    size_t nflags_reported;     /* user flags named in the last * FLAGS */
+    int dirty;                  /* force a full comparison at next sync */
+    /* while some entries are not filled (see above) */
+    int lazy;
+    struct map snap;
+    struct seqset *seen_base;
+    uint64_t select_modseq;
+    struct index_memo *memo;    /* index_memo.c */
+};
+
+/* ---- index.c: the view ------------------------------------------------- */
+
+/* The view's entry of msgno (1-based, <= nmsgs), filled if it was not. */
+struct index_msg *index_msg(struct index_state *st, uint32_t msgno);
+/* Fill every entry (before anything that walks or rebuilds the view). */
+void index_fill_all(struct index_state *st);
+
+/* The current record of msgno (1-based, <= nmsgs).  ERR_NOTFOUND when the
+ * message is gone; other errors from the mailbox. */
+int index_msg_record(struct index_state *st, uint32_t msgno,
+                     struct index_record *rec);
+/* 1 if uid is \Seen for the user. */
+int index_uid_seen(const struct index_state *st, uint32_t uid);
+/* The msgno holding uid, or 0. */
+uint32_t index_uid_to_msgno(struct index_state *st, uint32_t uid);
+
+/* Resolve a sequence-set argument (message numbers, or UIDs when uid) to
+ * ascending msgnos of the view.  Message numbers past the end are a
+ * client error (ERR_BADARG, reason in *error); UIDs that do not exist are
+ * skipped.  *msgnos_r is freed by the caller (NULL when *n_r is 0). */
+int index_resolve_set(struct index_state *st, const struct imap_arg *set,
+                      int uid, uint32_t **msgnos_r, size_t *n_r,
+                      struct buf *error);
+
+/* "(\Answered ... kw)" for flags of rec plus the view's \Seen/\Recent,
+ * appended to out. */
+void index_format_flags(const struct index_state *st,
+                        const struct index_msg *m,
+                        uint32_t system_flags, const uint32_t *user_flags,
+                        int seen, struct buf *out);
+/* Remember that the client now knows rec's flags for msgno (and \Seen). */
+void index_msg_reported(struct index_state *st, uint32_t msgno,
+                        const struct index_record *rec, int seen);
+
+/* Add (on) or remove the UIDs from the user's \Seen state (and the view's
+ * copy).  No-op when n is 0. */
+int index_seen_change(struct index_state *st, const uint32_t *uids, size_t n,
+                      int on);
+
+/* Add UIDs to the user's \Seen state of another mailbox (COPY); the
+ * view's own when uniqueid is the selected mailbox's. */
+int index_seen_add_to(struct index_state *st, const char *uniqueid,
+                      const uint32_t *uids, size_t n, uint32_t lastuid);
+
+/* "* FLAGS" and "* OK [PERMANENTFLAGS]" again if user flags were added. */
+void index_report_flagnames(struct index_state *st, struct prot *out,
+                            int force);
+
+/* The message file of uid mapped into *map (map_free() it). */
+int index_map_message(struct index_state *st, uint32_t uid, struct map *map);
+
+/* A set of msgnos (or UIDs when uid) as "1:3,5", for codes. */
+void index_format_msgset(const uint32_t *nums, size_t n, struct buf *out);
+
+/* ---- index_section.c ---------------------------------------------------- */
+
+#define INDEX_FILTER_NONE 0
+#define INDEX_FILTER_FIELDS 1
+#define INDEX_FILTER_FIELDS_NOT 2
+
+/* One BODY[...] / BODY.PEEK[...] item of a FETCH. */
+struct index_section {
+    char *name;                 /* reply name: "BODY[HEADER.FIELDS (From)]" */
+    char *spec;                 /* for message_find_section: "1.HEADER" */
+    struct strarray fields;     /* HEADER.FIELDS[.NOT] names */
+    int filter;                 /* INDEX_FILTER_* */
+    int peek;
+    int partial;
+    uint32_t origin, count;
+};
+
+/* Parse a section atom ("BODY.PEEK[1.MIME]<0.100>").  ERR_BADARG with a
+ * reason in *error. */
+int index_section_parse(const char *atom, struct index_section *sec,
+                        struct buf *error);
+void index_section_fini(struct index_section *sec);
+/* The fields of the header at p (len bytes) whose names are (not, when
+ * not is set) in fields, each with its continuation lines, then the empty
+ * line; replaces out's contents. */
+void index_header_filter(const char *p, size_t len,
+                         const struct strarray *fields, int not,
+                         struct buf *out);
+
+/* ---- index_fetch.c ------------------------------------------------------ */
+
+/* "17-Jul-1996 02:44:25 -0700" in the server's time zone. */
+void index_format_date(int64_t t, struct buf *out);
+
+/* ---- index_store.c ------------------------------------------------------ */
+
+/* Set \Seen on msgnos (ascending), for FETCH BODY[] and RFC822. */
+int index_mark_seen(struct index_state *st, const uint32_t *msgnos, size_t n);
+
+/* ---- index_memo.c ------------------------------------------------------- */
+
+/* The values of field (any case) in uid's header, as memorised by
+ * index_memo_put: 1 and *data_r and *len_r (packed, see below), or 0. */
+int index_memo_get(const struct index_memo *memo, const char *field,
+                   uint32_t uid, const char **data_r, size_t *len_r);
+/* Memorise them (packed).  Another field replaces the memo; a UID not
+ * above the last one kept, or beyond the size bound, is not kept. */
+void index_memo_put(struct index_memo **memop, const char *field,
+                    uint32_t uid, const char *data, size_t len);
+void index_memo_free(struct index_memo **memop);
+/* Packed values: append one; take the next from *p (0 at the end). */
+void index_memo_add_value(struct buf *packed, const char *v, size_t len);
+int index_memo_next_value(const char **p, const char *end, const char **v_r,
+                          size_t *len_r);
+
+/* ---- index_copy.c ------------------------------------------------------- */
+
+/* Expunge every record for which want() says so, adjust the quota root,
+ * then report through a sync (allow_expunge). */
+int index_expunge_where(struct index_state *st, struct prot *out,
+                        int (*want)(const struct index_record *, void *),
+                        void *rock);
+
+#endif

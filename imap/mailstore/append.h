@@ -1,0 +1,90 @@
+/* append.h -- the one way messages enter a mailbox.
+ *
+ * APPEND, COPY/MOVE, deliver, lmtpd and the migration tools all add
+ * messages through this API (DESIGN.md: "no second path"):
+ *     append_begin(mb, &params, &as);          locks the mailbox
+ *     append_message(as, data, len, ...);      any number of times
+ *     append_copy(as, src, &rec, ...);         COPY: hard link when possible
+ *     append_commit(as, &result)  or  append_abort(&as)
+ * Everything added between begin and commit becomes visible at once or not
+ * at all (MULTIAPPEND is atomic).
+ *
+ * For each message: the bytes are normalised (bare LF -> CRLF, 8-bit
+ * header bytes per reject8bit), written to "<uid>." and fsynced, parsed
+ * ONCE into the cache entry, and staged as an index record with its SHA-1
+ * GUID.  append_commit fsyncs the directory, commits the index (header
+ * last) and only then charges the quota root: a crash before the commit
+ * leaves only stray files above last_uid, which the next append
+ * overwrites; a crash after it leaves quota usage low, which quota -f
+ * recomputes from the files (DESIGN.md invariants 1 and 5).
+ *
+ * Rights are the caller's business (it checks `i` or `p` with
+ * acl_myrights before calling).  Quota is checked here, per params->quota.
+ * \Seen is per user, so append does not store it: messages added with
+ * APPEND_SEEN are listed in the result for the caller's seen state.
+ */
+#ifndef CHAPAR_APPEND_H
+#define CHAPAR_APPEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/strarray.h"
+#include "imap/mailstore/mailbox.h"
+#include "imap/mailstore/quota.h"
+
+#define APPEND_SEEN 0x100       /* pseudo system flag: see append.h top */
+
+enum append_quota {
+    APPEND_QUOTA_STRICT,        /* IMAP APPEND/COPY: stay within the limit */
+    APPEND_QUOTA_DELIVERY,      /* deliver: refuse only while at/over it */
+    APPEND_QUOTA_IGNORE         /* deliver -q, reconstruct, admin imports */
+};
+
+struct append_params {
+    enum append_quota quota;
+    int reject8bit;             /* refuse 8-bit header bytes (else 'X') */
+    size_t maxmessagesize;      /* 0: no limit */
+};
+
+struct append_result {
+    uint32_t uidvalidity;
+    uint32_t first_uid;         /* 0 if nothing was added */
+    uint32_t last_uid;
+    uint32_t count;
+    uint32_t *seen_uids;        /* added with APPEND_SEEN; caller frees */
+    size_t nseen;
+};
+
+struct append_state;
+
+/* Lock mb (already opened by the caller) for appending.  ERR_LOCKED or
+ * ERR_TIMEOUT when another writer holds it too long. */
+int append_begin(struct mailbox *mb, const struct append_params *params,
+                 struct append_state **as_r);
+
+/* Add one message.  internaldate 0 means now; flags are FLAG_* plus
+ * APPEND_SEEN; keywords (may be NULL) are user flag names, created in the
+ * mailbox as needed.  Errors: ERR_TOOBIG (maxmessagesize), ERR_BADFORMAT
+ * (8-bit header with reject8bit), ERR_QUOTA, ERR_IO.  After an error the
+ * transaction may go on (the message was not added) or be aborted. */
+int append_message(struct append_state *as, const char *data, size_t len,
+                   time_t internaldate, uint32_t flags,
+                   const struct strarray *keywords, uint32_t *uid_r);
+
+/* Add a copy of src's record rec (COPY/MOVE): the file is hard-linked when
+ * both mailboxes are on one file system (else copied), the cache entry is
+ * reused; flags and keywords as in append_message (the keywords are given
+ * by name because flag numbers differ between mailboxes). */
+int append_copy(struct append_state *as, const struct mailbox *src,
+                const struct index_record *rec, uint32_t flags,
+                const struct strarray *keywords, uint32_t *uid_r);
+
+/* Make everything durable and visible, charge the quota root, unlock.
+ * Frees *asp.  result may be NULL. */
+int append_commit(struct append_state **asp, struct append_result *result);
+/* Undo: forget the staged records, remove their files, unlock.  Frees. */
+void append_abort(struct append_state **asp);
+
+#endif

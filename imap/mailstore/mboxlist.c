@@ -1,0 +1,795 @@
+/* mboxlist.c -- the mailboxes database: handle, record codec, lookup,
+ * create, delete, setacl.  Rename, find and dump/load live in their own
+ * mboxlist_*.c files (shared helpers: mboxlist_private.h).
+ *
+ * Lock order: mailbox cyrus.index locks (taken in name order) before the
+ * mailboxes.db transaction, quota root files last.  Rights are decided
+ * with acl_myrights() before the first effect of each operation; see
+ * mboxlist.h for what a crash at each step leaves behind.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/digest.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
+#include "imap/mailstore/acl.h"
+#include "imap/mailstore/auth.h"
+#include "imap/mailstore/mailbox.h"
+#include "imap/mailstore/mboxlist.h"
+#include "imap/mailstore/mboxlist_private.h"
+#include "imap/mailstore/mboxname.h"
+#include "imap/mailstore/quota.h"
+#include "imap/mailstore/seen.h"
+#include "imap/mailstore/subs.h"
+
+/* Fixed part of a value: version, type, reserved, creation time. */
+#define MBOXLIST_VALUE_HEAD 12
+
+static struct {
+    struct db_env *env;
+    struct db *db;
+    pid_t pid;
+    char *configdir;
+} mbl;
+
+/* ---- the handle ------------------------------------------------------- */
+
+void mboxlist_close(void)
+{
+    if (mbl.db)
+        db_close(&mbl.db);
+    if (mbl.env)
+        db_env_close(&mbl.env);
+    free(mbl.configdir);
+    mbl.configdir = NULL;
+}
+
+int mboxlist_db_get(struct db_env **env_r, struct db **db_r)
+{
+    const char *configdir = conf_getstring(CONF_CONFIGDIRECTORY);
+    struct buf path = BUF_INITIALIZER;
+    int r;
+
+    /* A forked child, or a new configuration, needs handles of its own
+     * (closing inherited ones only frees memory, see db.h). */
+    if (mbl.db && (mbl.pid != getpid() || strcmp(mbl.configdir, configdir)))
+        mboxlist_close();
+    if (!mbl.db) {
+        buf_printf(&path, "%s/db", configdir);
+        r = db_env_open(buf_cstring(&path), &mbl.env);
+        if (!r) {
+            buf_reset(&path);
+            buf_printf(&path, "%s/%s", configdir, MBOXLIST_DB_FILE);
+            r = db_open(mbl.env, buf_cstring(&path), DB_OPEN_CREATE, &mbl.db);
+        }
+        buf_free(&path);
+        if (r) {
+            log_error("mboxlist: cannot open the mailboxes database: "
+                      "dir=<%s> error=<%s>", configdir, error_string(r));
+            mboxlist_close();
+            return r;
+        }
+        mbl.pid = getpid();
+        mbl.configdir = xstrdup(configdir);
+    }
+    if (env_r)
+        *env_r = mbl.env;
+    *db_r = mbl.db;
+    return ERR_OK;
+}
+
+int mboxlist_open(void)
+{
+    struct db *db;
+    return mboxlist_db_get(NULL, &db);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+void mboxlist_entry_fini(struct mboxlist_entry *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->partition);
+    free(e->acl);
+    free(e->uniqueid);
+    memset(e, 0, sizeof(*e));
+}
+
+static void mboxlist_put_field(struct buf *out, const char *s)
+{
+    unsigned char n[4];
+    size_t len = s ? strlen(s) : 0;
+    util_put32(n, (uint32_t)len);
+    buf_appendmap(out, n, 4);
+    buf_appendmap(out, s ? s : "", len);
+}
+
+void mboxlist_entry_encode(const struct mboxlist_entry *e, struct buf *out)
+{
+    unsigned char head[MBOXLIST_VALUE_HEAD], crc[4];
+
+    memset(head, 0, sizeof(head));
+    head[0] = MBOXLIST_FORMAT_VERSION;
+    head[1] = (unsigned char)e->type;
+    util_put64(head + 4, (uint64_t)e->created);
+    buf_reset(out);
+    buf_appendmap(out, head, sizeof(head));
+    mboxlist_put_field(out, e->partition);
+    mboxlist_put_field(out, e->uniqueid);
+    mboxlist_put_field(out, e->acl);
+    util_put32(crc, util_crc32(0, out->s, out->len));
+    buf_appendmap(out, crc, 4);
+}
+
+/* One length-prefixed text field at *pos of p[0..end); no NUL inside. */
+static int mboxlist_get_field(const unsigned char *p, size_t end,
+                              size_t *pos, char **out)
+{
+    uint32_t len;
+
+    if (end - *pos < 4)
+        return ERR_BADFORMAT;
+    len = util_get32(p + *pos);
+    *pos += 4;
+    if (len > end - *pos || memchr(p + *pos, '\0', len))
+        return ERR_BADFORMAT;
+    *out = xstrndup((const char *)p + *pos, len);
+    *pos += len;
+    return ERR_OK;
+}
+
+static int mboxlist_uniqueid_valid(const char *s)
+{
+    return strlen(s) == MBOXLIST_UNIQUEID_LEN &&
+           strspn(s, "0123456789abcdef") == MBOXLIST_UNIQUEID_LEN;
+}
+
+int mboxlist_entry_decode(const char *name, const void *val, size_t len,
+                          struct mboxlist_entry *e)
+{
+    const unsigned char *p = val;
+    size_t pos = MBOXLIST_VALUE_HEAD, end;
+    int r = ERR_BADFORMAT;
+
+    memset(e, 0, sizeof(*e));
+    if (len < MBOXLIST_VALUE_HEAD + 4 * 3 + 4)
+        goto done;
+    end = len - 4;
+    if (util_crc32(0, p, end) != util_get32(p + end) ||
+        p[0] != MBOXLIST_FORMAT_VERSION || p[1] != MBOXLIST_TYPE_NORMAL ||
+        p[2] != 0 || p[3] != 0)
+        goto done;
+    e->type = p[1];
+    e->created = (int64_t)util_get64(p + 4);
+    if (mboxlist_get_field(p, end, &pos, &e->partition) ||
+        mboxlist_get_field(p, end, &pos, &e->uniqueid) ||
+        mboxlist_get_field(p, end, &pos, &e->acl) || pos != end ||
+        !e->partition[0] || !mboxlist_uniqueid_valid(e->uniqueid))
+        goto done;
+    e->name = xstrdup(name);
+    r = ERR_OK;
+done:
+    if (r) {
+        log_error("mboxlist: corrupt record (or unknown version %u): "
+                  "mailbox=<%s>; restore it from a checkpoint",
+                  len ? (unsigned)p[0] : 0u, name);
+        mboxlist_entry_fini(e);
+    }
+    return r;
+}
+
+int mboxlist_fetch(struct db_txn *txn, const char *name,
+                   struct mboxlist_entry *entry)
+{
+    struct buf val = BUF_INITIALIZER;
+    struct db *db;
+    int r;
+
+    if (entry)
+        memset(entry, 0, sizeof(*entry));
+    if ((r = mboxlist_db_get(NULL, &db)))
+        return r;
+    r = db_fetch(db, txn, name, strlen(name), entry ? &val : NULL);
+    if (!r && entry)
+        r = mboxlist_entry_decode(name, val.s, val.len, entry);
+    buf_free(&val);
+    return r;
+}
+
+int mboxlist_store(struct db_txn *txn, const struct mboxlist_entry *entry)
+{
+    struct buf val = BUF_INITIALIZER;
+    struct db *db;
+    int r;
+
+    if ((r = mboxlist_db_get(NULL, &db)))
+        return r;
+    mboxlist_entry_encode(entry, &val);
+    r = db_store(db, txn, entry->name, strlen(entry->name), val.s, val.len);
+    buf_free(&val);
+    return r;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+int mboxlist_lookup(const char *name, struct mboxlist_entry *entry)
+{
+    if (entry)
+        memset(entry, 0, sizeof(*entry));
+    if (mboxname_validate(name))
+        return ERR_NOTFOUND;
+    return mboxlist_fetch(NULL, name, entry);
+}
+
+int mboxlist_lookup_access(const char *name, const struct auth_state *who,
+                           unsigned need, struct mboxlist_entry *entry,
+                           unsigned *rights_r)
+{
+    struct mboxlist_entry e;
+    unsigned rights = 0;
+    int r = mboxlist_lookup(name, &e);
+
+    /* A corrupt record grants nobody `l` but an admin: keep it hidden. */
+    if (r == ERR_BADFORMAT && !auth_is_admin(who))
+        r = ERR_NOTFOUND;
+    if (!r) {
+        rights = acl_myrights(e.acl, who);
+        if (!(rights & ACL_LOOKUP))
+            r = ERR_NOTFOUND;
+        else if ((rights & need) != need)
+            r = ERR_PERM;
+    }
+    if (rights_r)
+        *rights_r = r ? 0 : rights;
+    if (!r && entry)
+        *entry = e;
+    else
+        mboxlist_entry_fini(&e);
+    if (r && entry)
+        memset(entry, 0, sizeof(*entry));
+    return r;
+}
+
+int mboxlist_entry_path(const struct mboxlist_entry *e, struct buf *path)
+{
+    const char *dir = e->partition ? conf_partition_dir(e->partition) : NULL;
+
+    buf_reset(path);
+    if (!dir) {
+        log_error("mboxlist: unknown partition: mailbox=<%s> partition=<%s>",
+                  e->name, e->partition ? e->partition : "");
+        return ERR_BADARG;
+    }
+    return mboxname_to_path(dir, e->name, conf_getswitch(CONF_HASHIMAPSPOOL),
+                            path);
+}
+
+static int mboxlist_open_entry(const struct mboxlist_entry *e, int lockmode,
+                               struct mailbox **mb_r)
+{
+    struct buf path = BUF_INITIALIZER;
+    int r = mboxlist_entry_path(e, &path);
+    if (!r)
+        r = mailbox_open(e->name, buf_cstring(&path), lockmode, mb_r);
+    buf_free(&path);
+    return r;
+}
+
+int mboxlist_open_mailbox(const char *name, int lockmode,
+                          struct mailbox **mb_r)
+{
+    struct mboxlist_entry e;
+    int r;
+
+    memset(&e, 0, sizeof(e));
+    *mb_r = NULL;
+    r = mboxlist_lookup(name, &e);
+    if (!r)
+        r = mboxlist_open_entry(&e, lockmode, mb_r);
+    mboxlist_entry_fini(&e);
+    return r;
+}
+
+int mboxlist_open_mailbox_access(const char *name,
+                                 const struct auth_state *who, unsigned need,
+                                 int lockmode, struct mailbox **mb_r,
+                                 unsigned *rights_r)
+{
+    struct mboxlist_entry e;
+    int r;
+
+    memset(&e, 0, sizeof(e));
+    *mb_r = NULL;
+    r = mboxlist_lookup_access(name, who, need, &e, rights_r);
+    if (!r)
+        r = mboxlist_open_entry(&e, lockmode, mb_r);
+    mboxlist_entry_fini(&e);
+    return r;
+}
+
+void mboxlist_prune_dirs(const char *path, const char *partition)
+{
+    const char *top = conf_partition_dir(partition);
+    size_t toplen;
+    char *dir, *slash;
+
+    if (!top)
+        return;
+    toplen = strlen(top);
+    while (toplen > 1 && top[toplen - 1] == '/')
+        toplen--;
+    if (strncmp(path, top, toplen) || path[toplen] != '/')
+        return;
+    dir = xstrdup(path);
+    /* rmdir() only succeeds on an empty directory: stop at the first one
+     * that still holds something (or is being filled by a creator). */
+    while ((slash = strrchr(dir, '/')) && (size_t)(slash - dir) > toplen) {
+        *slash = '\0';
+        if (rmdir(dir) < 0)
+            break;
+    }
+    free(dir);
+}
+
+static int mboxlist_collect_one(const void *key, size_t keylen,
+                                const void *val, size_t vallen, void *rock)
+{
+    struct mboxlist_list *list = rock;
+    char *name = xstrndup(key, keylen);
+    struct mboxlist_entry *e;
+
+    if (list->n == list->alloc) {
+        list->alloc = list->alloc ? xmalloc_mul(list->alloc, 2) : 16;
+        list->e = xreallocarray(list->e, list->alloc, sizeof(*list->e));
+    }
+    e = &list->e[list->n++];
+    if (mboxlist_entry_decode(name, val, vallen, e))
+        e->name = name;
+    else
+        free(name);
+    return 0;
+}
+
+int mboxlist_collect(struct db_txn *txn, const char *name, int below,
+                     struct mboxlist_list *list)
+{
+    struct buf prefix = BUF_INITIALIZER;
+    struct db *db;
+    int r;
+
+    if (list->n == list->alloc) {
+        list->alloc = list->alloc ? xmalloc_mul(list->alloc, 2) : 16;
+        list->e = xreallocarray(list->e, list->alloc, sizeof(*list->e));
+    }
+    if ((r = mboxlist_fetch(txn, name, &list->e[list->n])))
+        return r;
+    list->n++;
+    if (!below)
+        return ERR_OK;
+    if ((r = mboxlist_db_get(NULL, &db)))
+        return r;
+    buf_printf(&prefix, "%s%c", name, MBOXNAME_SEP);
+    r = db_foreach(db, txn, prefix.s, prefix.len, mboxlist_collect_one, list);
+    buf_free(&prefix);
+    return r;
+}
+
+void mboxlist_list_fini(struct mboxlist_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        mboxlist_entry_fini(&list->e[i]);
+    free(list->e);
+    memset(list, 0, sizeof(*list));
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+void mboxlist_new_uniqueid(char *out)
+{
+    unsigned char raw[MBOXLIST_UNIQUEID_LEN / 2];
+    digest_random(raw, sizeof(raw));
+    digest_hex(raw, sizeof(raw), out);
+}
+
+int mboxlist_check_absent(struct db_txn *txn, const char *name,
+                          const struct auth_state *who)
+{
+    struct mboxlist_entry e;
+    int r = mboxlist_fetch(txn, name, &e);
+
+    if (r == ERR_NOTFOUND)
+        return ERR_OK;
+    if (r == ERR_OK)
+        r = (acl_myrights(e.acl, who) & ACL_LOOKUP) ? ERR_EXISTS : ERR_PERM;
+    else if (r == ERR_BADFORMAT)
+        r = ERR_EXISTS;
+    mboxlist_entry_fini(&e);
+    return r;
+}
+
+/* The record of the nearest existing ancestor of name; ERR_NOTFOUND when
+ * none exists (a user INBOX's parent "user" is never a mailbox). */
+static int mboxlist_nearest_ancestor(const char *name,
+                                     struct mboxlist_entry *e)
+{
+    struct buf cur = BUF_INITIALIZER, parent = BUF_INITIALIZER;
+    int r;
+
+    buf_setcstr(&cur, name);
+    memset(e, 0, sizeof(*e));
+    while ((r = mboxname_parent(buf_cstring(&cur), &parent)) == ERR_OK) {
+        r = mboxlist_fetch(NULL, buf_cstring(&parent), e);
+        if (r != ERR_NOTFOUND)
+            break;
+        buf_setcstr(&cur, buf_cstring(&parent));
+    }
+    buf_free(&cur);
+    buf_free(&parent);
+    return r;
+}
+
+int mboxlist_create_rights(const char *name, const struct auth_state *who,
+                           int flags, struct buf *acl)
+{
+    int admin = auth_is_admin(who);
+    char *owner = mboxname_userid_of(name);
+    struct mboxlist_entry anc;
+    int r;
+
+    memset(&anc, 0, sizeof(anc));
+    if (mboxname_isinbox(name)) {
+        int self = (flags & MBOXLIST_CREATE_AUTOINBOX) &&
+                   !auth_is_anonymous(who) &&
+                   !strcmp(auth_userid(who), owner);
+        r = (admin || self) ? acl_default_inbox(owner, acl) : ERR_PERM;
+        goto done;
+    }
+    r = mboxlist_nearest_ancestor(name, &anc);
+    if (r == ERR_OK) {
+        if (admin || (acl_myrights(anc.acl, who) & ACL_CREATE))
+            buf_setcstr(acl, anc.acl);
+        else
+            r = ERR_PERM;
+    } else if (r == ERR_NOTFOUND) {
+        if (!admin)
+            r = ERR_PERM;
+        else if (owner)
+            r = acl_default_inbox(owner, acl);
+        else if ((r = acl_default_shared(conf_getstring(CONF_DEFAULTACL),
+                                         acl)))
+            log_error("mboxlist: invalid defaultacl option: value=<%s>",
+                      conf_getstring(CONF_DEFAULTACL));
+    } else if (r == ERR_BADFORMAT && !admin) {
+        r = ERR_PERM;
+    }
+done:
+    mboxlist_entry_fini(&anc);
+    free(owner);
+    return r;
+}
+
+int mboxlist_remove_orphan(const char *name, const char *path,
+                           const char *uniqueid)
+{
+    struct mailbox *mb = NULL;
+    int r = mailbox_open(name, path, MAILBOX_EXCLUSIVE, &mb);
+
+    if (r == ERR_NOTFOUND)
+        return ERR_OK;
+    if (r) {
+        log_error("mboxlist: unreadable mailbox files without a record: "
+                  "mailbox=<%s> path=<%s>; run reconstruct -m", name, path);
+        return ERR_EXISTS;
+    }
+    if (mb->i.num_records == 0 ||
+        (uniqueid && !strcmp(mb->uniqueid, uniqueid))) {
+        log_warn("mboxlist: removing leftover mailbox files: mailbox=<%s> "
+                 "path=<%s>", name, path);
+        r = mailbox_delete_files(mb);
+    } else {
+        log_error("mboxlist: mailbox files with messages but no record: "
+                  "mailbox=<%s> path=<%s>; run reconstruct -m", name, path);
+        r = ERR_EXISTS;
+    }
+    mailbox_close(&mb);
+    return r;
+}
+
+static int mboxlist_make_files(const struct mboxlist_entry *e,
+                               const char *path, const char *root)
+{
+    int r = mailbox_create(e->name, path, e->uniqueid, e->acl, root, 0);
+    if (r == ERR_EXISTS && (r = mboxlist_remove_orphan(e->name, path,
+                                                       NULL)) == ERR_OK)
+        r = mailbox_create(e->name, path, e->uniqueid, e->acl, root, 0);
+    return r;
+}
+
+/* Store the record and make the files in one transaction. */
+static int mboxlist_create_commit(const struct mboxlist_entry *e,
+                                  const char *path, const char *root)
+{
+    struct db_env *env;
+    struct db *db;
+    struct db_txn *txn = NULL;
+    int r, made = 0, tries = 0;
+
+    if ((r = mboxlist_db_get(&env, &db)))
+        return r;
+    do {
+        if ((r = db_begin(env, &txn)))
+            break;
+        /* Someone may have created it since the caller's check. */
+        r = mboxlist_fetch(txn, e->name, NULL);
+        r = r == ERR_OK ? ERR_EXISTS : r == ERR_NOTFOUND ? ERR_OK : r;
+        if (!r)
+            r = mboxlist_store(txn, e);
+        if (!r && !made && (r = mboxlist_make_files(e, path, root)) == 0)
+            made = 1;
+        if (!r)
+            r = db_commit(&txn);
+        else
+            db_abort(&txn);
+    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
+    if (r && made) {
+        struct mailbox *mb = NULL;
+        if (mailbox_open(e->name, path, MAILBOX_EXCLUSIVE, &mb) == ERR_OK) {
+            mailbox_delete_files(mb);
+            mailbox_close(&mb);
+        }
+    }
+    return r;
+}
+
+int mboxlist_create(const char *name, const char *partition,
+                    const struct auth_state *who, int flags)
+{
+    struct mboxlist_entry e;
+    struct buf acl = BUF_INITIALIZER, path = BUF_INITIALIZER;
+    char uniqueid[MBOXLIST_UNIQUEID_LEN + 1], *root = NULL;
+    const char *partdir;
+    int r;
+
+    memset(&e, 0, sizeof(e));
+    if ((r = mboxname_validate(name)))
+        goto done;
+    if (!partition)
+        partition = conf_getstring(CONF_DEFAULTPARTITION);
+    if (!(partdir = conf_partition_dir(partition))) {
+        r = ERR_BADARG;
+        goto done;
+    }
+    if ((r = mboxname_to_path(partdir, name,
+                              conf_getswitch(CONF_HASHIMAPSPOOL), &path)) ||
+        (r = mboxlist_check_absent(NULL, name, who)) ||
+        (r = mboxlist_create_rights(name, who, flags, &acl)))
+        goto done;
+    r = quota_find_root(name, &root);
+    if (r && r != ERR_NOTFOUND)
+        goto done;
+    mboxlist_new_uniqueid(uniqueid);
+    e.name = (char *)name;
+    e.partition = (char *)partition;
+    e.acl = (char *)buf_cstring(&acl);
+    e.uniqueid = uniqueid;
+    e.type = MBOXLIST_TYPE_NORMAL;
+    e.created = (int64_t)time(NULL);
+    r = mboxlist_create_commit(&e, buf_cstring(&path), root);
+    if (!r)
+        log_info("mailbox created: mailbox=<%s> partition=<%s> by=<%s>",
+                 name, partition, auth_userid(who));
+done:
+    free(root);
+    buf_free(&acl);
+    buf_free(&path);
+    return r;
+}
+
+/* ---- delete ------------------------------------------------------------- */
+
+/* Lock each victim's files (name order) for its usage and removal; a
+ * mailbox whose files cannot be opened gets NULL and goes from the
+ * database only. */
+static void mboxlist_lock_victims(const struct mboxlist_list *list,
+                                  struct mailbox **mbs)
+{
+    struct buf path = BUF_INITIALIZER;
+    for (size_t i = 0; i < list->n; i++) {
+        mbs[i] = NULL;
+        if (!list->e[i].partition ||
+            mboxlist_entry_path(&list->e[i], &path) ||
+            mailbox_open(list->e[i].name, buf_cstring(&path),
+                         MAILBOX_EXCLUSIVE, &mbs[i]))
+            log_warn("mboxlist: deleting a mailbox whose files cannot be "
+                     "opened: mailbox=<%s>", list->e[i].name);
+    }
+    buf_free(&path);
+}
+
+static int mboxlist_delete_records(const struct mboxlist_list *list)
+{
+    struct db_env *env;
+    struct db *db;
+    struct db_txn *txn = NULL;
+    int r, tries = 0;
+
+    if ((r = mboxlist_db_get(&env, &db)))
+        return r;
+    do {
+        if ((r = db_begin(env, &txn)))
+            break;
+        for (size_t i = 0; i < list->n && !r; i++) {
+            const char *name = list->e[i].name;
+            r = db_delete(db, txn, name, strlen(name));
+            if (r == ERR_NOTFOUND)      /* deleted meanwhile: fine */
+                r = ERR_OK;
+        }
+        if (!r)
+            r = db_commit(&txn);
+        else
+            db_abort(&txn);
+    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
+    return r;
+}
+
+/* After the commit: release usage, remove files (children first). */
+static void mboxlist_delete_files(const struct mboxlist_list *list,
+                                  struct mailbox **mbs, int roots)
+{
+    for (size_t i = list->n; i-- > 0;) {
+        struct mailbox *mb = mbs[i];
+        if (mb && mb->quotaroot &&
+            quota_update(mb->quotaroot, -(int64_t)mb->i.quota_used,
+                         -(int64_t)mb->i.num_records))
+            log_warn("mboxlist: quota not released: mailbox=<%s> root=<%s>;"
+                     " run quota -f", mb->name, mb->quotaroot);
+        if (mb) {
+            mailbox_delete_files(mb);
+            mboxlist_prune_dirs(mb->path, list->e[i].partition);
+        }
+        mailbox_close(&mbs[i]);
+        if (roots) {
+            int r = quota_remove(list->e[i].name);
+            if (r && r != ERR_NOTFOUND)
+                log_warn("mboxlist: quota root not removed: root=<%s>",
+                         list->e[i].name);
+        }
+    }
+}
+
+/* With MBOXLIST_DELETE_CHILDREN: who needs x on every mailbox below. */
+static int mboxlist_delete_rights(const struct mboxlist_list *list,
+                                  const struct auth_state *who)
+{
+    for (size_t i = 1; i < list->n; i++)
+        if (!(acl_myrights(list->e[i].acl, who) & ACL_DELETEMBOX))
+            return ERR_PERM;
+    return ERR_OK;
+}
+
+int mboxlist_delete(const char *name, const struct auth_state *who, int flags)
+{
+    struct mboxlist_list list = { NULL, 0, 0 };
+    struct mailbox **mbs = NULL;
+    int inbox = mboxname_isinbox(name), below, r;
+    char *owner = NULL;
+
+    if ((r = mboxlist_lookup_access(name, who, ACL_DELETEMBOX, NULL, NULL)))
+        goto done;
+    if (inbox && !auth_is_admin(who)) {
+        r = ERR_PERM;
+        goto done;
+    }
+    below = inbox || (flags & MBOXLIST_DELETE_CHILDREN);
+    if ((r = mboxlist_collect(NULL, name, below, &list)) ||
+        (!inbox && (r = mboxlist_delete_rights(&list, who))))
+        goto done;
+    mbs = xcalloc(list.n, sizeof(*mbs));
+    mboxlist_lock_victims(&list, mbs);
+    if ((r = mboxlist_delete_records(&list))) {
+        for (size_t i = 0; i < list.n; i++)
+            mailbox_close(&mbs[i]);
+        goto done;
+    }
+    mboxlist_delete_files(&list, mbs, below);
+    if (inbox) {
+        owner = mboxname_userid_of(name);
+        if (subs_delete_user(owner) || seen_delete_user(owner))
+            log_warn("mboxlist: user files left behind: user=<%s>", owner);
+    }
+    log_info("mailbox deleted: mailbox=<%s> count=<%zu> by=<%s>", name,
+             list.n, auth_userid(who));
+done:
+    free(mbs);
+    free(owner);
+    mboxlist_list_fini(&list);
+    return r;
+}
+
+/* ---- setacl ------------------------------------------------------------- */
+
+/* Apply the change to name's record in one transaction; the new ACL text
+ * in *acl_r. */
+static int mboxlist_setacl_record(const char *name, const char *identifier,
+                                  const char *mod, char **acl_r)
+{
+    struct db_env *env;
+    struct db *db;
+    struct db_txn *txn = NULL;
+    struct mboxlist_entry e;
+    struct buf text = BUF_INITIALIZER;
+    int r, tries = 0;
+
+    *acl_r = NULL;
+    if ((r = mboxlist_db_get(&env, &db)))
+        return r;
+    do {
+        struct acl *acl = NULL;
+        if ((r = db_begin(env, &txn)))
+            break;
+        r = mboxlist_fetch(txn, name, &e);
+        /* A corrupt stored ACL is replaced rather than wedging repairs. */
+        if (!r && acl_parse(e.acl, &acl)) {
+            log_warn("mboxlist: corrupt ACL replaced: mailbox=<%s>", name);
+            acl = acl_new();
+        }
+        if (!r && !(r = acl_modify(acl, identifier, mod))) {
+            acl_serialize(acl, &text);
+            free(e.acl);
+            e.acl = xstrdup(buf_cstring(&text));
+            r = mboxlist_store(txn, &e);
+        }
+        if (!r)
+            r = db_commit(&txn);
+        else
+            db_abort(&txn);
+        acl_free(&acl);
+        if (!r)
+            *acl_r = xstrdup(e.acl);
+        mboxlist_entry_fini(&e);
+    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
+    buf_free(&text);
+    return r;
+}
+
+int mboxlist_setacl(const char *name, const struct auth_state *who,
+                    const char *identifier, const char *mod)
+{
+    struct mboxlist_entry e;
+    struct mailbox *mb = NULL;
+    char *acl = NULL;
+    int r;
+
+    if ((r = mboxlist_lookup_access(name, who, ACL_ADMIN, &e, NULL)))
+        return r;
+    /* Lock the mailbox first (lock order), so the header copy is written
+     * in the same order as the records. */
+    if (mboxlist_open_entry(&e, MAILBOX_EXCLUSIVE, &mb))
+        log_warn("mboxlist: ACL changed without a cyrus.header copy: "
+                 "mailbox=<%s>", name);
+    r = mboxlist_setacl_record(name, identifier, mod, &acl);
+    if (!r && mb) {
+        free(mb->acl);
+        mb->acl = xstrdup(acl);
+        if (mailbox_write_header(mb))
+            log_warn("mboxlist: cyrus.header ACL copy not updated: "
+                     "mailbox=<%s>", name);
+    }
+    mailbox_close(&mb);
+    free(acl);
+    mboxlist_entry_fini(&e);
+    return r;
+}

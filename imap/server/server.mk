@@ -1,0 +1,20 @@
+# imap/server/server.mk -- build fragment (see Makefile.am): what every
+# network server shares, libserver (the session-edge helpers of
+# server_common.c, the proc files of procinfo.c, the libwrap glue), and the
+# master daemon (service table, listeners, one child per connection).
+# It builds on the mailstore and lib/; the protocol servers build on it.
+
+noinst_LIBRARIES += imap/server/libserver.a
+imap_server_libserver_a_SOURCES = \
+	imap/server/server_common.c imap/server/server_common.h \
+	imap/server/procinfo.c imap/server/procinfo.h \
+	imap/server/tcpwrap.c imap/server/tcpwrap.h
+SERVER_LDADD = imap/server/libserver.a imap/mailstore/libmailstore.a \
+	lib/libchapar.a
+
+server_PROGRAMS += imap/server/master
+imap_server_master_SOURCES = imap/server/master.c imap/server/master.h \
+	imap/server/master_service.c imap/server/master_child.c
+imap_server_master_LDADD = $(SERVER_LDADD)
+man_MANS += man/master.8 man/cyrus.conf.5
+EXTRA_DIST += man/master.8 man/cyrus.conf.5
