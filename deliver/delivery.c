@@ -308,7 +308,7 @@ static int delivery_open(const char *name, struct mailbox **mb_r)
 /* One append transaction: a link to the first copy when there is one
  * (falling back to writing the bytes if the link fails), else the bytes. */
 static int delivery_append(struct delivery *d, struct mailbox *mb,
-                           uint32_t *uid_r, int *seen_r)
+                           const char *seen_user, uint32_t *uid_r)
 {
     const struct delivery_params *p = &d->agent->params;
     struct append_params ap;
@@ -323,6 +323,7 @@ static int delivery_append(struct delivery *d, struct mailbox *mb,
     /* maxmessagesize was checked on the bytes as received (before CRLF
      * normalisation could grow them): delivery_begin(). */
     ap.maxmessagesize = 0;
+    ap.seen_userid = seen_user;
     if ((r = append_begin(mb, &ap, &as)))
         return r;
     r = ERR_NOTFOUND;
@@ -337,37 +338,8 @@ static int delivery_append(struct delivery *d, struct mailbox *mb,
         return r;
     }
     r = append_commit(&as, &res);
-    *seen_r = res.nseen > 0;
     free(res.seen_uids);
     return r;
-}
-
-static int delivery_seen_add(struct seen_data *data, void *rock)
-{
-    const struct index_record *rec = rock;
-    seqset_add(data->seenuids, rec->uid);
-    if (data->lastuid < rec->uid)
-        data->lastuid = rec->uid;
-    data->lastchange = time(NULL);
-    return ERR_OK;
-}
-
-/* \Seen for uid in mb, in userid's seen state (not critical: logged). */
-static void delivery_mark_seen(const char *userid, struct mailbox *mb,
-                               uint32_t uid)
-{
-    struct index_record rec;
-    struct seen *seen = NULL;
-    int r = seen_open(userid, SEEN_CREATE, &seen);
-
-    memset(&rec, 0, sizeof(rec));
-    rec.uid = uid;
-    if (!r)
-        r = seen_update(seen, mb->uniqueid, delivery_seen_add, &rec);
-    if (r)
-        log_error("delivery: \\Seen not stored: user=<%s> mailbox=<%s>: %s",
-                  userid, mb->name, error_string(r));
-    seen_close(&seen);
 }
 
 /* Keep the first mailbox open so later recipients link its file. */
@@ -389,7 +361,7 @@ int delivery_to(struct delivery *d, const struct delivery_target *t,
     const char *seen_user = t->userid;
     struct mailbox *mb = NULL;
     uint32_t uid = 0;
-    int r, seen = 0;
+    int r;
 
     if (duplicate_r)
         *duplicate_r = 0;
@@ -400,18 +372,16 @@ int delivery_to(struct delivery *d, const struct delivery_target *t,
             *duplicate_r = 1;
         return ERR_OK;
     }
+    if (!seen_user && auth && !auth_is_anonymous(auth))
+        seen_user = auth_userid(auth);
     if (!(r = delivery_open(t->mailbox, &mb)))
-        r = delivery_append(d, mb, &uid, &seen);
+        r = delivery_append(d, mb, seen_user, &uid);
     if (r) {
         log_warn("delivery failed: mailbox=<%s> msgid=<%s>: %s", t->mailbox,
                  d->msgid ? d->msgid : "", error_string(r));
         mailbox_close(&mb);
         return r;
     }
-    if (!seen_user && auth && !auth_is_anonymous(auth))
-        seen_user = auth_userid(auth);
-    if (seen && seen_user)
-        delivery_mark_seen(seen_user, mb, uid);
     if (d->msgid && d->agent->dup)
         duplicate_mark(d->agent->dup, d->msgid, t->mailbox, d->arrival);
     log_info("delivered: mailbox=<%s> uid=<%u> size=<%zu> msgid=<%s>",

@@ -72,7 +72,7 @@ static int want_even(const struct index_record *rec, void *rock)
 
 static int run(const char *dir, unsigned long count, unsigned long batch)
 {
-    const struct append_params params = { APPEND_QUOTA_IGNORE, 0, 0 };
+    const struct append_params params = { .quota = APPEND_QUOTA_IGNORE };
     struct buf msg = BUF_INITIALIZER, env = BUF_INITIALIZER;
     struct buf scratch = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
@@ -143,7 +143,7 @@ static int run(const char *dir, unsigned long count, unsigned long batch)
     report("flag all", now() - t, mb->i.num_records);
 
     t = now();
-    if ((r = mailbox_expunge(mb, want_even, NULL, &uids, &nuids, NULL)))
+    if ((r = mailbox_expunge(mb, want_even, NULL, &uids, &nuids)))
         return r;
     report("expunge half", now() - t, nuids);
     mailbox_unlock(mb);

@@ -34,7 +34,6 @@
 #include "imap/imapd/index.h"
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mboxlist.h"
-#include "imap/mailstore/seen.h"
 
 /* One message of the command. */
 struct append_item {
@@ -214,40 +213,6 @@ static int append_parse(const struct imapd_command *c,
     return req->n ? ERR_OK : ERR_BADARG;
 }
 
-/* ---- \Seen ------------------------------------------------------------------- */
-
-struct append_seen_rock {
-    const uint32_t *uids;
-    size_t n;
-    uint32_t lastuid;
-};
-
-static int append_seen_add(struct seen_data *data, void *rock)
-{
-    struct append_seen_rock *sr = rock;
-    for (size_t i = 0; i < sr->n; i++)
-        seqset_add(data->seenuids, sr->uids[i]);
-    if (data->lastuid < sr->lastuid)
-        data->lastuid = sr->lastuid;
-    data->lastchange = time(NULL);
-    return ERR_OK;
-}
-
-void cmd_append_mark_seen(const char *userid, const char *uniqueid,
-                          const uint32_t *uids, size_t n, uint32_t lastuid)
-{
-    struct append_seen_rock sr = { uids, n, lastuid };
-    struct seen *seen = NULL;
-    int r = seen_open(userid, SEEN_CREATE, &seen);
-
-    if (!r)
-        r = seen_update(seen, uniqueid, append_seen_add, &sr);
-    if (r)
-        log_error("append: \\Seen not stored: user=<%s> uniqueid=<%s>: %s",
-                  userid, uniqueid, error_string(r));
-    seen_close(&seen);
-}
-
 /* ---- the transaction ------------------------------------------------------ */
 
 /* Drop the flags rights do not allow. */
@@ -265,7 +230,8 @@ static uint32_t append_allowed_flags(const struct append_item *item,
 }
 
 static int append_all(struct mailbox *mb, const struct append_request *req,
-                      unsigned rights, struct append_result *result)
+                      unsigned rights, const char *userid,
+                      struct append_result *result)
 {
     static const struct strarray none = STRARRAY_INITIALIZER;
     struct append_params params;
@@ -276,6 +242,7 @@ static int append_all(struct mailbox *mb, const struct append_request *req,
     params.quota = APPEND_QUOTA_STRICT;
     params.reject8bit = conf_getswitch(CONF_REJECT8BIT);
     params.maxmessagesize = (size_t)conf_getint(CONF_MAXMESSAGESIZE);
+    params.seen_userid = userid;
     if ((r = append_begin(mb, &params, &as)))
         return r;
     for (size_t i = 0; !r && i < req->n; i++) {
@@ -355,14 +322,11 @@ void cmd_append(struct imapd_session *s, const struct imapd_command *c)
     if (!r)
         r = mailbox_open(name.s, buf_cstring(&path), MAILBOX_UNLOCKED, &mb);
     if (!r)
-        r = append_all(mb, &req, rights, &result);
+        r = append_all(mb, &req, rights, s->userid, &result);
     if (r) {
         append_respond_error(s, c->tag, r);
         goto done;
     }
-    if (result.nseen)
-        cmd_append_mark_seen(s->userid, mb->uniqueid, result.seen_uids,
-                             result.nseen, result.last_uid);
     /* New messages in the selected mailbox are announced now. */
     if (s->index && !strcmp(index_mailbox(s->index)->name, name.s))
         imapd_check_updates(s, 1);

@@ -2,13 +2,9 @@
  * NAMESPACE.
  *
  * Rights and rules are mboxlist's (mboxlist.h); this file only maps client
- * names to internal ones and errors to responses.  Two IMAP rules live
- * here because they are protocol, not mailstore:
- *   - RENAME of one's own INBOX moves its messages into a new mailbox and
- *     leaves INBOX existing and empty (RFC 3501 6.3.5).  The INBOX stays
- *     locked from the snapshot to the expunge, so nothing that arrives
- *     meanwhile is lost or moved twice; the copies are committed before
- *     the originals are expunged, so a crash leaves duplicates at worst.
+ * names to internal ones and errors to responses.  RENAME of one's own
+ * INBOX (RFC 3501 6.3.5) is mboxlist_rename_inbox().  One IMAP rule lives
+ * here because it is protocol, not mailstore:
  *   - SUBSCRIBE needs the mailbox to exist and be visible (Cyrus's rule
  *     without allowallsubscribe): NO [NONEXISTENT] otherwise.  UNSUBSCRIBE
  *     of a name that is not subscribed is OK, as in Cyrus.
@@ -154,124 +150,6 @@ done:
     buf_free(&name);
 }
 
-/* ---- RENAME INBOX --------------------------------------------------------- */
-
-static int rename_want_all(const struct index_record *rec, void *rock)
-{
-    (void)rec;
-    (void)rock;
-    return 1;
-}
-
-/* The keyword names of rec in mb, for append_copy(). */
-static void rename_keywords(const struct mailbox *mb,
-                            const struct index_record *rec,
-                            struct strarray *out)
-{
-    strarray_fini(out);
-    for (size_t i = 0; i < mb->flagnames.count; i++)
-        if (index_record_has_user_flag(rec, (int)i) && mb->flagnames.data[i])
-            strarray_append(out, mb->flagnames.data[i]);
-}
-
-/* Copy every message of src into dst (one transaction), carrying the
- * user's \Seen state over to the new UIDs. */
-static int rename_copy_all(struct imapd_session *s, struct mailbox *src,
-                           struct mailbox *dst, uint32_t *count_r)
-{
-    struct append_params params;
-    struct append_result result;
-    struct append_state *as = NULL;
-    struct strarray keywords = STRARRAY_INITIALIZER;
-    struct seen *seen = NULL;
-    struct seen_data sd;
-    int same_root, r;
-
-    memset(&params, 0, sizeof(params));
-    memset(&result, 0, sizeof(result));
-    memset(&sd, 0, sizeof(sd));
-    same_root = (!src->quotaroot && !dst->quotaroot) ||
-                (src->quotaroot && dst->quotaroot &&
-                 !strcmp(src->quotaroot, dst->quotaroot));
-    /* Within one quota root the usage does not change in the end. */
-    params.quota = same_root ? APPEND_QUOTA_IGNORE : APPEND_QUOTA_STRICT;
-    if (seen_open(s->userid, 0, &seen) == ERR_OK)
-        seen_read(seen, src->uniqueid, &sd);
-    seen_close(&seen);
-    if ((r = append_begin(dst, &params, &as)))
-        goto done;
-    for (uint32_t n = 0; !r && n < src->i.num_records; n++) {
-        struct index_record rec;
-        uint32_t flags;
-        if ((r = mailbox_read_record(src, n, &rec)))
-            break;
-        flags = rec.system_flags;
-        if (sd.seenuids && seqset_ismember(sd.seenuids, rec.uid))
-            flags |= APPEND_SEEN;
-        rename_keywords(src, &rec, &keywords);
-        r = append_copy(as, src, &rec, flags, &keywords, NULL);
-    }
-    if (r) {
-        append_abort(&as);
-        goto done;
-    }
-    if ((r = append_commit(&as, &result)))
-        goto done;
-    *count_r = result.count;
-    if (result.nseen)
-        cmd_append_mark_seen(s->userid, dst->uniqueid, result.seen_uids,
-                             result.nseen, result.last_uid);
-done:
-    free(result.seen_uids);
-    seen_data_fini(&sd);
-    strarray_fini(&keywords);
-    return r;
-}
-
-/* RENAME INBOX newname: create newname, move every message there. */
-static int rename_inbox(struct imapd_session *s, const char *inbox,
-                        const char *newname)
-{
-    struct mailbox *src = NULL, *dst = NULL;
-    uint32_t *expunged = NULL, count = 0;
-    size_t nexpunged = 0;
-    uint64_t freed = 0;
-    int r;
-
-    if ((r = mboxlist_create(newname, NULL, s->auth, 0)))
-        return r;
-    /* The INBOX stays locked from the snapshot to the expunge. */
-    r = mboxlist_open_mailbox(inbox, MAILBOX_EXCLUSIVE, &src);
-    if (!r)
-        r = mboxlist_open_mailbox(newname, MAILBOX_UNLOCKED, &dst);
-    if (!r)
-        r = rename_copy_all(s, src, dst, &count);
-    mailbox_close(&dst);
-    if (r) {
-        mailbox_close(&src);
-        if (mboxlist_delete(newname, s->auth, 0))
-            log_error("rename INBOX: could not remove mailbox=<%s> after "
-                      "a failed move; remove it by hand", newname);
-        return r;
-    }
-    if (count) {
-        r = mailbox_expunge(src, rename_want_all, NULL, &expunged, &nexpunged,
-                            &freed);
-        if (!r && src->quotaroot)
-            quota_update(src->quotaroot, -(int64_t)freed,
-                         -(int64_t)nexpunged);
-        if (r)
-            log_error("rename INBOX: messages copied to mailbox=<%s> but not "
-                      "expunged from mailbox=<%s>: %s", newname, inbox,
-                      error_string(r));
-    }
-    log_info("rename INBOX: user=<%s> to=<%s> messages=<%u>", s->userid,
-             newname, count);
-    free(expunged);
-    mailbox_close(&src);
-    return r;
-}
-
 /* RENAME old new [partition] */
 void cmd_rename(struct imapd_session *s, const struct imapd_command *c)
 {
@@ -299,10 +177,7 @@ void cmd_rename(struct imapd_session *s, const struct imapd_command *c)
     buf_cstring(&oldname);
     buf_cstring(&newname);
     if (mailbox_is_own_inbox(s, oldname.s) && !partition) {
-        if (!strcmp(oldname.s, newname.s))
-            r = ERR_EXISTS;
-        else
-            r = rename_inbox(s, oldname.s, newname.s);
+        r = mboxlist_rename_inbox(oldname.s, newname.s, s->auth);
     } else {
         r = mboxlist_rename(oldname.s, newname.s, partition, s->auth);
         if (!r)

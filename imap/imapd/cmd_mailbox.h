@@ -36,11 +36,6 @@ void cmd_status(struct imapd_session *s, const struct imapd_command *c);
 /* cmd_append.c: APPEND with MULTIAPPEND (RFC 3502) and APPENDUID
  * (RFC 4315). */
 void cmd_append(struct imapd_session *s, const struct imapd_command *c);
-/* Add uids[0..n) (ascending) to userid's \Seen state of the mailbox with
- * that unique id, raising its lastuid to lastuid; for APPEND and RENAME
- * INBOX.  Failures are logged (the messages are in; only \Seen is lost). */
-void cmd_append_mark_seen(const char *userid, const char *uniqueid,
-                          const uint32_t *uids, size_t n, uint32_t lastuid);
 
 /* cmd_acl.c: SETACL, DELETEACL, GETACL, LISTRIGHTS, MYRIGHTS (RFC 4314). */
 void cmd_setacl(struct imapd_session *s, const struct imapd_command *c);

@@ -7,11 +7,8 @@
  * names (administrators may read any); a root the user may not see
  * answers like a missing one.  SETQUOTA is for administrators only.
  *
- * Creating a root or removing one (SETQUOTA root ()) changes which root
- * governs the mailboxes below it: each such mailbox is then re-rooted --
- * under its exclusive index lock (lock order: cyrus.index, then quota
- * files), its cyrus.header names the new root and its usage moves from
- * the old root to the new one -- so usage stays exact without quota -f.
+ * SETQUOTA root () removes the root.  Creating or removing a root
+ * re-roots the mailboxes below it: mboxlist_setquota() in the mailstore.
  */
 #include "config.h"
 
@@ -155,66 +152,6 @@ done:
 
 /* ---- SETQUOTA ------------------------------------------------------------ */
 
-static int quota_cmd_collect(const char *name, const struct mboxlist_entry *e,
-                             void *rock)
-{
-    (void)e;
-    strarray_append(rock, name);
-    return 0;
-}
-
-/* Point mailbox name at the root that now governs it, moving its usage. */
-static int quota_cmd_reroot_one(const char *name)
-{
-    struct mailbox *mb = NULL;
-    char *root = NULL;
-    int r;
-
-    r = mboxlist_open_mailbox(name, MAILBOX_EXCLUSIVE, &mb);
-    if (!r) {
-        r = quota_find_root(name, &root);
-        if (r == ERR_NOTFOUND)
-            r = ERR_OK;
-    }
-    if (r || (!root && !mb->quotaroot) ||
-        (root && mb->quotaroot && !strcmp(root, mb->quotaroot)))
-        goto done;
-    if (mb->quotaroot)
-        quota_update(mb->quotaroot, -(int64_t)mb->i.quota_used,
-                     -(int64_t)mb->i.num_records);
-    if (root)
-        quota_update(root, (int64_t)mb->i.quota_used,
-                     (int64_t)mb->i.num_records);
-    free(mb->quotaroot);
-    mb->quotaroot = root;
-    root = NULL;
-    r = mailbox_write_header(mb);
-done:
-    if (r)
-        log_error("setquota: cannot re-root mailbox=<%s>: %s; run quota -f",
-                  name, error_string(r));
-    free(root);
-    mailbox_close(&mb);
-    return r;
-}
-
-/* Re-root root and every mailbox below it. */
-static int quota_cmd_reroot(struct imapd_session *s, const char *root)
-{
-    struct strarray names = STRARRAY_INITIALIZER;
-    char *below = strconcat(root, ".*", (char *)NULL);
-    int r = mboxlist_find(root, s->auth, quota_cmd_collect, &names), r2;
-
-    if (!r)
-        r = mboxlist_find(below, s->auth, quota_cmd_collect, &names);
-    for (size_t i = 0; !r && i < names.count; i++)
-        if ((r2 = quota_cmd_reroot_one(names.data[i])) && !r)
-            r = r2;
-    strarray_fini(&names);
-    free(below);
-    return r;
-}
-
 /* The (resource limit ...) list into limits[]; a reason for BAD or NO. */
 static int quota_cmd_parse(const struct imap_arg *arg, int64_t *limits,
                            const char **error)
@@ -251,34 +188,6 @@ static int quota_cmd_parse(const struct imap_arg *arg, int64_t *limits,
     return ERR_OK;
 }
 
-/* Set the limits (create the root) or, with none, remove the root. */
-static int quota_cmd_apply(struct imapd_session *s, const char *root,
-                           const int64_t *limits, int remove)
-{
-    struct quota q;
-    int exists, r;
-
-    memset(&q, 0, sizeof(q));
-    r = quota_read(root, &q);
-    quota_fini(&q);
-    if (r && r != ERR_NOTFOUND)
-        return r;
-    exists = !r;
-    if (remove) {
-        if (!exists)
-            return ERR_OK;
-        if ((r = quota_remove(root)))
-            return r;
-    } else if ((r = quota_set_limits(root, limits[QUOTA_STORAGE],
-                                     limits[QUOTA_MESSAGE]))) {
-        return r;
-    }
-    log_notice("setquota: root=<%s> storage=<%lld> message=<%lld> by=<%s>",
-               root, (long long)limits[QUOTA_STORAGE],
-               (long long)limits[QUOTA_MESSAGE], s->userid);
-    return (remove || !exists) ? quota_cmd_reroot(s, root) : ERR_OK;
-}
-
 /* SETQUOTA root (resource limit ...) */
 void cmd_setquota(struct imapd_session *s, const struct imapd_command *c)
 {
@@ -313,10 +222,11 @@ void cmd_setquota(struct imapd_session *s, const struct imapd_command *c)
     r = imapd_mailbox_name(s, ext, &root);
     if (r == ERR_BADNAME)
         r = ERR_NOTFOUND;
-    if (!r)
-        r = mboxlist_lookup(buf_cstring(&root), NULL);
-    if (!r)
-        r = quota_cmd_apply(s, root.s, limits, count == 0);
+    if (!r && count)
+        r = mboxlist_setquota(buf_cstring(&root), limits[QUOTA_STORAGE],
+                              limits[QUOTA_MESSAGE], s->auth);
+    else if (!r)
+        r = mboxlist_unsetquota(buf_cstring(&root), s->auth);
     if (r) {
         imapd_tagged_error(s, c->tag, r, NULL);
         goto done;

@@ -6,10 +6,13 @@
  *
  * Commands are dispatched from one table (imapd_commands.c: name, handler,
  * flags).  The dispatcher alone enforces the state a command needs (not
- * authenticated / authenticated / selected), read-only rules and the UID
- * prefix; a handler first validates its arguments, then acts, then writes
- * exactly one tagged response, normally through imapd_tagged_ok(),
- * imapd_tagged_no(), imapd_tagged_bad() or imapd_tagged_error().
+ * authenticated / authenticated / selected) and the UID prefix.  The rules
+ * of a mailbox selected read-only (EXAMINE) and of missing rights are the
+ * selected-mailbox view's: index_store.c and index_copy.c (STORE, EXPUNGE,
+ * MOVE) refuse or narrow what may change.  A handler first validates its
+ * arguments, then acts, then writes exactly one tagged response, normally
+ * through imapd_tagged_ok(), imapd_tagged_no(), imapd_tagged_bad() or
+ * imapd_tagged_error().
  *
  * Errors: handlers get project error codes from the model and turn them
  * into responses only through imapd_tagged_error(), which picks the RFC
@@ -56,7 +59,6 @@ struct imapd_session {
     struct index_state *index;
     /* ENABLEd extensions */
     int condstore_enabled;
-    int utf8_enabled;
     /* failed authentications in this session, for the delay */
     int failed_logins;
 };

@@ -64,40 +64,9 @@ static int index_seen_reload(struct index_state *st)
     return 1;
 }
 
-struct seen_change {
-    const uint32_t *uids;
-    size_t n;
-    int on;
-    uint32_t lastuid;
-    int64_t now;
-    int lastread_only;
-};
-
-static int seen_apply(struct seen_data *data, void *rock)
-{
-    const struct seen_change *c = rock;
-
-    if (c->lastread_only) {
-        data->lastread = c->now;
-        data->lastuid = c->lastuid;
-        return ERR_OK;
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->on)
-            seqset_add(data->seenuids, c->uids[i]);
-        else
-            seqset_remove(data->seenuids, c->uids[i]);
-    }
-    data->lastchange = c->now;
-    if (c->lastuid > data->lastuid)
-        data->lastuid = c->lastuid;
-    return ERR_OK;
-}
-
 int index_seen_change(struct index_state *st, const uint32_t *uids, size_t n,
                       int on)
 {
-    struct seen_change c = { uids, n, on, st->mb->i.last_uid, time(NULL), 0 };
     int r = ERR_OK;
 
     if (!n)
@@ -109,7 +78,8 @@ int index_seen_change(struct index_state *st, const uint32_t *uids, size_t n,
             seqset_remove(st->seenuids, uids[i]);
     }
     if (st->seen) {
-        r = seen_update(st->seen, st->mb->uniqueid, seen_apply, &c);
+        r = seen_change_uids(st->seen, st->mb->uniqueid, uids, n, on,
+                             st->mb->i.last_uid);
         if (r)
             log_error("index: cannot store seen state: mailbox=<%s> "
                       "user=<%s>: %s", st->mb->name, st->userid,
@@ -124,7 +94,6 @@ int index_seen_change(struct index_state *st, const uint32_t *uids, size_t n,
 int index_seen_add_to(struct index_state *st, const char *uniqueid,
                       const uint32_t *uids, size_t n, uint32_t lastuid)
 {
-    struct seen_change c = { uids, n, 1, lastuid, time(NULL), 0 };
     int r;
 
     if (!n)
@@ -133,7 +102,7 @@ int index_seen_add_to(struct index_state *st, const char *uniqueid,
         return index_seen_change(st, uids, n, 1);
     if (!st->seen)
         return ERR_OK;
-    r = seen_update(st->seen, uniqueid, seen_apply, &c);
+    r = seen_change_uids(st->seen, uniqueid, uids, n, 1, lastuid);
     if (r)
         log_error("index: cannot store seen state: uniqueid=<%s> user=<%s>: "
                   "%s", uniqueid, st->userid, error_string(r));
@@ -230,7 +199,6 @@ static int index_load_view(struct index_state *st)
 
 static int index_open_seen(struct index_state *st)
 {
-    struct seen_change c = { NULL, 0, 0, st->mb->i.last_uid, time(NULL), 1 };
     int r;
 
     st->seenuids = seqset_new();
@@ -241,7 +209,7 @@ static int index_open_seen(struct index_state *st)
     index_seen_reload(st);
     /* The readership report wants to know when the user last looked. */
     if (!st->examine &&
-        (r = seen_update(st->seen, st->mb->uniqueid, seen_apply, &c)))
+        (r = seen_note_read(st->seen, st->mb->uniqueid, st->mb->i.last_uid)))
         log_warn("index: cannot note last read: mailbox=<%s> user=<%s>: %s",
                  st->mb->name, st->userid, error_string(r));
     return ERR_OK;

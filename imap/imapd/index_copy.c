@@ -46,16 +46,11 @@ int index_expunge_where(struct index_state *st, struct prot *out,
     struct mailbox *mb = st->mb;
     uint32_t *uids = NULL;
     size_t n = 0;
-    uint64_t freed = 0;
     int r;
 
     if ((r = mailbox_lock(mb, 0)))
         return r;
-    r = mailbox_expunge(mb, want, rock, &uids, &n, &freed);
-    if (!r && n && mb->quotaroot &&
-        quota_update(mb->quotaroot, -(int64_t)freed, -(int64_t)n))
-        log_error("index: quota not released: root=<%s> bytes=<%" PRIu64
-                  ">; run quota -f", mb->quotaroot, freed);
+    r = mailbox_expunge(mb, want, rock, &uids, &n);
     mailbox_unlock(mb);
     free(uids);
     if (r)
@@ -114,7 +109,7 @@ static int copy_messages(struct index_state *st, const uint32_t *msgnos,
                          size_t n, struct mailbox *dest, uint32_t *srcuids,
                          struct append_result *result)
 {
-    static const struct append_params params = { APPEND_QUOTA_STRICT, 0, 0 };
+    static const struct append_params params = { .quota = APPEND_QUOTA_STRICT };
     struct strarray kw = STRARRAY_INITIALIZER;
     struct append_state *as = NULL;
     struct index_record rec;

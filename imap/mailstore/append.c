@@ -9,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/conf.h"
 #include "lib/digest.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/append.h"
+#include "imap/mailstore/seen.h"
 #include "imap/mailstore/message.h"
 #include "imap/mailstore/quota.h"
 
@@ -203,7 +205,7 @@ int append_copy(struct append_state *as, const struct mailbox *src,
     struct index_record rec;
     const char *data;
     size_t len;
-    int r;
+    int r, linked = 0;
 
     if ((r = append_check_quota(as, srec->size)))
         goto done;
@@ -217,14 +219,19 @@ int append_copy(struct append_state *as, const struct mailbox *src,
     mailbox_message_path(as->mb, rec.uid, &as->path);
     /* A stale file of an aborted append may sit at the target name. */
     unlink(buf_cstring(&as->path));
-    if (link(buf_cstring(&srcpath), as->path.s) < 0) {
-        if (errno != EXDEV && errno != EPERM && errno != EMLINK) {
-            r = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
-            goto done;
-        }
-        if ((r = append_copy_file(srcpath.s, as->path.s)))
-            goto done;
+    /* singleinstancestore: one file, many names (a hard link); else, or
+     * when the link cannot be made, a copy of the bytes. */
+    if (conf_getswitch(CONF_SINGLEINSTANCESTORE) &&
+        link(buf_cstring(&srcpath), buf_cstring(&as->path)) == 0)
+        linked = 1;
+    else if (conf_getswitch(CONF_SINGLEINSTANCESTORE) && errno != EXDEV &&
+             errno != EPERM && errno != EMLINK) {
+        r = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+        goto done;
     }
+    if (!linked &&
+        (r = append_copy_file(buf_cstring(&srcpath), buf_cstring(&as->path))))
+        goto done;
     r = append_stage(as, &rec, flags, keywords, &cache, uid_r);
     if (r)
         unlink(as->path.s);
@@ -266,6 +273,9 @@ int append_commit(struct append_state **asp, struct append_result *result)
             log_error("append: quota not charged: root=<%s> bytes=<%lld>; "
                       "run quota -f", mb->quotaroot, (long long)as->bytes);
     }
+    if (as->count && as->nseen && as->params.seen_userid)
+        seen_add_appended(as->params.seen_userid, mb->uniqueid, as->seen,
+                          as->nseen, mb->i.last_uid);
     if (result) {
         result->uidvalidity = mb->i.uidvalidity;
         result->first_uid = as->count ? as->first_uid : 0;

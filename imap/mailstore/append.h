@@ -5,6 +5,7 @@
  *     append_begin(mb, &params, &as);          locks the mailbox
  *     append_message(as, data, len, ...);      any number of times
  *     append_copy(as, src, &rec, ...);         COPY: hard link when possible
+ *                                              (singleinstancestore)
  *     append_commit(as, &result)  or  append_abort(&as)
  * Everything added between begin and commit becomes visible at once or not
  * at all (MULTIAPPEND is atomic).
@@ -20,8 +21,11 @@
  *
  * Rights are the caller's business (it checks `i` or `p` with
  * acl_myrights before calling).  Quota is checked here, per params->quota.
- * \Seen is per user, so append does not store it: messages added with
- * APPEND_SEEN are listed in the result for the caller's seen state.
+ * \Seen is per user: messages added with APPEND_SEEN are recorded in the
+ * \Seen state of params->seen_userid by append_commit (after the commit;
+ * a failure there is logged, the messages stay), and are listed in the
+ * result too, for a caller that keeps a view of them (COPY into the
+ * selected mailbox).
  */
 #ifndef CHAPAR_APPEND_H
 #define CHAPAR_APPEND_H
@@ -46,6 +50,9 @@ struct append_params {
     enum append_quota quota;
     int reject8bit;             /* refuse 8-bit header bytes (else 'X') */
     size_t maxmessagesize;      /* 0: no limit */
+    const char *seen_userid;    /* whose \Seen gets APPEND_SEEN messages;
+                                   NULL: nobody's; borrowed until the
+                                   commit or abort */
 };
 
 struct append_result {
@@ -73,8 +80,10 @@ int append_message(struct append_state *as, const char *data, size_t len,
                    time_t internaldate, uint32_t flags,
                    const struct strarray *keywords, uint32_t *uid_r);
 
-/* Add a copy of src's record rec (COPY/MOVE): the file is hard-linked when
- * both mailboxes are on one file system (else copied), the cache entry is
+/* Add a copy of src's record rec (COPY/MOVE, and deliver's later
+ * recipients): with singleinstancestore (the default) the file is
+ * hard-linked when both mailboxes are on one file system, else its bytes
+ * are copied; the cache entry is
  * reused; flags and keywords as in append_message (the keywords are given
  * by name because flag numbers differ between mailboxes). */
 int append_copy(struct append_state *as, const struct mailbox *src,

@@ -189,14 +189,14 @@ int mailbox_rewrite_record(struct mailbox *mb, uint32_t n,
  * records, then the header (the commit point). */
 int mailbox_commit(struct mailbox *mb);
 
-/* Remove every record for which want(rec, rock) returns 1: write new index
- * and cache files, commit them, then unlink the message files.  The UIDs
- * removed are appended to expunged (may be NULL); bytes freed are added
- * to *freed_r (may be NULL). */
+/* The one expunge: remove every record for which want(rec, rock) returns
+ * 1: write new index and cache files, commit them, release the bytes and
+ * messages from the mailbox's quota root (as append_commit charged them),
+ * then unlink the message files.  The UIDs removed are appended to
+ * expunged (may be NULL).  Needs the exclusive lock. */
 int mailbox_expunge(struct mailbox *mb,
                     int (*want)(const struct index_record *rec, void *rock),
-                    void *rock, uint32_t **expunged, size_t *nexpunged,
-                    uint64_t *freed_r);
+                    void *rock, uint32_t **expunged, size_t *nexpunged);
 
 /* \Recent (RFC 3501): the first session that selects the mailbox
  * read-write after a message arrived sees it as \Recent.  This takes the

@@ -29,6 +29,7 @@
 #include "lib/xmalloc.h"
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mailbox_private.h"
+#include "imap/mailstore/quota.h"
 
 struct expunge_files {
     int index_fd;
@@ -122,8 +123,7 @@ fail:
 
 int mailbox_expunge(struct mailbox *mb,
                     int (*want)(const struct index_record *rec, void *rock),
-                    void *rock, uint32_t **expunged, size_t *nexpunged,
-                    uint64_t *freed_r)
+                    void *rock, uint32_t **expunged, size_t *nexpunged)
 {
     struct mailbox_private *p = mb->priv;
     struct expunge_files f = { -1, -1, NULL, NULL, BUF_INITIALIZER,
@@ -168,6 +168,13 @@ int mailbox_expunge(struct mailbox *mb,
     removed = mb->i.num_records - nh.num_records;
     mailbox_swap_files(mb, f.index_fd, f.cache_fd, &nh);
     f.index_fd = f.cache_fd = -1;
+    /* The quota root gives back what append charged it (append_commit
+     * charges after its commit; this releases after ours).  A crash in
+     * between leaves usage high, which quota -f recomputes. */
+    if (mb->quotaroot &&
+        quota_update(mb->quotaroot, -(int64_t)freed, -(int64_t)removed))
+        log_error("expunge: quota not released: root=<%s> bytes=<%llu>; "
+                  "run quota -f", mb->quotaroot, (unsigned long long)freed);
 
     for (size_t k = first; k < nuids; k++) {
         mailbox_message_path(mb, uids[k], &path);
@@ -191,8 +198,6 @@ done:
         free(uids);
     if (nexpunged)
         *nexpunged = nuids;
-    if (freed_r)
-        *freed_r += r ? 0 : freed;
     return r;
 }
 

@@ -21,11 +21,14 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/quota.c imap/mailstore/quota.h \
 	imap/mailstore/append.c imap/mailstore/append.h \
 	imap/mailstore/seqset.c imap/mailstore/seqset.h \
+	imap/mailstore/search.c imap/mailstore/search.h \
+	imap/mailstore/search_memo.c imap/mailstore/search_private.h \
 	imap/mailstore/seen.c imap/mailstore/seen.h \
 	imap/mailstore/subs.c imap/mailstore/subs.h \
 	imap/mailstore/mboxlist.c imap/mailstore/mboxlist.h \
 	imap/mailstore/mboxlist_private.h \
 	imap/mailstore/mboxlist_find.c imap/mailstore/mboxlist_rename.c \
+	imap/mailstore/mboxlist_quota.c \
 	imap/mailstore/mboxlist_dump.c \
 	imap/mailstore/reconstruct.c imap/mailstore/reconstruct.h
 MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD)
@@ -34,6 +37,7 @@ MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
 	tests/unit/test_charset tests/unit/test_message \
 	tests/unit/test_mailbox tests/unit/test_quota tests/unit/test_append \
 	tests/unit/test_seqset tests/unit/test_seen tests/unit/test_subs \
+	tests/unit/test_search \
 	tests/unit/test_mboxlist
 check_PROGRAMS += $(MAILSTORE_TESTS)
 TESTS += $(MAILSTORE_TESTS)
@@ -50,7 +54,8 @@ tests_unit_test_append_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seqset_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seen_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_subs_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_search_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mboxlist_SOURCES = tests/unit/test_mboxlist.c \
-	tests/unit/test_mboxlist_rename.c \
+	tests/unit/test_mboxlist_rename.c tests/unit/test_mboxlist_inbox.c \
 	tests/unit/mboxlist_check.c tests/unit/mboxlist_check.h
 tests_unit_test_mboxlist_LDADD = $(MAILSTORE_LDADD)

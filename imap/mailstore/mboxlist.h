@@ -171,7 +171,7 @@ int mboxlist_delete(const char *name, const struct auth_state *who,
  * if newname or any new child name exists; ERR_BADARG if one name lies
  * below the other or the partition is unknown; ERR_BADNAME if a new name
  * would be invalid (e.g. too long); ERR_NOTSUPP for who's own INBOX
- * (moving INBOX's messages is the IMAP layer's job) and for a user INBOX
+ * (that is mboxlist_rename_inbox() below) and for a user INBOX
  * renamed to a name that is not a user INBOX.
  * The unique ids, UIDVALIDITY and messages stay; each ACL stays.  Quota:
  * root files named after a moved mailbox move with it; each moved
@@ -183,12 +183,41 @@ int mboxlist_delete(const char *name, const struct auth_state *who,
 int mboxlist_rename(const char *oldname, const char *newname,
                     const char *partition, const struct auth_state *who);
 
+/* RENAME of a user's own INBOX (RFC 3501 6.3.5): create newname as
+ * mboxlist_create() would for who, move every message of inbox there
+ * (append_copy: hard links, keywords by name, and who's \Seen state
+ * carried to the new UIDs), and leave inbox existing and empty.  The
+ * INBOX stays exclusively locked from the copy to the expunge, so nothing
+ * that arrives meanwhile is lost or moved twice; the copies are committed
+ * before the originals are expunged (which releases their quota), so a
+ * crash leaves duplicates at worst.  If the copy fails newname is removed
+ * again.  ERR_EXISTS when newname is inbox or exists; the errors of
+ * mboxlist_create(). */
+int mboxlist_rename_inbox(const char *inbox, const char *newname,
+                          const struct auth_state *who);
+
 /* Change one ACL entry of name: mod as acl_modify() ("+rights", "-rights",
  * "rights"; "" removes identifier's entry).  Needs `a` (ERR_NOTFOUND
  * without `l`, ERR_PERM).  ERR_BADARG for a bad identifier or rights.
  * Updates the database and the cyrus.header copy. */
 int mboxlist_setacl(const char *name, const struct auth_state *who,
                     const char *identifier, const char *mod);
+
+/* ---- quota roots -------------------------------------------------------- */
+
+/* SETQUOTA (RFC 9208) for administrators (ERR_PERM otherwise): give root,
+ * an existing mailbox (ERR_NOTFOUND), the limits storage_kb and messages
+ * (QUOTA_UNLIMITED: none), creating the root when it is new; or remove the
+ * root (mboxlist_unsetquota; ERR_OK when there was none).  A root that
+ * comes or goes changes which root governs the mailboxes at and below it:
+ * each of them is then re-rooted under its exclusive index lock (lock
+ * order: cyrus.index, then quota files): its cyrus.header names the new
+ * root and its usage moves from the old root to the new one, so usage
+ * stays exact without quota -f.  A mailbox that cannot be re-rooted is
+ * logged ("run quota -f") and its error returned after the others. */
+int mboxlist_setquota(const char *root, int64_t storage_kb, int64_t messages,
+                      const struct auth_state *who);
+int mboxlist_unsetquota(const char *root, const struct auth_state *who);
 
 /* ---- listing ----------------------------------------------------------------- */
 

@@ -29,6 +29,7 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/acl.h"
+#include "imap/mailstore/append.h"
 #include "imap/mailstore/auth.h"
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mboxlist.h"
@@ -573,5 +574,117 @@ int mboxlist_rename(const char *oldname, const char *newname,
              oldname, newname, op.n, auth_userid(who));
 done:
     rename_op_fini(&op);
+    return r;
+}
+
+/* ---- RENAME INBOX ------------------------------------------------------- */
+
+static int inbox_want_all(const struct index_record *rec, void *rock)
+{
+    (void)rec;
+    (void)rock;
+    return 1;
+}
+
+/* The keyword names of rec in mb, for append_copy(). */
+static void inbox_keywords(const struct mailbox *mb,
+                           const struct index_record *rec,
+                           struct strarray *out)
+{
+    strarray_fini(out);
+    for (size_t i = 0; i < mb->flagnames.count; i++)
+        if (index_record_has_user_flag(rec, (int)i) && mb->flagnames.data[i])
+            strarray_append(out, mb->flagnames.data[i]);
+}
+
+/* Copy every message of src into dst (one transaction), carrying userid's
+ * \Seen state over to the new UIDs. */
+static int inbox_copy_all(const char *userid, struct mailbox *src,
+                          struct mailbox *dst, uint32_t *count_r)
+{
+    struct append_params params;
+    struct append_result result;
+    struct append_state *as = NULL;
+    struct strarray keywords = STRARRAY_INITIALIZER;
+    struct seen *seen = NULL;
+    struct seen_data sd;
+    int same_root, r;
+
+    memset(&params, 0, sizeof(params));
+    memset(&result, 0, sizeof(result));
+    memset(&sd, 0, sizeof(sd));
+    same_root = (!src->quotaroot && !dst->quotaroot) ||
+                (src->quotaroot && dst->quotaroot &&
+                 !strcmp(src->quotaroot, dst->quotaroot));
+    /* Within one quota root the usage does not change in the end. */
+    params.quota = same_root ? APPEND_QUOTA_IGNORE : APPEND_QUOTA_STRICT;
+    params.seen_userid = userid;
+    if (userid && seen_open(userid, 0, &seen) == ERR_OK)
+        seen_read(seen, src->uniqueid, &sd);
+    seen_close(&seen);
+    if ((r = append_begin(dst, &params, &as)))
+        goto done;
+    for (uint32_t n = 0; !r && n < src->i.num_records; n++) {
+        struct index_record rec;
+        uint32_t flags;
+        if ((r = mailbox_read_record(src, n, &rec)))
+            break;
+        flags = rec.system_flags;
+        if (sd.seenuids && seqset_ismember(sd.seenuids, rec.uid))
+            flags |= APPEND_SEEN;
+        inbox_keywords(src, &rec, &keywords);
+        r = append_copy(as, src, &rec, flags, &keywords, NULL);
+    }
+    if (r) {
+        append_abort(&as);
+        goto done;
+    }
+    if ((r = append_commit(&as, &result)))
+        goto done;
+    *count_r = result.count;
+done:
+    free(result.seen_uids);
+    seen_data_fini(&sd);
+    strarray_fini(&keywords);
+    return r;
+}
+
+int mboxlist_rename_inbox(const char *inbox, const char *newname,
+                          const struct auth_state *who)
+{
+    const char *userid = auth_userid(who);
+    struct mailbox *src = NULL, *dst = NULL;
+    uint32_t *expunged = NULL, count = 0;
+    size_t nexpunged = 0;
+    int r;
+
+    if (!strcmp(inbox, newname))
+        return ERR_EXISTS;
+    if ((r = mboxlist_create(newname, NULL, who, 0)))
+        return r;
+    /* The INBOX stays locked from the snapshot to the expunge. */
+    r = mboxlist_open_mailbox(inbox, MAILBOX_EXCLUSIVE, &src);
+    if (!r)
+        r = mboxlist_open_mailbox(newname, MAILBOX_UNLOCKED, &dst);
+    if (!r)
+        r = inbox_copy_all(userid, src, dst, &count);
+    mailbox_close(&dst);
+    if (r) {
+        mailbox_close(&src);
+        if (mboxlist_delete(newname, who, 0))
+            log_error("rename INBOX: could not remove mailbox=<%s> after "
+                      "a failed move; remove it by hand", newname);
+        return r;
+    }
+    if (count &&
+        (r = mailbox_expunge(src, inbox_want_all, NULL, &expunged,
+                             &nexpunged)))
+        log_error("rename INBOX: messages copied to mailbox=<%s> but not "
+                  "expunged from mailbox=<%s>: %s", newname, inbox,
+                  error_string(r));
+    log_info("rename INBOX: user=<%s> to=<%s> messages=<%u>",
+             userid ? userid : "", newname, count);
+    free(expunged);
+    mailbox_close(&src);
     return r;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -260,6 +261,69 @@ int seen_update(struct seen *s, const char *uniqueid, seen_update_fn *fn,
     do {
         r = seen_update_once(s, uniqueid, fn, rock);
     } while (r == ERR_CONFLICT && ++tries < SEEN_MAX_RETRIES);
+    return r;
+}
+
+/* ---- the changes every caller makes ------------------------------------ */
+
+struct seen_change {
+    const uint32_t *uids;
+    size_t n;
+    int on;
+    uint32_t lastuid;
+    int64_t now;
+    int lastread_only;
+};
+
+static int seen_apply(struct seen_data *data, void *rock)
+{
+    const struct seen_change *c = rock;
+
+    if (c->lastread_only) {
+        data->lastread = c->now;
+        data->lastuid = c->lastuid;
+        return ERR_OK;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->on)
+            seqset_add(data->seenuids, c->uids[i]);
+        else
+            seqset_remove(data->seenuids, c->uids[i]);
+    }
+    data->lastchange = c->now;
+    if (c->lastuid > data->lastuid)
+        data->lastuid = c->lastuid;
+    return ERR_OK;
+}
+
+int seen_change_uids(struct seen *s, const char *uniqueid,
+                     const uint32_t *uids, size_t n, int on, uint32_t lastuid)
+{
+    struct seen_change c = { uids, n, on, lastuid, time(NULL), 0 };
+    return seen_update(s, uniqueid, seen_apply, &c);
+}
+
+int seen_note_read(struct seen *s, const char *uniqueid, uint32_t lastuid)
+{
+    struct seen_change c = { NULL, 0, 0, lastuid, time(NULL), 1 };
+    return seen_update(s, uniqueid, seen_apply, &c);
+}
+
+int seen_add_appended(const char *userid, const char *uniqueid,
+                      const uint32_t *uids, size_t n, uint32_t lastuid)
+{
+    struct seen *s = NULL;
+    int r;
+
+    if (!n)
+        return ERR_OK;
+    r = seen_open(userid, SEEN_CREATE, &s);
+    if (!r)
+        r = seen_change_uids(s, uniqueid, uids, n, 1, lastuid);
+    if (r)
+        log_error("seen: \\Seen of appended messages not stored: user=<%s> "
+                  "uniqueid=<%s>: %s", userid, uniqueid, error_string(r));
+    seen_close(&s);
     return r;
 }
 

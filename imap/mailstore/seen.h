@@ -77,6 +77,21 @@ int seen_write(struct seen *seen, const char *uniqueid,
 typedef int seen_update_fn(struct seen_data *data, void *rock);
 int seen_update(struct seen *seen, const char *uniqueid, seen_update_fn *fn,
                 void *rock);
+/* The changes sessions and delivery make, each one seen_update()
+ * transaction.  seen_change_uids: add (on) or remove uids[0..n) in the
+ * \Seen set, raise lastuid to at least lastuid, lastchange = now.
+ * seen_note_read: the user looked at the mailbox now (lastread = now,
+ * lastuid = lastuid; the readership report reads it). */
+int seen_change_uids(struct seen *seen, const char *uniqueid,
+                     const uint32_t *uids, size_t n, int on, uint32_t lastuid);
+int seen_note_read(struct seen *seen, const char *uniqueid, uint32_t lastuid);
+/* \Seen of messages just appended with APPEND_SEEN (append.h): open
+ * userid's database (creating it), add uids[0..n), close.  A failure is
+ * logged and returned; the messages are in, only their \Seen is lost.
+ * append_commit() calls this for append_params.seen_userid. */
+int seen_add_appended(const char *userid, const char *uniqueid,
+                      const uint32_t *uids, size_t n, uint32_t lastuid);
+
 /* Forget uniqueid's state.  ERR_NOTFOUND if none was recorded. */
 int seen_delete_mailbox(struct seen *seen, const char *uniqueid);
 

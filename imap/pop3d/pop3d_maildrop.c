@@ -390,7 +390,6 @@ int pop3d_maildrop_commit(struct pop3d_maildrop *drop, uint32_t *left_r)
     struct mailbox *mb = drop->mb;
     struct seqset *marked = seqset_new();
     uint32_t *uids = NULL;
-    uint64_t freed = 0;
     size_t nmarked = 0, n = 0;
     int r;
 
@@ -411,11 +410,7 @@ int pop3d_maildrop_commit(struct pop3d_maildrop *drop, uint32_t *left_r)
     if (mb->i.uidvalidity != drop->uidvalidity)
         r = ERR_CONFLICT;
     if (!r)
-        r = mailbox_expunge(mb, want_marked, marked, &uids, &n, &freed);
-    if (!r && n && mb->quotaroot &&
-        quota_update(mb->quotaroot, -(int64_t)freed, -(int64_t)n))
-        log_error("pop3d: quota not released: root=<%s> bytes=<%" PRIu64
-                  ">; run quota -f", mb->quotaroot, freed);
+        r = mailbox_expunge(mb, want_marked, marked, &uids, &n);
     *left_r = mb->i.num_records;
     mailbox_unlock(mb);
 done:

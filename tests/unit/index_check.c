@@ -138,7 +138,7 @@ void ix_create(const char *name)
 uint32_t ix_append(const char *name, const char *msg, time_t when,
                    uint32_t flags)
 {
-    static const struct append_params params = { APPEND_QUOTA_IGNORE, 0, 0 };
+    static const struct append_params params = { .quota = APPEND_QUOTA_IGNORE };
     struct mailbox *mb = NULL;
     struct append_state *as = NULL;
     struct append_result res;

@@ -38,5 +38,8 @@ void test_rename_rights(void);
 void test_rename_partitions(void);
 void test_rename_quota(void);
 void test_rename_user(void);
+/* test_mboxlist_inbox.c */
+void test_rename_inbox(void);
+void test_setquota_reroot(void);
 
 #endif

@@ -1,6 +1,8 @@
 /* test_append.c -- the one write path: normalisation, GUID, cache entry,
  * atomic multi-append and abort, quota rules, limits, keywords, COPY by
- * hard link, and acknowledged messages surviving SIGKILL. */
+ * hard link (or not, per singleinstancestore), \Seen for the appending
+ * user, the one expunge releasing quota, and acknowledged messages
+ * surviving SIGKILL. */
 #include "config.h"
 
 #include <signal.h>
@@ -20,10 +22,11 @@
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/message.h"
 #include "imap/mailstore/quota.h"
+#include "imap/mailstore/seen.h"
 #include "tests/unit/harness.h"
 
-static const struct append_params strict = { APPEND_QUOTA_STRICT, 0, 0 };
-static const struct append_params delivery = { APPEND_QUOTA_DELIVERY, 0, 0 };
+static const struct append_params strict = { .quota = APPEND_QUOTA_STRICT };
+static const struct append_params delivery = { .quota = APPEND_QUOTA_DELIVERY };
 
 static const char *dir_of(const char *name)
 {
@@ -37,12 +40,14 @@ static const char *dir_of(const char *name)
     return p;
 }
 
-static struct mailbox *setup_box(const char *name, const char *quotaroot)
+/* A configuration (plus extra lines) and a new mailbox name, open. */
+static struct mailbox *setup_box_with(const char *name, const char *quotaroot,
+                                      const char *extra)
 {
     struct buf conf = BUF_INITIALIZER, err = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
-    buf_printf(&conf, "configdirectory: %s/conf\npartition-default: %s/spool\n",
-               test_tmpdir(), test_tmpdir());
+    buf_printf(&conf, "configdirectory: %s/conf\npartition-default: %s/spool\n"
+               "%s", test_tmpdir(), test_tmpdir(), extra);
     if (conf_load_text("t.conf", conf.s, conf.len, &err))
         test_fail(__FILE__, __LINE__, "%s", buf_cstring(&err));
     util_mkdir_p(test_path("conf/quota"), 0700);
@@ -53,6 +58,11 @@ static struct mailbox *setup_box(const char *name, const char *quotaroot)
     buf_free(&conf);
     buf_free(&err);
     return mb;
+}
+
+static struct mailbox *setup_box(const char *name, const char *quotaroot)
+{
+    return setup_box_with(name, quotaroot, "");
 }
 
 static const char msg1[] =
@@ -189,7 +199,7 @@ static void test_quota_rules(void)
 static void test_limits_and_8bit(void)
 {
     struct mailbox *mb = setup_box("user.bob", NULL);
-    struct append_params p = { APPEND_QUOTA_STRICT, 1, 100 };
+    struct append_params p = { .quota = APPEND_QUOTA_STRICT, .reject8bit = 1, .maxmessagesize = 100 };
     struct append_state *as;
     const char eight[] = "Subject: caf\xc3\xa9\r\n\r\nbody\r\n";
     uint32_t uid;
@@ -258,6 +268,150 @@ static void test_keywords_and_copy(void)
     mailbox_close(&dst);
 }
 
+static int want_odd_uid(const struct index_record *rec, void *rock)
+{
+    (void)rock;
+    return rec->uid % 2;
+}
+
+/* The one expunge gives the quota root back exactly what append charged
+ * (no caller releases quota itself). */
+static void test_expunge_releases_quota(void)
+{
+    struct mailbox *mb = setup_box("user.bob", "user.bob");
+    struct append_state *as;
+    struct quota q;
+    uint32_t *uids = NULL;
+    size_t n = 0;
+    int64_t sizes[4], freed;
+
+    TEST_ASSERT_INT(quota_set_limits("user.bob", 1000, 100), ERR_OK);
+    TEST_ASSERT_INT(append_begin(mb, &strict, &as), ERR_OK);
+    for (int i = 0; i < 4; i++) {
+        /* Different sizes, so that the bytes released are checked. */
+        struct buf m = BUF_INITIALIZER;
+        buf_printf(&m, "Subject: m%d\r\n\r\n%.*s\r\n", i, i * 10 + 1,
+                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        sizes[i] = (int64_t)m.len;
+        TEST_ASSERT_INT(append_message(as, m.s, m.len, 0, 0, NULL, NULL),
+                        ERR_OK);
+        buf_free(&m);
+    }
+    TEST_ASSERT_INT(append_commit(&as, NULL), ERR_OK);
+    TEST_ASSERT_INT(quota_read("user.bob", &q), ERR_OK);
+    TEST_ASSERT_INT(q.used[QUOTA_STORAGE],
+                    sizes[0] + sizes[1] + sizes[2] + sizes[3]);
+    TEST_ASSERT_INT(q.used[QUOTA_MESSAGE], 4);
+    quota_fini(&q);
+
+    TEST_ASSERT_INT(mailbox_lock(mb, 0), ERR_OK);
+    TEST_ASSERT_INT(mailbox_expunge(mb, want_odd_uid, NULL, &uids, &n),
+                    ERR_OK);
+    mailbox_unlock(mb);
+    TEST_ASSERT_INT(n, 2);                  /* UIDs 1 and 3 */
+    freed = sizes[0] + sizes[2];
+    TEST_ASSERT_INT(quota_read("user.bob", &q), ERR_OK);
+    TEST_ASSERT_INT(q.used[QUOTA_STORAGE],
+                    sizes[0] + sizes[1] + sizes[2] + sizes[3] - freed);
+    TEST_ASSERT_INT(q.used[QUOTA_MESSAGE], 2);
+    quota_fini(&q);
+    TEST_ASSERT_INT(mb->i.quota_used, sizes[1] + sizes[3]);
+    TEST_ASSERT(access(test_path("spool/user/bob/1."), F_OK) != 0);
+    TEST_ASSERT(access(test_path("spool/user/bob/2."), F_OK) == 0);
+    /* Nothing matched: no change. */
+    TEST_ASSERT_INT(mailbox_lock(mb, 0), ERR_OK);
+    TEST_ASSERT_INT(mailbox_expunge(mb, want_odd_uid, NULL, &uids, &n),
+                    ERR_OK);
+    mailbox_unlock(mb);
+    TEST_ASSERT_INT(n, 2);
+    TEST_ASSERT_INT(quota_read("user.bob", &q), ERR_OK);
+    TEST_ASSERT_INT(q.used[QUOTA_MESSAGE], 2);
+    quota_fini(&q);
+    free(uids);
+    mailbox_close(&mb);
+}
+
+/* COPY with singleinstancestore: no writes a file of its own. */
+static void test_copy_without_single_instance(void)
+{
+    struct mailbox *src = setup_box_with("user.bob", NULL,
+                                         "singleinstancestore: no\n");
+    struct mailbox *dst = NULL;
+    struct append_state *as;
+    struct index_record rec;
+    struct stat st1, st2;
+    char *data;
+    size_t len;
+
+    TEST_ASSERT_INT(mailbox_create("user.bob.copy", dir_of("user.bob.copy"),
+                                   "uid2", "", NULL, 8), ERR_OK);
+    TEST_ASSERT_INT(mailbox_open("user.bob.copy", dir_of("user.bob.copy"),
+                                 MAILBOX_UNLOCKED, &dst), ERR_OK);
+    TEST_ASSERT_INT(append_begin(src, &strict, &as), ERR_OK);
+    TEST_ASSERT_INT(append_message(as, msg1, strlen(msg1), 0, 0, NULL, NULL),
+                    ERR_OK);
+    TEST_ASSERT_INT(append_commit(&as, NULL), ERR_OK);
+    TEST_ASSERT_INT(mailbox_read_record(src, 0, &rec), ERR_OK);
+    TEST_ASSERT_INT(append_begin(dst, &strict, &as), ERR_OK);
+    TEST_ASSERT_INT(append_copy(as, src, &rec, 0, NULL, NULL), ERR_OK);
+    TEST_ASSERT_INT(append_commit(&as, NULL), ERR_OK);
+    TEST_ASSERT(stat(test_path("spool/user/bob/1."), &st1) == 0);
+    TEST_ASSERT(stat(test_path("spool/user/bob/copy/1."), &st2) == 0);
+    TEST_ASSERT(st1.st_ino != st2.st_ino);
+    TEST_ASSERT_INT(st1.st_nlink, 1);
+    TEST_ASSERT_INT(st2.st_nlink, 1);
+    TEST_ASSERT_INT(util_read_file(test_path("spool/user/bob/copy/1."), &data,
+                                   &len), ERR_OK);
+    TEST_ASSERT_INT(len, rec.size);
+    free(data);
+    mailbox_close(&src);
+    mailbox_close(&dst);
+}
+
+/* APPEND_SEEN lands in params.seen_userid's \Seen state at the commit,
+ * and in nobody's without it. */
+static void test_seen_for_user(void)
+{
+    struct mailbox *mb = setup_box("user.bob", NULL);
+    struct append_params p = { .quota = APPEND_QUOTA_STRICT,
+                               .seen_userid = "bob" };
+    struct append_state *as;
+    struct append_result res;
+    struct seen *seen = NULL;
+    struct seen_data sd;
+
+    memset(&res, 0, sizeof(res));
+    TEST_ASSERT_INT(append_begin(mb, &p, &as), ERR_OK);
+    TEST_ASSERT_INT(append_message(as, msg1, strlen(msg1), 0, APPEND_SEEN,
+                                   NULL, NULL), ERR_OK);
+    TEST_ASSERT_INT(append_message(as, msg1, strlen(msg1), 0, 0, NULL, NULL),
+                    ERR_OK);
+    TEST_ASSERT_INT(append_message(as, msg1, strlen(msg1), 0, APPEND_SEEN,
+                                   NULL, NULL), ERR_OK);
+    TEST_ASSERT_INT(append_commit(&as, &res), ERR_OK);
+    TEST_ASSERT_INT(res.nseen, 2);
+    free(res.seen_uids);
+    /* Without seen_userid: listed in the result, stored for nobody. */
+    TEST_ASSERT_INT(append_begin(mb, &strict, &as), ERR_OK);
+    TEST_ASSERT_INT(append_message(as, msg1, strlen(msg1), 0, APPEND_SEEN,
+                                   NULL, NULL), ERR_OK);
+    TEST_ASSERT_INT(append_commit(&as, &res), ERR_OK);
+    TEST_ASSERT_INT(res.nseen, 1);
+    free(res.seen_uids);
+
+    TEST_ASSERT_INT(seen_open("bob", 0, &seen), ERR_OK);
+    TEST_ASSERT_INT(seen_read(seen, mb->uniqueid, &sd), ERR_OK);
+    TEST_ASSERT(seqset_ismember(sd.seenuids, 1));
+    TEST_ASSERT(!seqset_ismember(sd.seenuids, 2));
+    TEST_ASSERT(seqset_ismember(sd.seenuids, 3));
+    TEST_ASSERT(!seqset_ismember(sd.seenuids, 4));
+    TEST_ASSERT_INT(sd.lastuid, 3);
+    seen_data_fini(&sd);
+    seen_close(&seen);
+    TEST_ASSERT_INT(seen_open("nobody", 0, &seen), ERR_NOTFOUND);
+    mailbox_close(&mb);
+}
+
 /* Invariant 1: a writer killed at random moments never loses a message it
  * reported as committed, and every file matches its GUID. */
 static void test_sigkill_appender(void)
@@ -324,4 +478,7 @@ TEST_MAIN("append",
           TEST_CASE(test_quota_rules),
           TEST_CASE(test_limits_and_8bit),
           TEST_CASE(test_keywords_and_copy),
+          TEST_CASE(test_expunge_releases_quota),
+          TEST_CASE(test_copy_without_single_instance),
+          TEST_CASE(test_seen_for_user),
           TEST_CASE(test_sigkill_appender))

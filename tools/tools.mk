@@ -1,0 +1,35 @@
+# tools/tools.mk -- build fragment (see Makefile.am): the administration
+# tools and benchmarks.
+EXTRA_DIST += tools/quickstart tools/install-deps tools/debian-packages tools/mkinstance
+noinst_PROGRAMS += tools/mbbench
+tools_mbbench_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a
+
+# Regenerate the man page of imapd.conf from lib/conf_options.def with:
+# tools/mkconfman > man/imapd.conf.5
+noinst_PROGRAMS += tools/mkconfman
+tools_mkconfman_SOURCES = tools/mkconfman.c
+tools_mkconfman_LDADD = lib/libchapar.a
+man_MANS += man/imapd.conf.5
+EXTRA_DIST += man/imapd.conf.5
+
+# reconstruct, quota, ctl_mboxlist: thin programs over the mailstore's
+# repair module (imap/mailstore/reconstruct.c).
+ADMIN_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a
+server_PROGRAMS += tools/reconstruct tools/quota tools/ctl_mboxlist
+tools_reconstruct_SOURCES = tools/reconstruct.c
+tools_reconstruct_LDADD = $(ADMIN_LDADD)
+tools_quota_SOURCES = tools/quota.c
+tools_quota_LDADD = $(ADMIN_LDADD)
+tools_ctl_mboxlist_SOURCES = tools/ctl_mboxlist.c
+tools_ctl_mboxlist_LDADD = $(ADMIN_LDADD)
+man_MANS += man/reconstruct.8 man/quota.8 man/ctl_mboxlist.8
+EXTRA_DIST += man/reconstruct.8 man/quota.8 man/ctl_mboxlist.8 doc/admin.md
+
+# chaparadm, the admin client (a cyradm work-alike).
+bin_PROGRAMS += tools/chaparadm
+tools_chaparadm_SOURCES = tools/chaparadm.c tools/chaparadm_private.h \
+	tools/chaparadm_imap.c tools/chaparadm_imap.h \
+	tools/chaparadm_conn.c tools/chaparadm_cmds.c
+tools_chaparadm_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a $(READLINE_LIBS)
+man_MANS += man/chaparadm.1
+EXTRA_DIST += man/chaparadm.1
