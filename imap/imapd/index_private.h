@@ -39,6 +39,7 @@
 
 struct seen;
 struct imap_arg;
+struct search_memo;
 
 #define INDEX_USER_FLAG_WORDS (MAILBOX_MAX_USER_FLAGS / 32)
 
@@ -83,7 +84,7 @@ struct index_state {
     struct map snap;
     struct seqset *seen_base;
     uint64_t select_modseq;
-    struct index_memo *memo;    /* index_memo.c */
+    struct search_memo *memo;   /* of uncached fields (search.h) */
 };
 
 /* ---- index.c: the view ------------------------------------------------- */
@@ -179,21 +180,13 @@ void index_format_date(int64_t t, struct buf *out);
 /* Set \Seen on msgnos (ascending), for FETCH BODY[] and RFC822. */
 int index_mark_seen(struct index_state *st, const uint32_t *msgnos, size_t n);
 
-/* ---- index_memo.c ------------------------------------------------------- */
+/* ---- index_search.c ----------------------------------------------------- */
 
-/* The values of field (any case) in uid's header, as memorised by
- * index_memo_put: 1 and *data_r and *len_r (packed, see below), or 0. */
-int index_memo_get(const struct index_memo *memo, const char *field,
+/* The session's memo under the view's names: search_memo_get and
+ * search_memo_free of imap/mailstore/search.h. */
+int index_memo_get(const struct search_memo *memo, const char *field,
                    uint32_t uid, const char **data_r, size_t *len_r);
-/* Memorise them (packed).  Another field replaces the memo; a UID not
- * above the last one kept, or beyond the size bound, is not kept. */
-void index_memo_put(struct index_memo **memop, const char *field,
-                    uint32_t uid, const char *data, size_t len);
-void index_memo_free(struct index_memo **memop);
-/* Packed values: append one; take the next from *p (0 at the end). */
-void index_memo_add_value(struct buf *packed, const char *v, size_t len);
-int index_memo_next_value(const char **p, const char *end, const char **v_r,
-                          size_t *len_r);
+void index_memo_free(struct search_memo **memop);
 
 /* ---- index_copy.c ------------------------------------------------------- */
 

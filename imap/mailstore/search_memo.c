@@ -1,18 +1,17 @@
-/* index_memo.c -- the values of one header field that the cache does not
- * hold, per UID, kept by a session for its later SEARCHes.
+/* search_memo.c -- the values of one header field that the cache does
+ * not hold, per UID, kept for the caller's later searches (search.h).
  *
  * SEARCH HEADER <field> of a field that is not cached reads the header of
  * every message file.  A client that looks messages up by such a field
  * (an X- header, List-Id) does so again and again in the same mailbox;
  * message files never change, so a value once read stays right, and the
- * session's later searches of that field read only the files of messages
- * it has not met yet.  One field at a time: another field starts afresh,
+ * later searches of that field read only the files of messages the memo
+ * has not met yet.  One field at a time: another field starts afresh,
  * so a search of two such fields gains nothing and reads the files as
  * before.  UIDs are appended in ascending order only (a search walks them
- * so; one out of order is simply not kept), up to INDEX_MEMO_MAX bytes.
+ * so; one out of order is simply not kept), up to SEARCH_MEMO_MAX bytes.
  *
- * The values of a UID are stored one after another, each as a u32 length
- * and its bytes.
+ * The values of a UID are packed (search_private.h).
  */
 #include "config.h"
 
@@ -23,9 +22,10 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "imap/imapd/index_private.h"
+#include "imap/mailstore/search.h"
+#include "imap/mailstore/search_private.h"
 
-#define INDEX_MEMO_MAX (4U * 1024 * 1024)
+#define SEARCH_MEMO_MAX (4U * 1024 * 1024)
 
 struct memo_entry {
     uint32_t uid;
@@ -33,16 +33,16 @@ struct memo_entry {
     size_t off;                 /* in vals */
 };
 
-struct index_memo {
+struct search_memo {
     char *field;
     struct memo_entry *ents;
     size_t n, alloc;
     struct buf vals;
 };
 
-void index_memo_free(struct index_memo **memop)
+void search_memo_free(struct search_memo **memop)
 {
-    struct index_memo *memo = *memop;
+    struct search_memo *memo = *memop;
 
     if (!memo)
         return;
@@ -53,8 +53,8 @@ void index_memo_free(struct index_memo **memop)
     *memop = NULL;
 }
 
-int index_memo_get(const struct index_memo *memo, const char *field,
-                   uint32_t uid, const char **data_r, size_t *len_r)
+int search_memo_get(const struct search_memo *memo, const char *field,
+                    uint32_t uid, const char **data_r, size_t *len_r)
 {
     size_t lo = 0, hi;
 
@@ -76,20 +76,22 @@ int index_memo_get(const struct index_memo *memo, const char *field,
     return 0;
 }
 
-void index_memo_put(struct index_memo **memop, const char *field,
-                    uint32_t uid, const char *data, size_t len)
+void search_memo_put(struct search_memo **memop, const char *field,
+                     uint32_t uid, const char *data, size_t len)
 {
-    struct index_memo *memo = *memop;
+    struct search_memo *memo = *memop;
 
-    if (memo && strcasecmp(memo->field, field))
-        index_memo_free(memop), memo = NULL;
+    if (memo && strcasecmp(memo->field, field)) {
+        search_memo_free(memop);
+        memo = NULL;
+    }
     if (!memo) {
         memo = *memop = xzmalloc(sizeof(*memo));
         memo->field = xstrdup(field);
     }
     if ((memo->n && uid <= memo->ents[memo->n - 1].uid) ||
         memo->vals.len + len + sizeof(struct memo_entry) * (memo->n + 1) >
-            INDEX_MEMO_MAX)
+            SEARCH_MEMO_MAX)
         return;
     if (memo->n == memo->alloc) {
         memo->alloc = memo->alloc ? 2 * memo->alloc : 64;
@@ -102,7 +104,7 @@ void index_memo_put(struct index_memo **memop, const char *field,
     buf_appendmap(&memo->vals, data, len);
 }
 
-void index_memo_add_value(struct buf *packed, const char *v, size_t len)
+void search_memo_add_value(struct buf *packed, const char *v, size_t len)
 {
     unsigned char n[4];
 
@@ -111,8 +113,8 @@ void index_memo_add_value(struct buf *packed, const char *v, size_t len)
     buf_appendmap(packed, v, len);
 }
 
-int index_memo_next_value(const char **p, const char *end, const char **v_r,
-                          size_t *len_r)
+int search_memo_next_value(const char **p, const char *end, const char **v_r,
+                           size_t *len_r)
 {
     uint32_t len;
 
