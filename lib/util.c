@@ -129,6 +129,18 @@ done:
     return r;
 }
 
+long long util_days_from_civil(long y, long m, long d)
+{
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097LL + doe - 719468;
+}
+
 int util_read_file(const char *path, char **data_r, size_t *len_r)
 {
     struct buf b = BUF_INITIALIZER;

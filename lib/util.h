@@ -30,6 +30,9 @@ int util_atomic_replace(const char *path, const void *data, size_t len,
                         mode_t mode);
 /* Read a whole (small) file into a fresh NUL-terminated string. */
 int util_read_file(const char *path, char **data_r, size_t *len_r);
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian,
+ * m 1..12; negative before 1970). */
+long long util_days_from_civil(long y, long m, long d);
 /* mkdir -p, each created level with mode. */
 int util_mkdir_p(const char *path, mode_t mode);
 /* rm -r; a missing path is fine. */

@@ -33,10 +33,12 @@ check_PROGRAMS += $(IMAPD_TESTS)
 TESTS += $(IMAPD_TESTS)
 tests_unit_test_imap_parser_LDADD = $(IMAPD_LDADD)
 tests_unit_test_index_SOURCES = tests/unit/test_index.c \
-	tests/unit/index_check.c tests/unit/index_check.h
+	tests/unit/index_check.c tests/unit/index_check.h \
+	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
 tests_unit_test_index_LDADD = $(IMAPD_LDADD)
 tests_unit_test_index_search_SOURCES = tests/unit/test_index_search.c \
-	tests/unit/index_check.c tests/unit/index_check.h
+	tests/unit/index_check.c tests/unit/index_check.h \
+	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
 tests_unit_test_index_search_LDADD = $(IMAPD_LDADD)
 
 # The libFuzzer target is built by hand with clang (see its header).

@@ -21,6 +21,7 @@
 #include "imap/imapd/imap_parser.h"
 #include "imap/imapd/index.h"
 #include "imap/imapd/index_private.h"
+#include "imap/mailstore/search.h"
 #include "imap/mailstore/seen.h"
 
 /* Rights that make a view read-write (Cyrus: s, w or d). */
@@ -261,7 +262,7 @@ void index_close(struct index_state **stp)
     mailbox_close(&st->mb);
     map_free(&st->snap);
     seqset_free(&st->seen_base);
-    index_memo_free(&st->memo);
+    search_memo_free(&st->memo);
     free(st->msgs);
     free(st->userid);
     free(st);

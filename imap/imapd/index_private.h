@@ -180,14 +180,6 @@ void index_format_date(int64_t t, struct buf *out);
 /* Set \Seen on msgnos (ascending), for FETCH BODY[] and RFC822. */
 int index_mark_seen(struct index_state *st, const uint32_t *msgnos, size_t n);
 
-/* ---- index_search.c ----------------------------------------------------- */
-
-/* The session's memo under the view's names: search_memo_get and
- * search_memo_free of imap/mailstore/search.h. */
-int index_memo_get(const struct search_memo *memo, const char *field,
-                   uint32_t uid, const char **data_r, size_t *len_r);
-void index_memo_free(struct search_memo **memop);
-
 /* ---- index_copy.c ------------------------------------------------------- */
 
 /* Expunge every record for which want() says so, adjust the quota root,

@@ -436,16 +436,3 @@ int index_search(struct index_state *st, struct prot *out, int uid,
     search_key_free(&root);
     return ERR_OK;
 }
-
-/* ---- the session's memo ------------------------------------------------- */
-
-int index_memo_get(const struct search_memo *memo, const char *field,
-                   uint32_t uid, const char **data_r, size_t *len_r)
-{
-    return search_memo_get(memo, field, uid, data_r, len_r);
-}
-
-void index_memo_free(struct search_memo **memop)
-{
-    search_memo_free(memop);
-}

@@ -54,6 +54,8 @@ tests_unit_test_append_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seqset_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seen_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_subs_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_search_SOURCES = tests/unit/test_search.c \
+	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
 tests_unit_test_search_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mboxlist_SOURCES = tests/unit/test_mboxlist.c \
 	tests/unit/test_mboxlist_rename.c tests/unit/test_mboxlist_inbox.c \

@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/message.h"
 #include "imap/mailstore/message_private.h"
@@ -573,18 +574,6 @@ static long date_zone(const struct dtok *t)
     return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static long long days_from_civil(long y, long m, long d)
-{
-    long era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097LL + doe - 719468;
-}
-
 static int days_in_month(long y, long m)
 {
     static const int mdays[] = {
@@ -641,7 +630,7 @@ int message_parse_date(const char *s, size_t len, time_t *t_r)
         year += 1900;
     if (year < 1970 || year > 9999 || day > days_in_month(year, month))
         return ERR_BADFORMAT;
-    when = days_from_civil(year, month, day) * 86400 + secs - zone;
+    when = util_days_from_civil(year, month, day) * 86400 + secs - zone;
     if (when < 0)
         return ERR_BADFORMAT;
     *t_r = (time_t)when;

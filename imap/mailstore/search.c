@@ -22,6 +22,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/charset.h"
 #include "imap/mailstore/mailbox.h"
@@ -83,19 +84,6 @@ static const char *const month_names[12] = { "jan", "feb", "mar", "apr",
                                              "may", "jun", "jul", "aug",
                                              "sep", "oct", "nov", "dec" };
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long days_from_civil(long y, int m, int d)
-{
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int month_of(const char *s, size_t len)
 {
     if (len < 3)
@@ -125,7 +113,7 @@ int search_date_parse(const char *s, long *day_r)
     }
     if (s[4] || d < 1 || d > 31)
         return ERR_BADARG;
-    *day_r = days_from_civil(y, m, d);
+    *day_r = (long)util_days_from_civil(y, m, d);
     return ERR_OK;
 }
 
@@ -136,7 +124,8 @@ static long local_day(int64_t t)
 
     if (!localtime_r(&tt, &tm))
         return 0;
-    return days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return (long)util_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1,
+                                      tm.tm_mday);
 }
 
 /* The day written in a Date: value, whatever its time and zone: the month
@@ -169,7 +158,7 @@ static int sent_day(const char *v, long *day_r)
     if (m < 0 || d < 1 || d > 31 || y < 0)
         return ERR_BADFORMAT;
     y += y < 50 ? 2000 : y < 1000 ? 1900 : 0;
-    *day_r = days_from_civil(y, m, (int)d);
+    *day_r = (long)util_days_from_civil(y, m, (int)d);
     return ERR_OK;
 }
 

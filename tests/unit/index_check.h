@@ -14,12 +14,9 @@
 #include "imap/imapd/index.h"
 #include "imap/mailstore/mailbox.h"
 
-/* The messages ix_setup() appends as UIDs 1..4 (internal dates below). */
-extern const char ix_msg_plain[];       /* 1: text/plain, \Flagged */
-extern const char ix_msg_alt[];         /* 2: mixed(alt(b64, QP), bin) */
-extern const char ix_msg_fwd[];         /* 3: mixed + message/rfc822 */
-extern const char ix_msg_latin1[];      /* 4: 8-bit ISO-8859-1 body */
-extern const time_t ix_dates[4];
+/* ix_setup() appends the messages of mail_corpus.h as UIDs 1..4 (1 with
+ * \Flagged), on ix_dates. */
+#include "tests/unit/mail_corpus.h"
 
 /* Config, TZ=UTC, mailbox user.bob (UIDVALIDITY 42) with the four
  * messages.  Returns the spool directory of name. */

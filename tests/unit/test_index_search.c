@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "imap/mailstore/acl.h"
 #include "imap/imapd/index_private.h"
+#include "imap/mailstore/search.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/index_check.h"
 
@@ -189,7 +190,7 @@ static void test_search_body_text(void)
 }
 
 /* An uncached field searched again reads the values the session kept,
- * not the files (index_memo.c): new messages are read, another field
+ * not the files (search_memo.c): new messages are read, another field
  * starts afresh, and a search over part of the mailbox only adds. */
 static void test_search_memo(void)
 {
@@ -204,12 +205,12 @@ static void test_search_memo(void)
         search_is(st, "SEARCH OR HEADER X-Mailer testmail "
                       "HEADER Content-Transfer-Encoding 8bit",
                   "* SEARCH 1 4");
-    index_memo_free(&st->memo);
+    search_memo_free(&st->memo);
     search_is(st, "UID SEARCH 3:4 HEADER X-Mailer testmail", "* SEARCH");
     search_is(st, "SEARCH HEADER X-Mailer testmail", "* SEARCH 1");
     /* 1 and 2 came after 3 and 4: not kept; 3 and 4 are */
-    TEST_ASSERT(!index_memo_get(st->memo, "x-mailer", 1, &data, &len));
-    TEST_ASSERT(index_memo_get(st->memo, "x-mailer", 4, &data, &len));
+    TEST_ASSERT(!search_memo_get(st->memo, "x-mailer", 1, &data, &len));
+    TEST_ASSERT(search_memo_get(st->memo, "x-mailer", 4, &data, &len));
     TEST_ASSERT_INT(len, 0);                    /* kept: no such field */
     search_is(st, "SEARCH HEADER X-Mailer \"\"", "* SEARCH 1");
     /* A new message is read; from then on it comes from the memo: its
@@ -217,7 +218,7 @@ static void test_search_memo(void)
     ix_append("user.bob", ix_msg_plain, 0, 0);
     search_is(st, "POLL", "* 5 EXISTS\r\n* 5 RECENT");
     search_is(st, "SEARCH HEADER X-Mailer TestMail", "* SEARCH 1 5");
-    TEST_ASSERT(index_memo_get(st->memo, "X-MAILER", 5, &data, &len));
+    TEST_ASSERT(search_memo_get(st->memo, "X-MAILER", 5, &data, &len));
     snprintf(path, sizeof(path), "%s/5.", ix_dir("user.bob"));
     TEST_ASSERT_INT(unlink(path), 0);
     search_is(st, "SEARCH HEADER X-Mailer testmail", "* SEARCH 1 5");
@@ -225,8 +226,8 @@ static void test_search_memo(void)
      * gone, so 5 does not match and is not kept). */
     search_is(st, "SEARCH HEADER Content-Transfer-Encoding 8bit",
               "* SEARCH 4");
-    TEST_ASSERT(!index_memo_get(st->memo, "X-Mailer", 1, &data, &len));
-    TEST_ASSERT(!index_memo_get(st->memo, "Content-Transfer-Encoding", 5,
+    TEST_ASSERT(!search_memo_get(st->memo, "X-Mailer", 1, &data, &len));
+    TEST_ASSERT(!search_memo_get(st->memo, "Content-Transfer-Encoding", 5,
                                 &data, &len));
     search_is(st, "SEARCH HEADER Content-Transfer-Encoding 8bit",
               "* SEARCH 4");

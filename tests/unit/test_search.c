@@ -23,6 +23,7 @@
 #include "imap/mailstore/search.h"
 #include "imap/mailstore/seqset.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/mail_corpus.h"
 
 static const char msg_plain[] =
     "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\n"
@@ -45,42 +46,9 @@ static const char msg_encoded[] =
     /* "Die Quartalszahlen sind da. Grüße!\n" */
     "RGllIFF1YXJ0YWxzemFobGVuIHNpbmQgZGEuIEdyw7zDn2UhCg==\r\n";
 
-static const char msg_fwd[] =
-    "Date: Wed, 9 Feb 1994 23:30:00 -0500\r\n"
-    "From: alice@example.org\r\n"
-    "To: bob@example.org\r\n"
-    "Subject: Fwd: lunch\r\n"
-    "MIME-Version: 1.0\r\n"
-    "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
-    "\r\n"
-    "--outer\r\n"
-    "Content-Type: text/plain\r\n"
-    "\r\n"
-    "See below.\r\n"
-    "--outer\r\n"
-    "Content-Type: message/rfc822\r\n"
-    "\r\n"
-    "From: carol@example.org\r\n"
-    "Subject: lunch plans\r\n"
-    "\r\n"
-    "Pizza at noon, forwarded body text.\r\n"
-    "--outer--\r\n";
-
-/* msg_latin1 is this, then PAD_LINES lines of padding: it is the big one. */
-static const char msg_latin1[] =
-    "Date: Thu, 10 Feb 1994 08:00:00 +0000\r\n"
-    "From: dave@example.fr\r\n"
-    "Subject: menu\r\n"
-    "MIME-Version: 1.0\r\n"
-    "Content-Type: text/plain; charset=iso-8859-1\r\n"
-    "Content-Transfer-Encoding: 8bit\r\n"
-    "\r\n"
-    "Le caf\xe9 est tr\xe8s bon.\r\n";
+/* The third and fourth messages are ix_msg_fwd and ix_msg_latin1 of
+ * mail_corpus.h; the fourth gets PAD_LINES lines of padding: the big one. */
 #define PAD_LINES 100
-
-/* 1994-02-08 06:00, 1994-02-09 12:00, 1994-02-10 12:00, 1994-02-11 23:59:59
- * UTC */
-static const time_t dates[4] = { 760687200, 760795200, 760881600, 761011199 };
 
 static const char *box_dir(void)
 {
@@ -114,18 +82,20 @@ static struct mailbox *setup(void)
                                    NULL, 42), ERR_OK);
     TEST_ASSERT_INT(mailbox_open("user.bob", box_dir(), MAILBOX_UNLOCKED,
                                  &mb), ERR_OK);
-    buf_appendcstr(&big, msg_latin1);
+    buf_appendcstr(&big, ix_msg_latin1);
     for (int i = 0; i < PAD_LINES; i++)
         buf_appendcstr(&big, "padding padding padding padding padding\r\n");
     strarray_append(&kw, "$Work");
     TEST_ASSERT_INT(append_begin(mb, &params, &as), ERR_OK);
-    TEST_ASSERT_INT(append_message(as, msg_plain, strlen(msg_plain), dates[0],
+    TEST_ASSERT_INT(append_message(as, msg_plain, strlen(msg_plain),
+                                   ix_dates[0],
                                    FLAG_FLAGGED, &kw, &uid), ERR_OK);
     TEST_ASSERT_INT(append_message(as, msg_encoded, strlen(msg_encoded),
-                                   dates[1], 0, NULL, &uid), ERR_OK);
-    TEST_ASSERT_INT(append_message(as, msg_fwd, strlen(msg_fwd), dates[2],
+                                   ix_dates[1], 0, NULL, &uid), ERR_OK);
+    TEST_ASSERT_INT(append_message(as, ix_msg_fwd, strlen(ix_msg_fwd),
+                                   ix_dates[2],
                                    FLAG_ANSWERED, NULL, &uid), ERR_OK);
-    TEST_ASSERT_INT(append_message(as, big.s, big.len, dates[3], 0, NULL,
+    TEST_ASSERT_INT(append_message(as, big.s, big.len, ix_dates[3], 0, NULL,
                                    &uid), ERR_OK);
     TEST_ASSERT_INT(append_commit(&as, NULL), ERR_OK);
     TEST_ASSERT_INT(mailbox_refresh(mb, NULL), ERR_OK);

@@ -163,6 +163,15 @@ static void test_mkdir_p_and_remove_tree(void)
     TEST_ASSERT_INT(util_fsync_parent(test_path("x")), ERR_OK);
 }
 
+static void test_days_from_civil(void)
+{
+    TEST_ASSERT_INT(util_days_from_civil(1970, 1, 1), 0);
+    TEST_ASSERT_INT(util_days_from_civil(1969, 12, 31), -1);
+    TEST_ASSERT_INT(util_days_from_civil(2000, 3, 1), 11017);   /* leap */
+    TEST_ASSERT_INT(util_days_from_civil(1994, 2, 8) * 86400, 760665600);
+    TEST_ASSERT_INT(util_days_from_civil(1600, 1, 1), -135140);
+}
+
 TEST_MAIN("util",
           TEST_CASE(test_atomic_replace),
           TEST_CASE(test_atomic_replace_fails_cleanly),
@@ -170,4 +179,5 @@ TEST_MAIN("util",
           TEST_CASE(test_retry_io_pipe),
           TEST_CASE(test_parse_long),
           TEST_CASE(test_crc32_and_byte_order),
-          TEST_CASE(test_mkdir_p_and_remove_tree))
+          TEST_CASE(test_mkdir_p_and_remove_tree),
+          TEST_CASE(test_days_from_civil))
