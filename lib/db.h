@@ -17,22 +17,37 @@
  * reference goes.
  *
  * CRASHES.  A process killed at any instant (kill -9 included) loses only
- * its uncommitted transactions.  Every open registers the process, and the
- * next process to open the environment after a registered one died runs
- * recovery first.  No operation here ever waits for a lock (a wait for a
- * lock held by a dead process would last forever): a conflict is retried
- * with a short random back-off (single operations, for up to 10 s) or
- * returned as ERR_CONFLICT (inside a transaction).  A live process that
- * keeps conflicting looks for a dead registered process and, if there is
- * one, recovers by itself; db_env_check() does the same on demand (master,
- * after reaping a child killed by a signal).  Recovery invalidates every
- * other process's handles: this module notices, reopens the environment
- * and its databases in place, and reports the lost transaction as
- * ERR_CONFLICT.  A process that exit()s with handles open is closed
- * cleanly by an atexit handler, so it does not cause a recovery.  One case
- * is beyond repair in place: a process that dies inside the engine while
- * holding one of its internal mutexes can leave live processes blocked in
- * their next call; processes opened afterwards are not affected.
+ * its uncommitted transactions.  Every open registers the process; a
+ * process that died registered leaves its locks and transactions behind
+ * until someone runs recovery, which (as in Cyrus) is not every opener's
+ * business:
+ *   - master recovers the environment when it starts (if a process died
+ *     registered: a crash, a power loss), and then about every second
+ *     looks for a dead registration and recovers (db_env_maintain), so a
+ *     killed server or tool costs the others a second of retries;
+ *   - a server master started (it exports CHAPAR_MASTER_PID) never runs
+ *     recovery and never checkpoints: it joins the environment, waits
+ *     (backing off, up to 10 s) while the engine says recovery is needed,
+ *     and retries conflicts;
+ *   - a process on its own (a server run by inetd or a test, an
+ *     administrator's tool) recovers when it runs into a dead
+ *     registration, one process at a time (a lock file), and checkpoints
+ *     now and then after commits.
+ * A registration counts as dead only when its process is really gone
+ * (db_registry.h): a process closing normally at that instant is never
+ * taken for dead, so recovery never runs under live users by mistake.
+ * No operation here ever waits for a lock (a wait for a lock held by a
+ * dead process would last until recovery): a conflict is retried with a
+ * short random back-off (single operations, for up to 10 s) or returned as
+ * ERR_CONFLICT (inside a transaction).  Recovery invalidates every other
+ * process's handles: this module notices, reopens the environment and its
+ * databases in place, and reports the lost transaction as ERR_CONFLICT.  A
+ * process that exit()s with handles open is closed cleanly by an atexit
+ * handler (without a checkpoint), so it does not cause a recovery.  One
+ * case is beyond repair in place: a process that dies inside the engine
+ * while holding one of its internal mutexes can leave live processes
+ * blocked in their next call; processes opened afterwards are not
+ * affected.
  *
  * DATABASES.  db_open() takes a file name relative to the environment
  * directory, or an absolute path (mailboxes.db lives beside db/, not in it).
@@ -94,10 +109,11 @@
  * ADMINISTRATION.  The directory holds __db.NNN (shared regions),
  * __db.register (the process registry), DB_CONFIG (optional engine
  * settings) and log.NNNNNNNNNN (the transaction log; files no longer needed
- * are removed automatically at checkpoints).  Checkpoints happen when the
- * last handle of a process closes and every few minutes of activity.
- * db_env_recover() (master at startup, or a tool with the servers stopped)
- * runs recovery unconditionally.  Run the Berkeley DB command-line tools
+ * are removed automatically at checkpoints) and recover.lock (serialises
+ * recoveries).  Checkpoints happen on master's timer (or after commits in
+ * a process on its own) once 256 kB of log or 5 minutes have passed; never
+ * when a process closes.  db_env_recover() (ctl_cyrusdb -r, with the
+ * servers stopped) runs recovery unconditionally.  Run the Berkeley DB command-line tools
  * (db5.3_recover, db5.3_stat, ...) on it only with the servers stopped.
  *
  * Not thread-safe: one thread per process uses this module.
@@ -125,11 +141,18 @@ int db_env_close(struct db_env **envp);
 /* Checkpoint now: flush the cache, let old log files be removed. */
 int db_env_checkpoint(struct db_env *env);
 /* If a process died while registered in the environment, recover now (its
- * locks and transactions go).  Cheap when none did: reads the registry. */
+ * locks and transactions go), if this process may (see CRASHES).  Cheap
+ * when none did: reads the registry. */
 int db_env_check(struct db_env *env);
+/* Master's timer, about every second: db_env_check(), then a checkpoint
+ * when 256 kB of log or 5 minutes have passed since the last one. */
+int db_env_maintain(struct db_env *env);
 /* Run recovery on the environment in dir unconditionally.  Meant for when
  * no server uses it; live users are forced to reopen (ERR_CONFLICT once). */
 int db_env_recover(const char *dir);
+/* Master only, once: mark this process as the one that recovers and
+ * checkpoints; the servers it starts inherit the mark (see CRASHES). */
+void db_master_export(void);
 /* In a forked child: forget all handles inherited from the parent. */
 void db_fork_child(void);
 

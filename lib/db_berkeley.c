@@ -1,8 +1,10 @@
 /* db_berkeley.c -- lib/db.h over the Berkeley DB 5.3 transactional store.
  *
  * The only file that includes <db.h>.  Invariants:
- *  - one DB_ENV per directory per process (DB_REGISTER allows no more),
- *    found through db_envs and shared by reference count;
+ *  - one DB_ENV per directory per process, found through db_envs and
+ *    shared by reference count; each registered in our own registry
+ *    (db_registry.h), not the engine's DB_REGISTER, whose dead-process
+ *    test takes a process that is closing for a dead one;
  *  - no engine call ever waits for a lock: every transaction is DB_TXN_NOWAIT
  *    and reads without a caller's txn run in one of ours, so a process that
  *    dies holding locks cannot strand a live one; conflicts are retried here
@@ -30,6 +32,7 @@
 
 #include "lib/buf.h"
 #include "lib/db.h"
+#include "lib/db_registry.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -66,9 +69,6 @@
 /* A caller's transactions that keep conflicting: look for a dead holder
  * every this many in a row. */
 #define DB_DEADCHECK_TXNS  5
-/* Berkeley DB 5.3's registry: fixed-size lines, "X...0\n" when free. */
-#define DB_REGISTER_FILE   "__db.register"
-#define DB_REGISTER_LINE   25
 /* foreach batches: records and bytes read per cursor pass. */
 #define DB_BATCH_RECS      128
 #define DB_BATCH_BYTES     (64 * 1024)
@@ -84,7 +84,7 @@ struct db_env {
     struct db_txn *active;      /* this process's open transaction */
     unsigned long txn_serial;
     int conflicts;              /* caller's txns conflicting in a row */
-    int regfd;                  /* __db.register, for the dead check */
+    struct db_registry *reg;    /* our line in the registry */
     time_t last_checkpoint;
     int quiet;                  /* drop engine messages */
     char lastmsg[256];          /* collapse repeated engine messages */
@@ -108,6 +108,8 @@ struct db_txn {
 };
 
 static struct db_env *db_envs;
+static void db_backoff(int attempt);
+static void db_maybe_checkpoint(struct db_env *env, int unless_master);
 static int db_exiting;          /* atexit handler ran: refuse to reopen */
 static void **db_orphans;
 static size_t db_norphans, db_orphans_alloc;
@@ -240,11 +242,8 @@ static void db_env_forget(struct db_env *env)
     db_env_orphan_children(env);
     db_orphan(env->dbenv);
     env->dbenv = NULL;
-    /* This child is not registered in that env (yet), so closing our
-     * inherited copy drops no lock of its own. */
-    if (env->regfd >= 0)
-        close(env->regfd);
-    env->regfd = -1;
+    /* The registration is the parent's: drop our copy, touch nothing. */
+    db_registry_forget(&env->reg);
     db_orphan(env);
 }
 
@@ -293,66 +292,99 @@ static DB_ENV *db_env_create_configured(struct db_env *env)
     return dbenv;
 }
 
-/* Open env->dir, registered (DB_REGISTER), so that whoever opens it after
- * a registered process died runs recovery first (DB_RECOVER applies only
- * then).  DB_FAILCHK is not used: its gentler clean-up hangs for good when
- * the dead process held one of the engine's region mutexes. */
-static int db_env_open_handle(struct db_env *env)
+/* One open of env->dir, with recovery first if recover (DB_RECOVER: the
+ * engine panics the old regions, so every other process reopens, and
+ * replays the log).  The process registers first (once per env), so that
+ * dying from here on is noticed.  Opens hold the recovery lock shared, so
+ * that none runs while a recovery rebuilds the regions.  Returns the
+ * engine's code; on success env->dbenv is set. */
+static int db_env_try_open(struct db_env *env, int recover)
 {
     DB_ENV *dbenv;
-    char *path;
-    int bdb;
+    int bdb, lockfd = -1;
 
-    if (db_exiting || !(dbenv = db_env_create_configured(env)))
-        return ERR_IO;
-    bdb = dbenv->open(dbenv, env->dir, DB_ENV_OPEN_FLAGS | DB_REGISTER |
-                      DB_RECOVER, 0600);
+    if (db_exiting || (!env->reg && db_registry_join(env->dir, &env->reg)))
+        return EIO;
+    if (!(dbenv = db_env_create_configured(env)))
+        return EIO;
+    if (!recover && (lockfd = db_registry_lock(env->dir, 0)) < 0) {
+        dbenv->close(dbenv, 0);
+        return EIO;
+    }
+    bdb = dbenv->open(dbenv, env->dir,
+                      DB_ENV_OPEN_FLAGS | (recover ? DB_RECOVER : 0), 0600);
+    db_registry_unlock(lockfd);
     db_msg_flush(env);
     if (bdb) {
-        log_error("db: cannot open environment: dir=<%s> error=<%s>",
-                  env->dir, db_strerror(bdb));
         env->quiet = 1;
         dbenv->close(dbenv, 0);
         env->quiet = 0;
-        return bdb == EACCES ? ERR_PERM : ERR_IO;
+        return bdb;
     }
     env->dbenv = dbenv;
-    if (env->regfd < 0) {
-        path = strconcat(env->dir, "/" DB_REGISTER_FILE, (char *)NULL);
-        env->regfd = open(path, O_RDONLY | O_CLOEXEC);
-        free(path);
-    }
-    return ERR_OK;
+    return 0;
 }
 
-/* Is a process registered in the environment that no longer holds the
- * one-byte fcntl lock at the start of its registry line (it died without
- * closing)?  Mirrors what the engine checks at open; F_GETLK looks without
- * taking anything. */
-static int db_env_has_dead(struct db_env *env)
+/* Recover (db_registry.h, WHO RECOVERS): if force (the engine says the
+ * environment is unusable) or a registered process died, one process at a
+ * time; our handles are given up first and env->dbenv is the recovered
+ * environment after.  0 also when there was nothing to do (env->dbenv
+ * then unchanged). */
+static int db_env_recover_here(struct db_env *env, int force)
 {
-    char line[DB_REGISTER_LINE + 1];
-    off_t off;
+    int lockfd = db_registry_lock(env->dir, 1), bdb;
 
-    if (env->regfd < 0)
-        return 0;
-    for (off = 0;; off += DB_REGISTER_LINE) {
-        struct flock fl;
-        ssize_t n = pread(env->regfd, line, DB_REGISTER_LINE, off);
-
-        if (n < DB_REGISTER_LINE)
-            return n > 0;       /* a torn last line: registration died */
-        line[DB_REGISTER_LINE] = '\0';
-        if (line[0] == 'X' || strtol(line, NULL, 10) == (long)getpid())
-            continue;
-        memset(&fl, 0, sizeof(fl));
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        fl.l_start = off;
-        fl.l_len = 1;
-        if (fcntl(env->regfd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK)
-            return 1;
+    if (lockfd < 0)
+        return EIO;
+    if (!force && !db_registry_has_dead(env->reg)) {
+        db_registry_unlock(lockfd);
+        return env->dbenv ? 0 : db_env_try_open(env, 0);
     }
+    log_warn("db: %s; recovering: dir=<%s>", force ? "the environment "
+             "needs recovery" : "a process died holding the environment",
+             env->dir);
+    db_env_drop_handles(env);
+    bdb = db_env_try_open(env, 1);
+    if (!bdb)
+        db_registry_clear_dead(env->reg);
+    else
+        log_error("db: recovery failed: dir=<%s> error=<%s>", env->dir,
+                  db_strerror(bdb));
+    db_registry_unlock(lockfd);
+    return bdb;
+}
+
+/* Join env->dir.  The registry is read before the regions are attached
+ * (a dead process may hold one of the engine's mutexes there): after a
+ * death, a process that may recover (db_registry.h) recovers, and one that
+ * may not waits (backing off) for master to, as it does while the engine
+ * says the environment is unusable; it gives up after DB_RETRY_MS. */
+static int db_env_open_handle(struct db_env *env)
+{
+    long long start = db_now_ms();
+    int bdb, may = db_registry_may_recover();
+
+    if (db_exiting || (!env->reg && db_registry_join(env->dir, &env->reg)))
+        return ERR_IO;
+    for (int attempt = 0;; attempt++) {
+        if (db_registry_has_dead(env->reg))
+            bdb = may ? db_env_recover_here(env, 0) : DB_RUNRECOVERY;
+        else if ((bdb = db_env_try_open(env, 0)) == DB_RUNRECOVERY && may)
+            bdb = db_env_recover_here(env, 1);
+        if (bdb != DB_RUNRECOVERY || db_now_ms() - start > DB_RETRY_MS)
+            break;
+        db_backoff(attempt);
+    }
+    if (!bdb)
+        return ERR_OK;
+    if (bdb == DB_RUNRECOVERY)
+        log_error("db: the environment needs recovery and nobody ran it: "
+                  "dir=<%s>; master does at start and when a process dies, "
+                  "or run ctl_cyrusdb -r", env->dir);
+    else
+        log_error("db: cannot open environment: dir=<%s> error=<%s>",
+                  env->dir, db_strerror(bdb));
+    return bdb == EACCES ? ERR_PERM : ERR_IO;
 }
 
 static int db_open_handle(struct db *db, int create)
@@ -418,17 +450,15 @@ static int db_ready(struct db *db)
  * recovery; every other live process then reopens too. */
 static void db_env_heal(struct db_env *env)
 {
-    if (!db_env_has_dead(env))
+    if (!db_registry_may_recover() || !db_registry_has_dead(env->reg))
         return;
-    log_warn("db: a process died holding the environment; recovering: "
-             "dir=<%s>", env->dir);
-    db_env_drop_handles(env);
-    (void)db_env_ready(env);
+    /* The dbs reopen at their next use (db_ready()). */
+    (void)db_env_recover_here(env, 0);
 }
 
 /* Close the engine's env cleanly: abort our transaction, close the dbs,
- * checkpoint (the next opener then replays nothing and old log files can
- * go), close.  The wrappers stay. */
+ * close (freeing our registry line).  No checkpoint: that is master's
+ * timer's job (db_env_maintain), never a logout's.  The wrappers stay. */
 static int db_env_shutdown(struct db_env *env)
 {
     DB_ENV *dbenv = env->dbenv;
@@ -445,20 +475,19 @@ static int db_env_shutdown(struct db_env *env)
             db_orphan(db->dbp);
         db->dbp = NULL;
     }
-    if (!dbenv)
+    if (!dbenv) {
+        db_registry_leave(&env->reg);
         return ERR_OK;
-    if ((bdb = dbenv->txn_checkpoint(dbenv, 0, 0, 0))) {
-        log_error("db: checkpoint failed: dir=<%s> error=<%s>", env->dir,
-                  db_strerror(bdb));
-        r = ERR_IO;
     }
     env->dbenv = NULL;
     if ((bdb = dbenv->close(dbenv, 0))) {
         db_orphan(dbenv);
         log_error("db: environment close failed: dir=<%s> error=<%s>",
                   env->dir, db_strerror(bdb));
-        r = ERR_IO;
+        /* Stay registered: once we are gone, whoever may recovers. */
+        return ERR_IO;
     }
+    db_registry_leave(&env->reg);
     return r;
 }
 
@@ -482,9 +511,6 @@ static int db_env_release(struct db_env *env)
     db_env_unlink(env);
     if (env->pid == getpid()) {
         r = db_env_shutdown(env);
-        /* Only now: closing it earlier would drop our registration. */
-        if (env->regfd >= 0)
-            close(env->regfd);
     } else {
         db_orphan(env->dbenv);
     }
@@ -522,7 +548,6 @@ int db_env_open(const char *dir, struct db_env **env_r)
     env->dir = real;
     env->pid = getpid();
     env->refs = 1;
-    env->regfd = -1;
     env->last_checkpoint = time(NULL);
     if ((r = db_env_open_handle(env))) {
         free(env->dir);
@@ -569,23 +594,54 @@ int db_env_check(struct db_env *env)
     return db_env_ready(env);
 }
 
+int db_env_maintain(struct db_env *env)
+{
+    int r;
+
+    if (db_env_inherited(env, "maintain"))
+        return ERR_INTERNAL;
+    db_env_heal(env);
+    if ((r = db_env_ready(env)))
+        return r;
+    db_maybe_checkpoint(env, 0);
+    return ERR_OK;
+}
+
 int db_env_recover(const char *dir)
 {
     struct stat st;
     DB_ENV *dbenv;
-    int bdb;
+    char *real;
+    int bdb, lockfd;
 
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         log_error("db: no environment to recover: dir=<%s>", dir);
         return ERR_NOTFOUND;
     }
-    if (!(dbenv = db_env_create_configured(NULL)))
+    if ((lockfd = db_registry_lock(dir, 1)) < 0)
         return ERR_IO;
+    if (!(dbenv = db_env_create_configured(NULL))) {
+        db_registry_unlock(lockfd);
+        return ERR_IO;
+    }
     log_notice("db: running recovery: dir=<%s>", dir);
-    /* Without DB_REGISTER, DB_RECOVER is unconditional. */
     bdb = dbenv->open(dbenv, dir, DB_ENV_OPEN_FLAGS | DB_RECOVER, 0600);
     if (dbenv->close(dbenv, 0) && !bdb)
         bdb = EIO;
+    /* The dead are recovered for: free their lines, through our own
+     * registration if we have one there (closing another descriptor of
+     * the file would drop our lock). */
+    if (!bdb && (real = realpath(dir, NULL))) {
+        struct db_env *env = db_envs;
+        while (env && (env->pid != getpid() || strcmp(env->dir, real)))
+            env = env->next;
+        if (env && env->reg)
+            db_registry_clear_dead(env->reg);
+        else
+            db_registry_clear_dead_dir(real);
+        free(real);
+    }
+    db_registry_unlock(lockfd);
     if (bdb) {
         log_error("db: recovery failed: dir=<%s> error=<%s>", dir,
                   db_strerror(bdb));
@@ -594,12 +650,18 @@ int db_env_recover(const char *dir)
     return ERR_OK;
 }
 
-static void db_maybe_checkpoint(struct db_env *env)
+/* A checkpoint when DB_CHECKPOINT_KB of log or DB_CHECKPOINT_MIN minutes
+ * passed since the last one, tried at most every DB_CHECKPOINT_SECS: on
+ * master's timer, and after a commit (unless_master: only in a process
+ * on its own; under master its timer does it). */
+static void db_maybe_checkpoint(struct db_env *env, int unless_master)
 {
     time_t now = time(NULL);
     int bdb;
 
     if (now - env->last_checkpoint < DB_CHECKPOINT_SECS || !env->dbenv)
+        return;
+    if (unless_master && !db_registry_may_recover())
         return;
     env->last_checkpoint = now;
     bdb = env->dbenv->txn_checkpoint(env->dbenv, DB_CHECKPOINT_KB,
@@ -1095,7 +1157,7 @@ int db_commit(struct db_txn **txnp)
         r = db_map_error(env, txn->tid->commit(txn->tid, DB_TXN_SYNC),
                          "commit", env->dir);
         if (!r)
-            db_maybe_checkpoint(env);
+            db_maybe_checkpoint(env, 1);
     }
     return db_txn_end(txn, r);
 }

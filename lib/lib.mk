@@ -20,7 +20,7 @@ lib_libchapar_a_SOURCES = \
 	lib/prot.c lib/prot.h \
 	lib/tls.c lib/tls.h \
 	lib/sasl_glue.c lib/sasl_glue.h \
-	lib/db.h lib/db_berkeley.c \
+	lib/db.h lib/db_berkeley.c lib/db_registry.c lib/db_registry.h \
 	lib/lock.c lib/lock.h \
 	lib/map.c lib/map.h
 EXTRA_DIST += lib/conf_options.def
@@ -38,7 +38,8 @@ LIB_TESTS = tests/unit/test_buf tests/unit/test_strarray \
 	tests/unit/test_xmalloc tests/unit/test_conf \
 	tests/unit/test_prot tests/unit/test_tls tests/unit/test_sasl \
 	tests/unit/test_sasl_lazy \
-	tests/unit/test_db tests/unit/test_lock tests/unit/test_map
+	tests/unit/test_db tests/unit/test_db_crash tests/unit/test_lock \
+	tests/unit/test_map
 check_PROGRAMS += $(LIB_TESTS)
 TESTS += $(LIB_TESTS)
 tests_unit_test_buf_LDADD = $(UNIT_LDADD)
@@ -55,6 +56,11 @@ tests_unit_test_prot_LDADD = $(UNIT_LDADD)
 tests_unit_test_tls_LDADD = $(UNIT_LDADD)
 tests_unit_test_sasl_LDADD = $(UNIT_LDADD)
 tests_unit_test_sasl_lazy_LDADD = $(UNIT_LDADD)
+tests_unit_test_db_SOURCES = tests/unit/test_db.c \
+	tests/unit/db_check.c tests/unit/db_check.h
 tests_unit_test_db_LDADD = $(UNIT_LDADD)
+tests_unit_test_db_crash_SOURCES = tests/unit/test_db_crash.c \
+	tests/unit/db_check.c tests/unit/db_check.h
+tests_unit_test_db_crash_LDADD = $(UNIT_LDADD)
 tests_unit_test_lock_LDADD = $(UNIT_LDADD)
 tests_unit_test_map_LDADD = $(UNIT_LDADD)

@@ -28,7 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/conf.h"
+#include "lib/db.h"
 #include "lib/error.h"
 #include "lib/hash.h"
 #include "lib/lock.h"
@@ -62,6 +64,8 @@ static void on_signal(int sig)
 
 static const int handled_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
 #define NHANDLED (sizeof(handled_signals) / sizeof(handled_signals[0]))
+/* The period of the database environment's upkeep (db_env_maintain). */
+#define MASTER_TICK_MS 1000
 
 void master_signals_block(int how)
 {
@@ -405,9 +409,12 @@ static void pollset_build(struct pollset *ps, struct master *m)
                 pollset_add(ps, svc->fds[i], svc);
 }
 
+static long long now_ms(void);
+
 static void run(struct master *m)
 {
     struct pollset ps = { NULL, NULL, 0, 0 };
+    long long next_tick = 0;
 
     while (!got_term) {
         int timeout;
@@ -419,8 +426,16 @@ static void run(struct master *m)
             got_hup = 0;
             reload(m);
         }
-        /* After accept() ran out of descriptors, pause a second. */
-        timeout = m->accept_failed ? 1000 : -1;
+        /* A tick a second: the database environment's upkeep (and, after
+         * accept() ran out of descriptors, a pause). */
+        if (now_ms() >= next_tick) {
+            if (m->dbenv)
+                (void)db_env_maintain(m->dbenv);
+            next_tick = now_ms() + MASTER_TICK_MS;
+        }
+        timeout = m->accept_failed ? 1000 : (int)(next_tick - now_ms());
+        if (timeout < 0)
+            timeout = 0;
         pollset_build(&ps, m);
         if (poll(ps.fds, ps.n, timeout) < 0 && errno != EINTR)
             log_fatal("poll failed: %s", strerror(errno));
@@ -474,6 +489,11 @@ static void stop(struct master *m)
         master_child_signal_all(m, SIGKILL);
         wait_children(m, now_ms() + 5000);
     }
+    /* The servers are gone: a last checkpoint, so that the next start
+     * replays nothing. */
+    if (m->dbenv && db_env_checkpoint(m->dbenv))
+        log_error("stopping: final checkpoint failed");
+    db_env_close(&m->dbenv);
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -537,6 +557,21 @@ static void master_check_tls(const struct master *m)
     buf_free(&err);
 }
 
+/* The database environment is master's to keep (lib/db.h, CRASHES): join
+ * it as the configured user, which runs recovery if a process died in it
+ * (a crash, a power loss), keep it open for the timer, and tell the
+ * servers to leave recovery and checkpoints to master. */
+static void master_db_start(struct master *m)
+{
+    struct buf dir = BUF_INITIALIZER;
+
+    buf_printf(&dir, "%s/db", conf_getstring(CONF_CONFIGDIRECTORY));
+    if (db_env_open(buf_cstring(&dir), &m->dbenv))
+        log_fatal("cannot open the database environment: dir=<%s>", dir.s);
+    db_master_export();
+    buf_free(&dir);
+}
+
 static void start(struct master *m, int stay, int daemon)
 {
     struct rlimit nocore = { 0, 0 };
@@ -569,6 +604,7 @@ static void start(struct master *m, int stay, int daemon)
         ready_fd = daemonize();
     pidfile_write(m->pidfd, m->pidfile);
     drop_privileges(&id, stay);
+    master_db_start(m);
     /* The servers' greetings then need no SASL plugin (server_common.h). */
     server_common_sasl_export();
     removed = procinfo_cleanup();

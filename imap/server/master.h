@@ -47,6 +47,8 @@ struct master_service {
 
 struct hash;
 
+struct db_env;
+
 struct master {
     char *conf_path;                /* absolute, or NULL: the default */
     char *table_path;               /* absolute */
@@ -57,6 +59,7 @@ struct master {
     struct master_service *retired;
     struct hash *children;          /* "<pid>" -> struct master_service */
     int accept_failed;              /* accept() ran out of resources */
+    struct db_env *dbenv;           /* kept: recovery and checkpoints */
     int stopping;                   /* SIGTERM: children are being stopped */
 };
 

@@ -24,6 +24,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "lib/db.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "imap/server/master.h"
@@ -181,11 +182,17 @@ static void child_exited(struct master *m, pid_t pid, int status)
 
 void master_child_reap(struct master *m)
 {
-    int status;
+    int status, killed = 0;
     pid_t pid;
 
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         child_exited(m, pid, status);
+        killed |= WIFSIGNALED(status);
+    }
+    /* A server killed by a signal may have died inside the database
+     * environment: recover now rather than at the next tick. */
+    if (killed && m->dbenv)
+        (void)db_env_check(m->dbenv);
 }
 
 static void signal_one(const char *key, void *value, void *rock)
