@@ -20,8 +20,9 @@ struct imap_parser_command;
 #define CMD_SELECTED 0x04   /* valid with a mailbox selected */
 #define CMD_ANY      (CMD_NOTAUTH | CMD_AUTH | CMD_SELECTED)
 #define CMD_UID      0x08   /* may follow UID */
-#define CMD_NOEXPUNGE 0x10  /* no EXPUNGE responses before it (RFC 3501
-                               7.4.1: FETCH, STORE, SEARCH) */
+#define CMD_NOEXPUNGE 0x10  /* no EXPUNGE responses before its non-UID
+                               form (RFC 3501 7.4.1: FETCH, STORE, SEARCH;
+                               and COPY, MOVE: RFC 2180 4.4) */
 
 struct imapd_cmd_entry {
     const char *name;

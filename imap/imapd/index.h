@@ -138,8 +138,11 @@ int index_search(struct index_state *st, struct prot *out, int uid,
  * and e on the selected mailbox, read-write), index_copy itself writes
  * "* OK [COPYUID v src dst] Ok" (RFC 6851 3.3: before the EXPUNGEs), then
  * expunges the copied messages and reports "* n EXPUNGE"; the handler just
- * answers "OK Move completed".  ERR_QUOTA / ERR_NOTFOUND ("[EXPUNGEISSUED]"
- * in *error) / ERR_PERM as usual. */
+ * answers "OK Move completed".  ERR_QUOTA / ERR_PERM as usual.  If any
+ * message of the set was expunged by another session (gone, its EXPUNGE
+ * not reported yet: the dispatcher sends none before COPY/MOVE by number),
+ * nothing is copied or moved: ERR_NOTFOUND with "[EXPUNGEISSUED] Some of
+ * the requested messages no longer exist" in *error (RFC 2180 4.4). */
 int index_copy(struct index_state *st, struct prot *out, int uid,
                const struct imap_arg *set, struct mailbox *dest, int move,
                struct buf *srcuids, struct append_result *result,

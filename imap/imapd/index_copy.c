@@ -7,6 +7,10 @@
  * travels in the user's seen state of the destination.  MOVE copies first
  * and expunges the originals only after the copy is committed: a crash in
  * between leaves the messages in both mailboxes, never in neither.
+ * COPY/MOVE by number run without EXPUNGE responses before them (the
+ * numbers are the client's); if one of the messages was expunged by another
+ * session meanwhile, nothing is copied: NO [EXPUNGEISSUED].  The UID forms
+ * get those EXPUNGEs first, and then ignore UIDs that no longer exist.
  */
 #include "config.h"
 
@@ -92,6 +96,11 @@ int index_close_expunge(struct index_state **stp)
 
 /* ---- copy ---------------------------------------------------------------- */
 
+/* The NO text when a message of the set was expunged by another session
+ * (RFC 5530 EXPUNGEISSUED). */
+#define COPY_GONE "[EXPUNGEISSUED] Some of the requested messages no longer " \
+                  "exist"
+
 static void record_keywords(const struct mailbox *mb,
                             const struct index_record *rec,
                             struct strarray *out)
@@ -158,10 +167,11 @@ int index_copy(struct index_state *st, struct prot *out, int uid,
         r = ERR_PERM;
         goto done;
     }
+    /* A message another session expunged (its EXPUNGE not sent yet) is
+     * gone with its file: copy nothing (RFC 2180 4.4). */
     for (size_t i = 0; i < n; i++) {
         if (index_msg(st, msgnos[i])->gone) {
-            buf_setcstr(error, "[EXPUNGEISSUED] Some of the messages no "
-                               "longer exist");
+            buf_setcstr(error, COPY_GONE);
             r = ERR_NOTFOUND;
             goto done;
         }
@@ -171,9 +181,8 @@ int index_copy(struct index_state *st, struct prot *out, int uid,
     uids = xcalloc(n, sizeof(uint32_t));
     if ((r = mailbox_refresh(st->mb, NULL)) ||
         (r = copy_messages(st, msgnos, n, dest, uids, result))) {
-        if (r == ERR_NOTFOUND)
-            buf_setcstr(error, "[EXPUNGEISSUED] Some of the messages no "
-                               "longer exist");
+        if (r == ERR_NOTFOUND)          /* expunged since the last sync */
+            buf_setcstr(error, COPY_GONE);
         goto done;
     }
     index_seen_add_to(st, dest->uniqueid, result->seen_uids, result->nseen,

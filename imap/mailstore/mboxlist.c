@@ -1,6 +1,7 @@
 /* mboxlist.c -- the mailboxes database: handle, record codec, lookup,
- * create, delete, setacl.  Rename, find and dump/load live in their own
- * mboxlist_*.c files (shared helpers: mboxlist_private.h).
+ * the UIDVALIDITY counter, create, delete, setacl.  Rename, find and
+ * dump/load live in their own mboxlist_*.c files (shared helpers:
+ * mboxlist_private.h).
  *
  * Lock order: mailbox cyrus.index locks (taken in name order) before the
  * mailboxes.db transaction, quota root files last.  Rights are decided
@@ -10,6 +11,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -395,6 +398,112 @@ void mboxlist_list_fini(struct mboxlist_list *list)
     memset(list, 0, sizeof(*list));
 }
 
+/* ---- the UIDVALIDITY counter ------------------------------------------- */
+
+/* version, 3 reserved bytes, the last value, CRC-32 (mboxlist.h) */
+#define MBOXLIST_COUNTER_LEN 12
+
+/* The last UIDVALIDITY handed out, read inside txn: 0 when there is none,
+ * or when the value is corrupt (logged; the next store replaces it). */
+static int mboxlist_counter_get(struct db_txn *txn, uint32_t *last)
+{
+    static const char key[] = MBOXLIST_UIDVALIDITY_KEY;
+    struct buf val = BUF_INITIALIZER;
+    const unsigned char *p;
+    struct db *db;
+    int r;
+
+    *last = 0;
+    if ((r = mboxlist_db_get(NULL, &db)))
+        return r;
+    r = db_fetch(db, txn, key, sizeof(key) - 1, &val);
+    p = (const unsigned char *)val.s;
+    if (r == ERR_NOTFOUND)
+        r = ERR_OK;
+    else if (!r && (val.len != MBOXLIST_COUNTER_LEN ||
+                    p[0] != MBOXLIST_FORMAT_VERSION || p[1] || p[2] || p[3] ||
+                    util_crc32(0, p, 8) != util_get32(p + 8)))
+        log_error("mboxlist: corrupt UIDVALIDITY counter: key=<%s>; "
+                  "replaced, new values come from the clock", key);
+    else if (!r)
+        *last = util_get32(p + 4);
+    buf_free(&val);
+    return r;
+}
+
+static int mboxlist_counter_put(struct db_txn *txn, uint32_t last)
+{
+    static const char key[] = MBOXLIST_UIDVALIDITY_KEY;
+    unsigned char val[MBOXLIST_COUNTER_LEN];
+    struct db *db;
+    int r;
+
+    if ((r = mboxlist_db_get(NULL, &db)))
+        return r;
+    memset(val, 0, sizeof(val));
+    val[0] = MBOXLIST_FORMAT_VERSION;
+    util_put32(val + 4, last);
+    util_put32(val + 8, util_crc32(0, val, 8));
+    return db_store(db, txn, key, sizeof(key) - 1, val, sizeof(val));
+}
+
+int mboxlist_next_uidvalidity(struct db_txn *txn, uint32_t *uidvalidity_r)
+{
+    time_t now = time(NULL);
+    uint64_t next;
+    uint32_t last;
+    int r;
+
+    *uidvalidity_r = 0;
+    if ((r = mboxlist_counter_get(txn, &last)))
+        return r;
+    next = (uint64_t)last + 1;
+    if (now > 0 && (uint64_t)now > next)
+        next = (uint64_t)now;
+    if (next > UINT32_MAX) {
+        log_error("mboxlist: UIDVALIDITY values used up: last=<%" PRIu32
+                  ">", last);
+        return ERR_TOOBIG;
+    }
+    if ((r = mboxlist_counter_put(txn, (uint32_t)next)))
+        return r;
+    *uidvalidity_r = (uint32_t)next;
+    return ERR_OK;
+}
+
+int mboxlist_raise_uidvalidity(struct db_txn *txn, uint32_t floor)
+{
+    uint32_t last;
+    int r = mboxlist_counter_get(txn, &last);
+
+    if (!r && floor > last)
+        r = mboxlist_counter_put(txn, floor);
+    return r;
+}
+
+int mboxlist_new_uidvalidity(uint32_t *uidvalidity_r)
+{
+    struct db_env *env;
+    struct db *db;
+    struct db_txn *txn = NULL;
+    int r, tries = 0;
+
+    *uidvalidity_r = 0;
+    if ((r = mboxlist_db_get(&env, &db)))
+        return r;
+    do {
+        if ((r = db_begin(env, &txn)))
+            break;
+        if (!(r = mboxlist_next_uidvalidity(txn, uidvalidity_r)))
+            r = db_commit(&txn);
+        else
+            db_abort(&txn);
+    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
+    if (r)
+        *uidvalidity_r = 0;
+    return r;
+}
+
 /* ---- create ------------------------------------------------------------- */
 
 void mboxlist_new_uniqueid(char *out)
@@ -509,23 +618,39 @@ int mboxlist_remove_orphan(const char *name, const char *path,
 }
 
 static int mboxlist_make_files(const struct mboxlist_entry *e,
-                               const char *path, const char *root)
+                               const char *path, const char *root,
+                               uint32_t uidvalidity)
 {
-    int r = mailbox_create(e->name, path, e->uniqueid, e->acl, root, 0);
+    int r = mailbox_create(e->name, path, e->uniqueid, e->acl, root,
+                           uidvalidity);
     if (r == ERR_EXISTS && (r = mboxlist_remove_orphan(e->name, path,
                                                        NULL)) == ERR_OK)
-        r = mailbox_create(e->name, path, e->uniqueid, e->acl, root, 0);
+        r = mailbox_create(e->name, path, e->uniqueid, e->acl, root,
+                           uidvalidity);
     return r;
 }
 
-/* Store the record and make the files in one transaction. */
+static void mboxlist_unmake_files(const char *name, const char *path)
+{
+    struct mailbox *mb = NULL;
+    if (mailbox_open(name, path, MAILBOX_EXCLUSIVE, &mb) == ERR_OK) {
+        mailbox_delete_files(mb);
+        mailbox_close(&mb);
+    }
+}
+
+/* Store the record and the UIDVALIDITY counter and make the files in one
+ * transaction.  A retry that draws another UIDVALIDITY (the counter moved
+ * meanwhile) makes the files again: the value in cyrus.index is always the
+ * one committed. */
 static int mboxlist_create_commit(const struct mboxlist_entry *e,
                                   const char *path, const char *root)
 {
     struct db_env *env;
     struct db *db;
     struct db_txn *txn = NULL;
-    int r, made = 0, tries = 0;
+    uint32_t uidvalidity = 0, made = 0;     /* made: its UIDVALIDITY */
+    int r, tries = 0;
 
     if ((r = mboxlist_db_get(&env, &db)))
         return r;
@@ -535,22 +660,22 @@ static int mboxlist_create_commit(const struct mboxlist_entry *e,
         /* Someone may have created it since the caller's check. */
         r = mboxlist_fetch(txn, e->name, NULL);
         r = r == ERR_OK ? ERR_EXISTS : r == ERR_NOTFOUND ? ERR_OK : r;
-        if (!r)
+        if (!r && !(r = mboxlist_next_uidvalidity(txn, &uidvalidity)))
             r = mboxlist_store(txn, e);
-        if (!r && !made && (r = mboxlist_make_files(e, path, root)) == 0)
-            made = 1;
+        if (!r && made != uidvalidity) {
+            if (made)
+                mboxlist_unmake_files(e->name, path);
+            made = 0;
+            if (!(r = mboxlist_make_files(e, path, root, uidvalidity)))
+                made = uidvalidity;
+        }
         if (!r)
             r = db_commit(&txn);
         else
             db_abort(&txn);
     } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
-    if (r && made) {
-        struct mailbox *mb = NULL;
-        if (mailbox_open(e->name, path, MAILBOX_EXCLUSIVE, &mb) == ERR_OK) {
-            mailbox_delete_files(mb);
-            mailbox_close(&mb);
-        }
-    }
+    if (r && made)
+        mboxlist_unmake_files(e->name, path);
     return r;
 }
 

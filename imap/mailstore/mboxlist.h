@@ -17,6 +17,23 @@
  * ACL is also copied into the mailbox's cyrus.header (mailbox.h); the
  * database is the authority.
  *
+ * UIDVALIDITY.  One more key, MBOXLIST_UIDVALIDITY_KEY ("$uidvalidity":
+ * '$' is in no valid name, so it can never be a mailbox), holds the last
+ * UIDVALIDITY the server handed out.  Value (big-endian):
+ *     u8   version (1)            u8[3] reserved, 0
+ *     u32  last UIDVALIDITY       u32   CRC-32 of the 8 bytes before
+ * Every new mailbox gets max(now, last + 1), and the key is set to it in
+ * the transaction that adds the mailbox's record (reconstruct of a
+ * mailbox that lost its index: in a transaction of its own, before the
+ * files are made).  So UIDVALIDITY values only grow, server-wide: a name
+ * deleted and created again, or renamed onto, within one second never
+ * sees an old value again (RFC 3501/9051 2.3.1.1).  Concurrent creates
+ * conflict on the key and retry.  A missing key counts as 0; a corrupt
+ * one is logged and replaced (the clock takes over).  find and dump skip
+ * keys starting with '$' (no "name." prefix of collect can reach them);
+ * load raises the key to the largest UIDVALIDITY of the mailboxes it
+ * finds on disk.
+ *
  * RIGHTS.  Functions taking `who` decide with acl_myrights() only, before
  * any effect.  A mailbox the caller may not `l` answers exactly like one
  * that does not exist (ERR_NOTFOUND), DESIGN.md invariant 4.  Creating a
@@ -64,6 +81,8 @@
 struct auth_state;
 
 #define MBOXLIST_DB_FILE "mailboxes.db"
+/* The key of the UIDVALIDITY counter (see above). */
+#define MBOXLIST_UIDVALIDITY_KEY "$uidvalidity"
 #define MBOXLIST_FORMAT_VERSION 1
 #define MBOXLIST_UNIQUEID_LEN 32
 
@@ -141,7 +160,8 @@ int mboxlist_open_mailbox_access(const char *name,
  * an existing ancestor copies that ancestor's ACL; otherwise a name under
  * user.<id> gets acl_default_inbox(<id>) and any other
  * acl_default_shared(defaultacl).  Quota root: quota_find_root(name).
- * A fresh random unique id; creation time now. */
+ * A fresh random unique id; creation time now; a UIDVALIDITY from the
+ * counter, stored in the transaction that adds the record. */
 int mboxlist_create(const char *name, const char *partition,
                     const struct auth_state *who, int flags);
 
@@ -219,6 +239,12 @@ int mboxlist_setquota(const char *root, int64_t storage_kb, int64_t messages,
                       const struct auth_state *who);
 int mboxlist_unsetquota(const char *root, const struct auth_state *who);
 
+/* A new UIDVALIDITY, max(now, last + 1), taken from the counter in a
+ * transaction of its own: for a mailbox made outside mboxlist_create()
+ * (reconstruct of a mailbox whose index is lost).  Never 0.  ERR_TOOBIG
+ * when the 32 bits are used up (logged). */
+int mboxlist_new_uidvalidity(uint32_t *uidvalidity_r);
+
 /* ---- listing ----------------------------------------------------------------- */
 
 /* Called for each match; name is the matched name (internal for
@@ -248,9 +274,10 @@ int mboxlist_find_external(const char *pattern, const char *userid,
  * Both run as one transaction, so the engine's lock table bounds their
  * size (about 100,000 records with lib/db's current settings). */
 
-/* Write every record as "name<TAB>partition<TAB>acl<LF>" (the ACL keeps its
- * own TABs: it is the rest of the line), in name order, from one read
- * transaction (a consistent snapshot).  ERR_IO if out fails. */
+/* Write every mailbox record (not the UIDVALIDITY counter) as
+ * "name<TAB>partition<TAB>acl<LF>" (the ACL keeps its own TABs: it is the
+ * rest of the line), in name order, from one read transaction (a
+ * consistent snapshot).  ERR_IO if out fails. */
 int mboxlist_dump(FILE *out);
 /* Read lines as mboxlist_dump() writes them and store them, all in one
  * transaction: either every line is loaded or none.  A record of a name
@@ -258,9 +285,12 @@ int mboxlist_dump(FILE *out);
  * which overwrites its partition and ACL (keeping its unique id and
  * creation time).  A new record takes the unique id from the mailbox's
  * cyrus.header when its files exist (so \Seen state survives a restore),
- * else a fresh one.  A bad line (not three fields, invalid name, unknown
- * partition, unparsable ACL, a name twice) gives ERR_BADFORMAT with
- * "line N: reason" in *error (may be NULL; replaced). */
+ * else a fresh one.  The UIDVALIDITY counter is not in the dump; load
+ * raises it to the largest UIDVALIDITY among the listed mailboxes whose
+ * files exist, so a fresh database never hands out one of theirs again.
+ * A bad line (not three fields, invalid name, unknown partition,
+ * unparsable ACL, a name twice) gives ERR_BADFORMAT with "line N: reason"
+ * in *error (may be NULL; replaced). */
 int mboxlist_load(FILE *in, int replace, struct buf *error);
 
 /* ---- value codec (exposed for tests, reconstruct and fuzzing) ------------- */

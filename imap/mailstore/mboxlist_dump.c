@@ -4,10 +4,13 @@
  * out only after the transaction ended, so a retried transaction never
  * writes a line twice and the file is one consistent snapshot.  Load
  * checks every line before the first write, then stores all records in
- * one transaction: a bad dump changes nothing.
+ * one transaction: a bad dump changes nothing.  The UIDVALIDITY counter is
+ * not dumped; load raises it past the UIDVALIDITY of every mailbox it
+ * finds on disk (mboxlist.h).
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +38,11 @@ static int dump_one(const void *key, size_t keylen, const void *val,
 {
     struct dump_rock *dr = rock;
     struct mboxlist_entry e;
-    char *name = xstrndup(key, keylen);
+    char *name;
 
+    if (mboxlist_is_meta_key(key, keylen))    /* the UIDVALIDITY counter */
+        return 0;
+    name = xstrndup(key, keylen);
     if (mboxlist_entry_decode(name, val, vallen, &e) == ERR_OK)
         buf_printf(&dr->text, "%s\t%s\t%s\n", e.name, e.partition, e.acl);
     else
@@ -86,6 +92,7 @@ int mboxlist_dump(FILE *out)
 struct load_line {
     struct mboxlist_entry e;    /* name, partition, acl; uniqueid if found */
     unsigned long lineno;
+    uint32_t uidvalidity;       /* of its files, 0 if none were found */
 };
 
 struct load_set {
@@ -186,18 +193,21 @@ static int load_read(FILE *in, struct load_set *set, struct buf *error)
 }
 
 /* The unique id in the mailbox's own cyrus.header, if its files exist
- * (so that per-user \Seen state, keyed by it, survives a restore). */
-static void load_find_uniqueid(struct mboxlist_entry *e)
+ * (so that per-user \Seen state, keyed by it, survives a restore), and
+ * its UIDVALIDITY (for the counter). */
+static void load_find_files(struct load_line *l)
 {
     struct buf path = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
 
-    if (mboxlist_entry_path(e, &path) == ERR_OK &&
-        mailbox_open(e->name, buf_cstring(&path), MAILBOX_UNLOCKED, &mb) ==
-            ERR_OK &&
-        mb->uniqueid && strlen(mb->uniqueid) == MBOXLIST_UNIQUEID_LEN &&
-        strspn(mb->uniqueid, "0123456789abcdef") == MBOXLIST_UNIQUEID_LEN)
-        e->uniqueid = xstrdup(mb->uniqueid);
+    if (mboxlist_entry_path(&l->e, &path) == ERR_OK &&
+        mailbox_open(l->e.name, buf_cstring(&path), MAILBOX_UNLOCKED, &mb) ==
+            ERR_OK) {
+        l->uidvalidity = mb->i.uidvalidity;
+        if (mb->uniqueid && strlen(mb->uniqueid) == MBOXLIST_UNIQUEID_LEN &&
+            strspn(mb->uniqueid, "0123456789abcdef") == MBOXLIST_UNIQUEID_LEN)
+            l->e.uniqueid = xstrdup(mb->uniqueid);
+    }
     mailbox_close(&mb);
     buf_free(&path);
 }
@@ -239,18 +249,24 @@ int mboxlist_load(FILE *in, int replace, struct buf *error)
     struct db_env *env;
     struct db *db;
     struct db_txn *txn = NULL;
+    uint32_t uidvalidity = 0;
     int r, tries = 0;
 
     if ((r = load_read(in, &set, &err)) || (r = mboxlist_db_get(&env, &db)))
         goto done;
-    for (size_t i = 0; i < set.n; i++)
-        load_find_uniqueid(&set.l[i].e);
+    for (size_t i = 0; i < set.n; i++) {
+        load_find_files(&set.l[i]);
+        if (set.l[i].uidvalidity > uidvalidity)
+            uidvalidity = set.l[i].uidvalidity;
+    }
     do {
         buf_reset(&err);
         if ((r = db_begin(env, &txn)))
             break;
         for (size_t i = 0; i < set.n && !r; i++)
             r = load_store(txn, &set.l[i], replace, &err);
+        if (!r && uidvalidity)
+            r = mboxlist_raise_uidvalidity(txn, uidvalidity);
         if (!r)
             r = db_commit(&txn);
         else

@@ -2,7 +2,8 @@
  *
  * A walk reads only the keys that start with the pattern's literal prefix
  * (glob_literal_prefix()), in key (= name) order, and reports a mailbox
- * only if it matches and the caller has `l` there (acl_myrights()).
+ * only if it matches and the caller has `l` there (acl_myrights()).  Keys
+ * that are no mailbox (mboxlist_is_meta_key()) are never reported.
  * lib/db holds no lock while the callback runs, so it may call anything.
  */
 #include "config.h"
@@ -59,6 +60,8 @@ static int find_one(const void *key, size_t keylen, const void *val,
     int r = 0;
 
     memset(&e, 0, sizeof(e));
+    if (mboxlist_is_meta_key(key, keylen))    /* the UIDVALIDITY counter */
+        goto done;
     if (fr->scope != FIND_INTERNAL && (find_is_own(fr, name) !=
                                        (fr->scope == FIND_OWN)))
         goto done;

@@ -4,6 +4,9 @@
 #ifndef CHAPAR_MBOXLIST_PRIVATE_H
 #define CHAPAR_MBOXLIST_PRIVATE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "lib/buf.h"
 #include "lib/db.h"
 #include "imap/mailstore/mboxlist.h"
@@ -15,6 +18,19 @@ struct auth_state;
 
 /* This process's handles (opened on demand; env_r may be NULL). */
 int mboxlist_db_get(struct db_env **env_r, struct db **db_r);
+
+/* Keys that are not mailboxes (MBOXLIST_UIDVALIDITY_KEY) start with this
+ * byte, which no valid name contains (MBOXNAME_GOODCHARS). */
+#define MBOXLIST_META_PREFIX '$'
+static inline int mboxlist_is_meta_key(const void *key, size_t keylen)
+{
+    return keylen > 0 && *(const char *)key == MBOXLIST_META_PREFIX;
+}
+
+/* Take the next UIDVALIDITY from the counter inside txn (mboxlist.h). */
+int mboxlist_next_uidvalidity(struct db_txn *txn, uint32_t *uidvalidity_r);
+/* Raise the counter inside txn to at least floor (load). */
+int mboxlist_raise_uidvalidity(struct db_txn *txn, uint32_t floor);
 
 /* Fetch name's record inside txn (NULL: on its own); entry may be NULL. */
 int mboxlist_fetch(struct db_txn *txn, const char *name,

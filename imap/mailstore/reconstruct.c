@@ -327,13 +327,15 @@ static void report_missing(const char *name, const struct salvage *s,
     }
 }
 
-/* Build the new files in tmp (a fresh directory). */
+/* Build the new files in tmp (a fresh directory).  A lost UIDVALIDITY is
+ * replaced by a new one from mailboxes.db's counter, never seen before. */
 static int build_new(const char *name, const char *path, const char *tmp,
                      const struct mboxlist_entry *e, const char *quotaroot,
                      struct salvage *s, struct mailbox **nb_r,
                      reconstruct_report_fn *report, void *rock)
 {
     uint32_t *files = NULL;
+    uint32_t uidvalidity = s->have_index ? s->ih.uidvalidity : 0;
     size_t nfiles = 0, nplan = 0;
     struct newmsg *plan = NULL;
     struct mailbox *nb = NULL;
@@ -344,11 +346,12 @@ static int build_new(const char *name, const char *path, const char *tmp,
     report_missing(name, s, files, nfiles, report, rock);
     plan = xcalloc(nfiles ? nfiles : 1, sizeof(*plan));
     if ((r = plan_messages(name, path, s, files, nfiles, plan, &nplan, report,
-                           rock)))
+                           rock)) ||
+        (!uidvalidity && (r = mboxlist_new_uidvalidity(&uidvalidity))))
         goto done;
     util_remove_tree(tmp);
     if ((r = mailbox_create(name, tmp, e->uniqueid, e->acl, quotaroot,
-                            s->have_index ? s->ih.uidvalidity : 0)) ||
+                            uidvalidity)) ||
         (r = mailbox_open(name, tmp, MAILBOX_EXCLUSIVE, &nb)))
         goto done;
     if (s->have_header) {

@@ -2,7 +2,9 @@
 INBOX rename), LIST/LSUB patterns with the CHILDREN attributes, SUBSCRIBE,
 NAMESPACE, STATUS, APPEND (flags, date-time, MULTIAPPEND atomicity,
 APPENDUID, TRYCREATE), QUOTA (SETQUOTA by admins, GETQUOTAROOT, OVERQUOTA,
-re-rooting), and the ACL commands with a matrix of single rights.
+re-rooting), the ACL commands with a matrix of single rights, UIDVALIDITY
+across DELETE/CREATE, and COPY/MOVE of a message another session
+expunged.
 
 Each test runs imapd inetd-style against a private instance (see
 tests/proto/README.md).  Raw sessions check exact wire lines; one test
@@ -149,6 +151,29 @@ def test_delete_and_rename_of_selected_mailbox(inst, port):
     assert s.ok("RENAME INBOX.sel2 INBOX.sel3") == [
         "* OK [CLOSED] Selected mailbox closed"]
     s.ok("SELECT INBOX.sel3")
+
+
+def test_uidvalidity_never_reused(inst, port):
+    # DELETE + CREATE, or RENAME onto a deleted name, in the same second:
+    # never an old UIDVALIDITY (RFC 9051 2.3.1.1), and the values grow.
+    s = login(inst, port)
+
+    def uidvalidity(name):
+        return status_items(s.ok(f"STATUS {name} (UIDVALIDITY)")[0])[
+            "UIDVALIDITY"]
+
+    seen = []
+    for _ in range(3):
+        s.ok("CREATE INBOX.re")
+        seen.append(uidvalidity("INBOX.re"))
+        s.ok("DELETE INBOX.re")
+    s.ok("CREATE INBOX.re")
+    s.ok("CREATE INBOX.other")
+    seen += [uidvalidity("INBOX.re"), uidvalidity("INBOX.other")]
+    s.ok("DELETE INBOX.re")
+    s.ok("RENAME INBOX.other INBOX.re")
+    assert uidvalidity("INBOX.re") == seen[-1]
+    assert seen == sorted(set(seen)), seen
 
 
 def test_rename_inbox_moves_messages(inst, port):
@@ -615,6 +640,65 @@ def test_acl_without_lookup_is_like_missing(inst, port):
     assert bob.status("SELECT user.alice.hidden") == NOPERM
     assert bob.ok('LIST "" "user.%"') == [
         '* LIST (\\Noselect \\HasChildren) "." "user.alice"']
+
+
+# ---- COPY / MOVE of messages another session expunged -----------------------
+
+EXPUNGEISSUED = "NO [EXPUNGEISSUED] Some of the requested messages no longer exist"
+
+
+def test_copy_move_of_message_expunged_elsewhere(inst, port):
+    a = login(inst, port)
+    b = login(inst, port)
+    a.ok("CREATE INBOX.src")
+    a.ok("CREATE INBOX.dst")
+    for n in range(1, 6):
+        msg = MSG.replace(b"hello", f"message {n}".encode())
+        assert a.append("INBOX.src", msg).startswith("OK")
+    uv = status_items(b.ok("STATUS INBOX.dst (UIDVALIDITY)")[0])["UIDVALIDITY"]
+
+    def dst_messages():
+        return status_items(b.ok("STATUS INBOX.dst (MESSAGES)")[0])["MESSAGES"]
+
+    a.ok("SELECT INBOX.src")
+    b.ok("SELECT INBOX.src")
+    assert b.ok("STORE 2 +FLAGS.SILENT (\\Deleted)") == []
+    assert b.ok("EXPUNGE") == ["* 2 EXPUNGE"]
+    # By number, A's message 2 is the one B expunged: nothing is copied or
+    # moved, and no EXPUNGE comes before the answer (A's numbers hold).
+    for cmd in ("COPY 2 INBOX.dst", "MOVE 2 INBOX.dst",
+                "COPY 1:3 INBOX.dst", "MOVE 1:* INBOX.dst"):
+        assert a.run(cmd) == ([], EXPUNGEISSUED), cmd
+    assert dst_messages() == 0
+    assert a.run("COPY 6 INBOX.dst") == (
+        [], "BAD Invalid sequence: no such message")
+    # Message 3 is still A's message 3 (UID 3), not the one after it.
+    assert a.run("COPY 3 INBOX.dst") == ([], f"OK [COPYUID {uv} 3 1] Completed")
+    assert dst_messages() == 1
+    assert a.ok("FETCH 3 (UID)") == ["* 3 FETCH (UID 3)"]
+    assert a.ok("NOOP") == ["* 2 EXPUNGE"]
+    assert a.ok("FETCH 2 (UID)") == ["* 2 FETCH (UID 3)"]
+
+    # By UID, the EXPUNGE is reported first and the UID, which no longer
+    # exists, is ignored (RFC 3501 6.4.8; Cyrus does the same).
+    assert b.ok("STORE 1 +FLAGS.SILENT (\\Deleted)") == []     # UID 1
+    assert b.ok("EXPUNGE") == ["* 1 EXPUNGE"]
+    assert a.run("UID COPY 1 INBOX.dst") == (["* 1 EXPUNGE"], "OK Completed")
+    assert b.ok("STORE 1 +FLAGS.SILENT (\\Deleted)") == []     # UID 3
+    assert b.ok("EXPUNGE") == ["* 1 EXPUNGE"]
+    assert a.run("UID MOVE 3 INBOX.dst") == (["* 1 EXPUNGE"], "OK Completed")
+    assert dst_messages() == 1
+    # A UID set mixing a gone and a live message copies the live one.
+    assert b.ok("STORE 1 +FLAGS.SILENT (\\Deleted)") == []     # UID 4
+    assert b.ok("EXPUNGE") == ["* 1 EXPUNGE"]
+    assert a.run("UID COPY 4:5 INBOX.dst") == (
+        ["* 1 EXPUNGE"], f"OK [COPYUID {uv} 5 2] Completed")
+    assert dst_messages() == 2
+    dst = a.ok("EXAMINE INBOX.dst")
+    assert "* 2 EXISTS" in dst
+    assert a.ok("FETCH 1:2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])") == [
+        f"* {n} FETCH (BODY[HEADER.FIELDS (SUBJECT)] {{22}}\r\n"
+        f"Subject: message {m}\r\n\r\n)" for n, m in ((1, 3), (2, 5))]
 
 
 # ---- imaplib -----------------------------------------------------------------

@@ -1,7 +1,8 @@
 /* test_mboxlist.c -- the mailboxes database: record codec against garbage,
  * create rules and ACLs, hostile names, lookup with rights, delete (rights,
  * recursion, quota release), setacl, find (internal and client names),
- * dump/load, and a writer killed with SIGKILL mid-transaction.  The rename
+ * dump/load, the UIDVALIDITY counter, and a writer killed with SIGKILL
+ * mid-transaction.  The rename
  * cases are in test_mboxlist_rename.c, the shared helpers in
  * mboxlist_check.c. */
 #include "config.h"
@@ -29,6 +30,7 @@
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/quota.h"
+#include "imap/mailstore/reconstruct.h"
 #include "imap/mailstore/seen.h"
 #include "imap/mailstore/subs.h"
 #include "tests/unit/harness.h"
@@ -757,6 +759,112 @@ static void test_load_bad_lines(void)
     buf_free(&err);
 }
 
+/* ---- the UIDVALIDITY counter ------------------------------------------- */
+
+static uint32_t uidvalidity_of(const char *name)
+{
+    struct mailbox *mb = open_mb(name);
+    uint32_t v = mb->i.uidvalidity;
+    mailbox_close(&mb);
+    return v;
+}
+
+/* The counter's value, read from mailboxes.db directly (mboxlist.h). */
+static uint32_t counter_value(void)
+{
+    struct db_env *env = NULL;
+    struct db *db = NULL;
+    struct buf v = BUF_INITIALIZER;
+    uint32_t last;
+
+    mboxlist_close();                   /* one handle on the file */
+    TEST_ASSERT_INT(db_env_open(test_path("conf/db"), &env), ERR_OK);
+    TEST_ASSERT_INT(db_open(env, test_path("conf/mailboxes.db"), 0, &db),
+                    ERR_OK);
+    TEST_ASSERT_INT(db_fetch(db, NULL, MBOXLIST_UIDVALIDITY_KEY,
+                             strlen(MBOXLIST_UIDVALIDITY_KEY), &v), ERR_OK);
+    TEST_ASSERT_INT(v.len, 12);
+    TEST_ASSERT_INT(util_crc32(0, v.s, 8),
+                    util_get32((const unsigned char *)v.s + 8));
+    last = util_get32((const unsigned char *)v.s + 4);
+    buf_free(&v);
+    db_close(&db);
+    db_env_close(&env);
+    return last;
+}
+
+static void test_uidvalidity_counter(void)
+{
+    struct buf err = BUF_INITIALIZER, path = BUF_INITIALIZER;
+    struct mboxlist_entry e;
+    uint32_t old, v, prev;
+    char name[32], *list, *dump;
+
+    setup();
+    make("user.bob", admin);
+    /* DELETE then CREATE of one name (in the same second, usually): a new,
+     * larger UIDVALIDITY, so the old UID 1 never names a new message. */
+    make("user.bob.box", bob);
+    old = uidvalidity_of("user.bob.box");
+    TEST_ASSERT(old + 60 >= (uint32_t)time(NULL));     /* from the clock */
+    TEST_ASSERT_INT(mboxlist_delete("user.bob.box", bob, 0), ERR_OK);
+    make("user.bob.box", bob);
+    TEST_ASSERT(uidvalidity_of("user.bob.box") > old);
+    /* RENAME onto a name just deleted: the two never shared a value. */
+    make("user.bob.a", bob);
+    old = uidvalidity_of("user.bob.box");
+    v = uidvalidity_of("user.bob.a");
+    TEST_ASSERT(v > old);
+    TEST_ASSERT_INT(mboxlist_delete("user.bob.box", bob, 0), ERR_OK);
+    TEST_ASSERT_INT(mboxlist_rename("user.bob.a", "user.bob.box", NULL, bob),
+                    ERR_OK);
+    TEST_ASSERT_INT(uidvalidity_of("user.bob.box"), v);
+    /* Many creates in one second: strictly increasing, ahead of the clock
+     * if need be; the counter holds the last one. */
+    prev = v;
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "user.bob.m%02d", i);
+        make(name, bob);
+        v = uidvalidity_of(name);
+        TEST_ASSERT(v > prev);
+        prev = v;
+    }
+    TEST_ASSERT_INT(counter_value(), prev);
+    /* Never a mailbox: not found, not listed, not dumped. */
+    TEST_ASSERT_INT(mboxlist_lookup(MBOXLIST_UIDVALIDITY_KEY, NULL),
+                    ERR_NOTFOUND);
+    list = find_int("*", admin);
+    TEST_ASSERT(!strncmp(list, "user.bob user.bob.box user.bob.m00 ", 35) &&
+                strchr(list, '$') == NULL && strlen(list) == 21 + 40 * 13);
+    free(list);
+    CHECK_FIND(find_ext("%", "bob", bob), "INBOX");
+    CHECK_FIND(find_ext("$*", "bob", admin), "");
+    dump = dump_text();                 /* ERR_OK: nothing corrupt */
+    TEST_ASSERT(strchr(dump, '$') == NULL);
+    TEST_ASSERT(!strncmp(dump, "user.bob\tdefault\t", 17));
+    /* A fresh database loaded from the dump resumes above every mailbox
+     * on disk, though the clock is behind the last value. */
+    mboxlist_close();
+    TEST_ASSERT_INT(util_remove_tree(test_path("conf")), ERR_OK);
+    TEST_ASSERT_INT(load_text(dump, 0, &err), ERR_OK);
+    TEST_ASSERT_INT(counter_value(), prev);
+    make("user.bob.new", bob);
+    TEST_ASSERT(uidvalidity_of("user.bob.new") > prev);
+    prev = uidvalidity_of("user.bob.new");
+    /* reconstruct of a mailbox whose index is lost: a new value, too. */
+    TEST_ASSERT_INT(mboxlist_lookup("user.bob.m00", &e), ERR_OK);
+    TEST_ASSERT_INT(mboxlist_entry_path(&e, &path), ERR_OK);
+    buf_appendcstr(&path, "/" MAILBOX_INDEX_FILE);
+    TEST_ASSERT_INT(unlink(buf_cstring(&path)), 0);
+    TEST_ASSERT_INT(reconstruct_mailbox("user.bob.m00", NULL, NULL), ERR_OK);
+    TEST_ASSERT(uidvalidity_of("user.bob.m00") > prev);
+    TEST_ASSERT_INT(counter_value(), uidvalidity_of("user.bob.m00"));
+    mboxlist_entry_fini(&e);
+    buf_free(&path);
+    buf_free(&err);
+    free(dump);
+}
+
 /* ---- crash -------------------------------------------------------------- */
 
 /* Create mailboxes forever, writing each name to fd once it is done. */
@@ -873,4 +981,5 @@ TEST_MAIN("mboxlist",
           TEST_CASE(test_find),
           TEST_CASE(test_dump_load),
           TEST_CASE(test_load_bad_lines),
+          TEST_CASE(test_uidvalidity_counter),
           TEST_CASE(test_kill_mid_transaction))
