@@ -87,9 +87,15 @@ static int cache_header_generation(int fd, uint32_t *gen_r)
     return ERR_OK;
 }
 
+/* Where record n starts in cyrus.index, in the file's own geometry. */
+static size_t index_record_off(const struct index_header *h, uint32_t n)
+{
+    return (size_t)h->header_size + (size_t)n * h->record_size;
+}
+
 static int index_header_read(int fd, struct index_header *h)
 {
-    unsigned char buf[MAILBOX_INDEX_HEADER_SIZE];
+    unsigned char buf[MAILBOX_INDEX_SIZE_MAX];
     ssize_t n = pread(fd, buf, sizeof(buf), 0);
     if (n < 0)
         return ERR_IO;
@@ -98,9 +104,9 @@ static int index_header_read(int fd, struct index_header *h)
 
 static int index_header_write(int fd, const struct index_header *h)
 {
-    unsigned char buf[MAILBOX_INDEX_HEADER_SIZE];
+    unsigned char buf[MAILBOX_INDEX_SIZE_MAX];
     mailbox_index_header_encode(h, buf);
-    return retry_pwrite(fd, buf, sizeof(buf), 0) < 0 ? ERR_IO : ERR_OK;
+    return retry_pwrite(fd, buf, h->header_size, 0) < 0 ? ERR_IO : ERR_OK;
 }
 
 static int mailbox_corrupt(const struct mailbox *mb, const char *file,
@@ -322,6 +328,20 @@ static struct mailbox *mailbox_new(const char *name, const char *path)
     return mb;
 }
 
+/* Under the exclusive lock, before any change: a file of a newer minor
+ * version is read-only to us; an older one is upgraded now. */
+static int mailbox_writable(struct mailbox *mb)
+{
+    if (mb->i.minor > MAILBOX_INDEX_MINOR) {
+        log_error("mailbox: cyrus.index is of a newer format, read-only to "
+                  "this version: mailbox=<%s> version=<%d.%u> known=<%d.%d>",
+                  mb->name, MAILBOX_INDEX_MAJOR, mb->i.minor,
+                  MAILBOX_INDEX_MAJOR, MAILBOX_INDEX_MINOR);
+        return ERR_BADFORMAT;
+    }
+    return mailbox_upgrade(mb);
+}
+
 int mailbox_open(const char *name, const char *path, int lockmode,
                  struct mailbox **mb_r)
 {
@@ -337,6 +357,8 @@ int mailbox_open(const char *name, const char *path, int lockmode,
     r = mailbox_open_files(mb, lockmode);
     if (!r)
         r = mailbox_read_header_file(mb);
+    if (!r && lockmode == MAILBOX_EXCLUSIVE)
+        r = mailbox_writable(mb);
 done:
     free(ipath);
     if (r)
@@ -462,16 +484,19 @@ int mailbox_lock(struct mailbox *mb, int timeout_ms)
     free(ipath);
     if (same) {
         p->locked = 1;
-        return mailbox_sync_view(mb, NULL);
+        r = mailbox_sync_view(mb, NULL);
+    } else {
+        /* An expunge replaced the files while we waited.  Open the current
+         * ones under the exclusive lock at once (the locked open checks
+         * that it holds the file the path names), instead of reopening
+         * unlocked and racing the next expunge. */
+        lock_unlock(p->index_fd);
+        r = mailbox_open_files(mb, MAILBOX_EXCLUSIVE);
+        if (!r)
+            r = mailbox_read_header_file(mb);
     }
-    /* An expunge replaced the files while we waited.  Open the current
-     * ones under the exclusive lock at once (the locked open checks that
-     * it holds the file the path names), instead of reopening unlocked and
-     * racing the next expunge. */
-    lock_unlock(p->index_fd);
-    r = mailbox_open_files(mb, MAILBOX_EXCLUSIVE);
-    if (!r)
-        r = mailbox_read_header_file(mb);
+    if (!r && (r = mailbox_writable(mb)))
+        mailbox_unlock(mb);
     return r;
 }
 
@@ -489,33 +514,32 @@ int mailbox_read_record(const struct mailbox *mb, uint32_t n,
                         struct index_record *rec)
 {
     const struct mailbox_private *p = mb->priv;
-    size_t off = MAILBOX_INDEX_HEADER_SIZE +
-                 (size_t)n * MAILBOX_INDEX_RECORD_SIZE;
-    unsigned char buf[MAILBOX_INDEX_RECORD_SIZE];
+    uint32_t rsize = mb->i.record_size;
+    size_t off = index_record_off(&mb->i, n);
+    unsigned char buf[MAILBOX_INDEX_SIZE_MAX];
     const unsigned char *src;
 
     if (n >= mb->i.num_records)
         return ERR_NOTFOUND;
-    if (off + MAILBOX_INDEX_RECORD_SIZE <= p->index_map.len) {
+    if (off + rsize <= p->index_map.len) {
         src = (const unsigned char *)p->index_map.base + off;
     } else {
         /* Staged by us after the last map refresh. */
-        if (pread(p->index_fd, buf, sizeof(buf), (off_t)off) !=
-            (ssize_t)sizeof(buf))
+        if (pread(p->index_fd, buf, rsize, (off_t)off) != (ssize_t)rsize)
             return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "short index");
         src = buf;
     }
-    if (!mailbox_index_record_decode(src, rec))
+    if (!mailbox_index_record_decode(src, rsize, rec))
         return ERR_OK;
     /* Readers do not lock, and a flag change rewrites its record in place:
      * this may be a torn read.  Writers change records only under the
      * exclusive lock, so one more read under a shared lock is the truth. */
     if (!p->locked &&
         !lock_fd(p->index_fd, LOCK_SHARED, MAILBOX_LOCK_TIMEOUT_MS)) {
-        ssize_t got = pread(p->index_fd, buf, sizeof(buf), (off_t)off);
+        ssize_t got = pread(p->index_fd, buf, rsize, (off_t)off);
         lock_unlock(p->index_fd);
-        if (got == (ssize_t)sizeof(buf) &&
-            !mailbox_index_record_decode(buf, rec))
+        if (got == (ssize_t)rsize &&
+            !mailbox_index_record_decode(buf, rsize, rec))
             return ERR_OK;
     }
     return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "record CRC");
@@ -532,18 +556,17 @@ int mailbox_read_records(const struct mailbox *mb, uint32_t first,
     if (count > mb->i.num_records || first > mb->i.num_records - count)
         return ERR_NOTFOUND;
     for (; i + 4 <= count; i += 4) {
-        size_t off = MAILBOX_INDEX_HEADER_SIZE +
-                     (size_t)(first + i) * MAILBOX_INDEX_RECORD_SIZE;
+        uint32_t rsize = mb->i.record_size;
+        size_t off = index_record_off(&mb->i, first + i);
         uint32_t crc[4];
-        if (off + 4 * MAILBOX_INDEX_RECORD_SIZE > p->index_map.len)
+        if (off + 4 * (size_t)rsize > p->index_map.len)
             break;
-        util_crc32_x4(base + off, MAILBOX_INDEX_RECORD_SIZE,
-                      MAILBOX_INDEX_RECORD_SIZE - 4, crc);
+        util_crc32_x4(base + off, rsize, rsize - 4, crc);
         for (int k = 0; k < 4; k++) {
-            const unsigned char *rp = base + off +
-                                      (size_t)k * MAILBOX_INDEX_RECORD_SIZE;
+            const unsigned char *rp = base + off + (size_t)k * rsize;
             /* a mismatch (a torn read?): the one-record path decides */
-            if (mailbox_index_record_decode_crc(rp, crc[k], &recs[i + k]) &&
+            if (mailbox_index_record_decode_crc(rp, rsize, crc[k],
+                                                &recs[i + k]) &&
                 (r = mailbox_read_record(mb, first + i + k, &recs[i + k])))
                 return r;
         }
@@ -562,8 +585,7 @@ int mailbox_snapshot(const struct mailbox *mb, struct map *snap)
     map_init(snap);
     if ((r = map_refresh(snap, p->index_fd, MAILBOX_INDEX_FILE)))
         return r;
-    if (snap->len < MAILBOX_INDEX_HEADER_SIZE +
-                    (size_t)mb->i.num_records * MAILBOX_INDEX_RECORD_SIZE) {
+    if (snap->len < index_record_off(&mb->i, mb->i.num_records)) {
         map_free(snap);
         return mailbox_corrupt(mb, MAILBOX_INDEX_FILE, "short index");
     }
@@ -573,13 +595,22 @@ int mailbox_snapshot(const struct mailbox *mb, struct map *snap)
 int mailbox_snapshot_record(const struct map *snap, uint32_t n,
                             struct index_record *rec)
 {
-    size_t off = MAILBOX_INDEX_HEADER_SIZE +
-                 (size_t)n * MAILBOX_INDEX_RECORD_SIZE;
-    const unsigned char *p = (const unsigned char *)snap->base + off;
+    const unsigned char *base = (const unsigned char *)snap->base, *p;
+    uint32_t hsize, rsize;
+    size_t off;
 
-    if (off + MAILBOX_INDEX_RECORD_SIZE > snap->len)
+    /* The snapshot's own geometry, from its header (checked when taken). */
+    if (snap->len < MAILBOX_INDEX_HEADER_SIZE)
         return ERR_NOTFOUND;
-    if (!mailbox_index_record_decode(p, rec))
+    hsize = util_get32(base + 8);
+    rsize = util_get32(base + 12);
+    if (!mailbox_index_geometry_ok(hsize, rsize))
+        return ERR_BADFORMAT;
+    off = (size_t)hsize + (size_t)n * rsize;
+    if (off + rsize > snap->len)
+        return ERR_NOTFOUND;
+    p = base + off;
+    if (!mailbox_index_record_decode(p, rsize, rec))
         return ERR_OK;
     mailbox_index_record_decode_unchecked(p, rec);
     return ERR_BADFORMAT;
@@ -654,7 +685,7 @@ int mailbox_append_record(struct mailbox *mb, struct index_record *rec,
                           const void *cache, size_t cache_len)
 {
     struct mailbox_private *p = mb->priv;
-    unsigned char buf[MAILBOX_INDEX_RECORD_SIZE];
+    unsigned char buf[MAILBOX_INDEX_SIZE_MAX];
     off_t off;
     int r;
 
@@ -675,10 +706,9 @@ int mailbox_append_record(struct mailbox *mb, struct index_record *rec,
     rec->cache_offset = mb->i.cache_size;
     rec->modseq = ++mb->i.highest_modseq;
     rec->last_updated = time(NULL);
-    mailbox_index_record_encode(rec, buf);
-    off = MAILBOX_INDEX_HEADER_SIZE +
-          (off_t)mb->i.num_records * MAILBOX_INDEX_RECORD_SIZE;
-    if (retry_pwrite(p->index_fd, buf, sizeof(buf), off) < 0) {
+    mailbox_index_record_encode(rec, mb->i.record_size, buf);
+    off = (off_t)index_record_off(&mb->i, mb->i.num_records);
+    if (retry_pwrite(p->index_fd, buf, mb->i.record_size, off) < 0) {
         log_error_errno("index write failed: mailbox=<%s>", mb->name);
         return ERR_IO;
     }
@@ -702,7 +732,7 @@ int mailbox_rewrite_record(struct mailbox *mb, uint32_t n,
                            struct index_record *rec)
 {
     struct index_record old;
-    unsigned char buf[MAILBOX_INDEX_RECORD_SIZE];
+    unsigned char buf[MAILBOX_INDEX_SIZE_MAX];
     int r;
 
     ASSERT(mb->priv->locked);
@@ -719,10 +749,9 @@ int mailbox_rewrite_record(struct mailbox *mb, uint32_t n,
     }
     rec->modseq = ++mb->i.highest_modseq;
     rec->last_updated = time(NULL);
-    mailbox_index_record_encode(rec, buf);
-    if (retry_pwrite(mb->priv->index_fd, buf, sizeof(buf),
-                     MAILBOX_INDEX_HEADER_SIZE +
-                         (off_t)n * MAILBOX_INDEX_RECORD_SIZE) < 0) {
+    mailbox_index_record_encode(rec, mb->i.record_size, buf);
+    if (retry_pwrite(mb->priv->index_fd, buf, mb->i.record_size,
+                     (off_t)index_record_off(&mb->i, n)) < 0) {
         log_error_errno("index write failed: mailbox=<%s>", mb->name);
         return ERR_IO;
     }

@@ -42,12 +42,21 @@ struct map;
 #define MAILBOX_INDEX_FILE  "cyrus.index"
 #define MAILBOX_CACHE_FILE  "cyrus.cache"
 
-/* Format versions (doc/format.md).  A reader refuses another major version
- * and tells the administrator to run reconstruct. */
+/* Format versions (doc/format.md).  cyrus.index stores its minor version,
+ * header size and record size.  A reader refuses another major version
+ * (telling the administrator to run reconstruct) and reads any minor of
+ * its own, honouring the stored sizes (fields it does not know are in
+ * bytes it skips).  A writer changes only files of its minor or an older
+ * one: an older file is upgraded (rewritten in the current sizes, logged)
+ * when it is first locked for writing; a newer one is read-only to it
+ * (ERR_BADFORMAT at mailbox_lock, logged).  Minor 1 made records 104 bytes
+ * (8 reserved) from 1.0's 96. */
 #define MAILBOX_INDEX_MAJOR 1
-#define MAILBOX_INDEX_MINOR 0
-#define MAILBOX_INDEX_HEADER_SIZE 128
-#define MAILBOX_INDEX_RECORD_SIZE 96
+#define MAILBOX_INDEX_MINOR 1
+#define MAILBOX_INDEX_HEADER_SIZE 128   /* written; the least read */
+#define MAILBOX_INDEX_RECORD_SIZE 104   /* written */
+#define MAILBOX_INDEX_RECORD_MIN 96     /* the least read (1.0) */
+#define MAILBOX_INDEX_SIZE_MAX 1024     /* the most read, either */
 #define MAILBOX_CACHE_HEADER_SIZE 32
 #define MAILBOX_HEADER_MAJOR 1
 
@@ -68,6 +77,11 @@ enum mailbox_lockmode {
 };
 
 struct index_header {
+    /* the file's format: filled by decoding; 0 sizes encode the current
+     * format (MAILBOX_INDEX_MINOR and sizes) */
+    uint16_t minor;
+    uint32_t header_size;
+    uint32_t record_size;
     uint32_t generation;        /* bumped by every expunge rewrite */
     uint32_t num_records;       /* committed records (= messages) */
     uint32_t last_uid;
@@ -194,6 +208,11 @@ int mailbox_commit(struct mailbox *mb);
  * messages from the mailbox's quota root (as append_commit charged them),
  * then unlink the message files.  The UIDs removed are appended to
  * expunged (may be NULL).  Needs the exclusive lock. */
+/* Rewrite an older-format cyrus.index in the current format (as an
+ * expunge of nothing; logged); ERR_OK at once for a current one.  Needs
+ * the exclusive lock; mailbox_lock() and an exclusive mailbox_open() call
+ * it, so callers need not. */
+int mailbox_upgrade(struct mailbox *mb);
 int mailbox_expunge(struct mailbox *mb,
                     int (*want)(const struct index_record *rec, void *rock),
                     void *rock, uint32_t **expunged, size_t *nexpunged);
@@ -221,18 +240,23 @@ int mailbox_delete_files(struct mailbox *mb);
 int index_record_has_user_flag(const struct index_record *rec, int idx);
 void index_record_set_user_flag(struct index_record *rec, int idx, int on);
 
-/* Encoders, exposed for reconstruct and the format tests. */
+/* Encoders, exposed for reconstruct and the format tests.  A header
+ * encodes into h->header_size bytes (MAILBOX_INDEX_HEADER_SIZE when 0), a
+ * record into record_size bytes; decoding checks the CRC in the last four
+ * bytes.  mailbox_index_geometry_ok: sizes a reader accepts. */
 void mailbox_index_header_encode(const struct index_header *h,
-                                 unsigned char out[MAILBOX_INDEX_HEADER_SIZE]);
+                                 unsigned char *out);
 int mailbox_index_header_decode(const unsigned char *p, size_t len,
                                 struct index_header *h);
+int mailbox_index_geometry_ok(uint32_t header_size, uint32_t record_size);
 void mailbox_index_record_encode(const struct index_record *r,
-                                 unsigned char out[MAILBOX_INDEX_RECORD_SIZE]);
-int mailbox_index_record_decode(const unsigned char *p,
+                                 uint32_t record_size, unsigned char *out);
+int mailbox_index_record_decode(const unsigned char *p, uint32_t record_size,
                                 struct index_record *r);
-/* The same, given the CRC-32 of the record's first 92 bytes (computed
- * for several records at once by mailbox_read_records). */
-int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
+/* The same, given the CRC-32 of the record's first record_size - 4 bytes
+ * (computed for several records at once by mailbox_read_records). */
+int mailbox_index_record_decode_crc(const unsigned char *p,
+                                    uint32_t record_size, uint32_t crc,
                                     struct index_record *r);
 /* The fields without the CRC check (see mailbox_snapshot_record). */
 void mailbox_index_record_decode_unchecked(const unsigned char *p,

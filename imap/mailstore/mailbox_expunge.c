@@ -59,7 +59,7 @@ static int expunge_collect(struct mailbox *mb, struct expunge_files *f,
                            void *rock, uint32_t **uids, size_t *nuids,
                            uint64_t *freed)
 {
-    unsigned char rbuf[MAILBOX_INDEX_RECORD_SIZE];
+    unsigned char rbuf[MAILBOX_INDEX_SIZE_MAX];
     struct index_record rec;
     size_t alloc = 0;
     int r;
@@ -84,8 +84,8 @@ static int expunge_collect(struct mailbox *mb, struct expunge_files *f,
             return r;
         rec.cache_offset = f->cache.len;
         mailbox_cache_entry_append(&f->cache, data, len);
-        mailbox_index_record_encode(&rec, rbuf);
-        buf_appendmap(&f->index, rbuf, sizeof(rbuf));
+        mailbox_index_record_encode(&rec, nh->record_size, rbuf);
+        buf_appendmap(&f->index, rbuf, nh->record_size);
         nh->num_records++;
         nh->quota_used += rec.size;
         if (rec.system_flags & FLAG_DELETED)
@@ -97,7 +97,7 @@ static int expunge_collect(struct mailbox *mb, struct expunge_files *f,
 static int expunge_write_new(struct mailbox *mb, struct expunge_files *f,
                              const struct index_header *nh)
 {
-    unsigned char ih[MAILBOX_INDEX_HEADER_SIZE];
+    unsigned char ih[MAILBOX_INDEX_SIZE_MAX];
 
     f->cache_fd = open(f->cache_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
                        0600);
@@ -108,7 +108,7 @@ static int expunge_write_new(struct mailbox *mb, struct expunge_files *f,
     mailbox_index_header_encode(nh, ih);
     if (retry_write(f->cache_fd, f->cache.s, f->cache.len) < 0 ||
         util_fsync_fd(f->cache_fd) ||
-        retry_write(f->index_fd, ih, sizeof(ih)) < 0 ||
+        retry_write(f->index_fd, ih, nh->header_size) < 0 ||
         retry_write(f->index_fd, f->index.s, f->index.len) < 0 ||
         util_fsync_fd(f->index_fd))
         goto fail;
@@ -121,9 +121,13 @@ fail:
     return ERR_IO;
 }
 
-int mailbox_expunge(struct mailbox *mb,
-                    int (*want)(const struct index_record *rec, void *rock),
-                    void *rock, uint32_t **expunged, size_t *nexpunged)
+/* The rewrite behind mailbox_expunge and mailbox_upgrade: new files in
+ * the current format without the records want() picks; when none is
+ * picked, only if force. */
+static int expunge_rewrite(struct mailbox *mb,
+                           int (*want)(const struct index_record *, void *),
+                           void *rock, uint32_t **expunged,
+                           size_t *nexpunged, int force)
 {
     struct mailbox_private *p = mb->priv;
     struct expunge_files f = { -1, -1, NULL, NULL, BUF_INITIALIZER,
@@ -139,6 +143,10 @@ int mailbox_expunge(struct mailbox *mb,
 
     ASSERT(p->locked);
     nuids = first;
+    /* The new files are in the current format: an older one is upgraded. */
+    nh.minor = MAILBOX_INDEX_MINOR;
+    nh.header_size = MAILBOX_INDEX_HEADER_SIZE;
+    nh.record_size = MAILBOX_INDEX_RECORD_SIZE;
     nh.generation++;
     nh.num_records = nh.deleted = 0;
     nh.quota_used = 0;
@@ -147,7 +155,7 @@ int mailbox_expunge(struct mailbox *mb,
     mailbox_cache_header_append(&f.cache, nh.generation);
     r = expunge_collect(mb, &f, &nh, want, rock, expunged ? &uids : NULL,
                         &nuids, &freed);
-    if (r || nh.num_records == mb->i.num_records)
+    if (r || (nh.num_records == mb->i.num_records && !force))
         goto done;              /* nothing to expunge: no rewrite */
     nh.cache_size = f.cache.len;
 
@@ -182,7 +190,8 @@ int mailbox_expunge(struct mailbox *mb,
             log_error_errno("expunge: unlink failed: file=<%s>", path.s);
     }
     util_fsync_dir(mb->path);
-    log_info("expunged: mailbox=<%s> count=<%u>", mb->name, removed);
+    if (removed)
+        log_info("expunged: mailbox=<%s> count=<%u>", mb->name, removed);
 done:
     if (f.index_fd >= 0)
         unlink(f.index_tmp);
@@ -245,5 +254,41 @@ int mailbox_delete_files(struct mailbox *mb)
         r = ERR_IO;
     if (r)
         log_error_errno("mailbox delete incomplete: mailbox=<%s>", mb->name);
+    return r;
+}
+
+int mailbox_expunge(struct mailbox *mb,
+                    int (*want)(const struct index_record *rec, void *rock),
+                    void *rock, uint32_t **expunged, size_t *nexpunged)
+{
+    return expunge_rewrite(mb, want, rock, expunged, nexpunged, 0);
+}
+
+static int want_none(const struct index_record *rec, void *rock)
+{
+    (void)rec;
+    (void)rock;
+    return 0;
+}
+
+int mailbox_upgrade(struct mailbox *mb)
+{
+    unsigned from = mb->i.minor;
+    int r;
+
+    ASSERT(mb->priv->locked);
+    if (mb->i.minor >= MAILBOX_INDEX_MINOR &&
+        mb->i.record_size == MAILBOX_INDEX_RECORD_SIZE &&
+        mb->i.header_size == MAILBOX_INDEX_HEADER_SIZE)
+        return ERR_OK;
+    r = expunge_rewrite(mb, want_none, NULL, NULL, NULL, 1);
+    if (r)
+        log_error("mailbox: cannot upgrade cyrus.index: mailbox=<%s> "
+                  "from=<%d.%u>: %s", mb->name, MAILBOX_INDEX_MAJOR, from,
+                  error_string(r));
+    else
+        log_notice("mailbox: upgraded cyrus.index: mailbox=<%s> "
+                   "from=<%d.%u> to=<%d.%d>", mb->name, MAILBOX_INDEX_MAJOR,
+                   from, MAILBOX_INDEX_MAJOR, MAILBOX_INDEX_MINOR);
     return r;
 }

@@ -19,7 +19,8 @@
 #include "lib/xmalloc.h"
 #include "imap/mailstore/mailbox.h"
 
-/* cyrus.index header: 128 bytes. */
+/* cyrus.index header: header_size bytes (128 written), its CRC in the
+ * last four. */
 static const unsigned char index_magic[4] = { 0x89, 'C', 'H', 'I' };
 enum {
     HOFF_MAGIC = 0,             /* 4 bytes */
@@ -38,11 +39,11 @@ enum {
     HOFF_LAST_APPENDDATE = 56,  /* i64 */
     HOFF_LAST_UPDATED = 64,     /* i64 */
     HOFF_CACHE_SIZE = 72,       /* u64 */
-    /* 80..123 reserved, zero */
-    HOFF_CRC = 124
+    HOFF_KNOWN = 80             /* 80..header_size-5 reserved, zero */
 };
 
-/* cyrus.index record: 96 bytes. */
+/* cyrus.index record: record_size bytes (1.0: 96, 1.1: 104 written), its
+ * CRC in the last four. */
 enum {
     ROFF_UID = 0,
     ROFF_SIZE = 4,
@@ -55,8 +56,16 @@ enum {
     ROFF_MODSEQ = 48,           /* u64 */
     ROFF_USER_FLAGS = 56,       /* 4 x u32, bit n of flag n */
     ROFF_GUID = 72,             /* 20 bytes */
-    ROFF_CRC = 92
+    ROFF_KNOWN = 92             /* 92..record_size-5 reserved, zero (1.1) */
 };
+
+int mailbox_index_geometry_ok(uint32_t header_size, uint32_t record_size)
+{
+    return header_size >= MAILBOX_INDEX_HEADER_SIZE &&
+           header_size <= MAILBOX_INDEX_SIZE_MAX && header_size % 4 == 0 &&
+           record_size >= MAILBOX_INDEX_RECORD_MIN &&
+           record_size <= MAILBOX_INDEX_SIZE_MAX && record_size % 4 == 0;
+}
 
 static void put16(unsigned char *p, unsigned v)
 {
@@ -70,14 +79,18 @@ static unsigned get16(const unsigned char *p)
 }
 
 void mailbox_index_header_encode(const struct index_header *h,
-                                 unsigned char out[MAILBOX_INDEX_HEADER_SIZE])
+                                 unsigned char *out)
 {
-    memset(out, 0, MAILBOX_INDEX_HEADER_SIZE);
+    uint32_t hsize = h->header_size ? h->header_size
+                                    : MAILBOX_INDEX_HEADER_SIZE;
+
+    memset(out, 0, hsize);
     memcpy(out + HOFF_MAGIC, index_magic, 4);
     put16(out + HOFF_MAJOR, MAILBOX_INDEX_MAJOR);
-    put16(out + HOFF_MINOR, MAILBOX_INDEX_MINOR);
-    util_put32(out + HOFF_HEADER_SIZE, MAILBOX_INDEX_HEADER_SIZE);
-    util_put32(out + HOFF_RECORD_SIZE, MAILBOX_INDEX_RECORD_SIZE);
+    put16(out + HOFF_MINOR, h->header_size ? h->minor : MAILBOX_INDEX_MINOR);
+    util_put32(out + HOFF_HEADER_SIZE, hsize);
+    util_put32(out + HOFF_RECORD_SIZE, h->record_size ? h->record_size
+                                                      : MAILBOX_INDEX_RECORD_SIZE);
     util_put32(out + HOFF_GENERATION, h->generation);
     util_put32(out + HOFF_NUM_RECORDS, h->num_records);
     util_put32(out + HOFF_LAST_UID, h->last_uid);
@@ -89,20 +102,27 @@ void mailbox_index_header_encode(const struct index_header *h,
     util_put64(out + HOFF_LAST_APPENDDATE, (uint64_t)h->last_appenddate);
     util_put64(out + HOFF_LAST_UPDATED, (uint64_t)h->last_updated);
     util_put64(out + HOFF_CACHE_SIZE, h->cache_size);
-    util_put32(out + HOFF_CRC, util_crc32(0, out, HOFF_CRC));
+    util_put32(out + hsize - 4, util_crc32(0, out, hsize - 4));
 }
 
 int mailbox_index_header_decode(const unsigned char *p, size_t len,
                                 struct index_header *h)
 {
-    if (len < MAILBOX_INDEX_HEADER_SIZE || memcmp(p, index_magic, 4))
+    uint32_t hsize, rsize;
+
+    if (len < MAILBOX_INDEX_HEADER_SIZE || memcmp(p, index_magic, 4) ||
+        get16(p + HOFF_MAJOR) != MAILBOX_INDEX_MAJOR)
         return ERR_BADFORMAT;
-    if (get16(p + HOFF_MAJOR) != MAILBOX_INDEX_MAJOR ||
-        util_get32(p + HOFF_HEADER_SIZE) != MAILBOX_INDEX_HEADER_SIZE ||
-        util_get32(p + HOFF_RECORD_SIZE) != MAILBOX_INDEX_RECORD_SIZE)
+    /* Any minor version of our major: its sizes say where things are, and
+     * fields we do not know lie in what we take for reserved bytes. */
+    hsize = util_get32(p + HOFF_HEADER_SIZE);
+    rsize = util_get32(p + HOFF_RECORD_SIZE);
+    if (!mailbox_index_geometry_ok(hsize, rsize) || len < hsize ||
+        util_get32(p + hsize - 4) != util_crc32(0, p, hsize - 4))
         return ERR_BADFORMAT;
-    if (util_get32(p + HOFF_CRC) != util_crc32(0, p, HOFF_CRC))
-        return ERR_BADFORMAT;
+    h->minor = (uint16_t)get16(p + HOFF_MINOR);
+    h->header_size = hsize;
+    h->record_size = rsize;
     h->generation = util_get32(p + HOFF_GENERATION);
     h->num_records = util_get32(p + HOFF_NUM_RECORDS);
     h->last_uid = util_get32(p + HOFF_LAST_UID);
@@ -118,9 +138,9 @@ int mailbox_index_header_decode(const unsigned char *p, size_t len,
 }
 
 void mailbox_index_record_encode(const struct index_record *r,
-                                 unsigned char out[MAILBOX_INDEX_RECORD_SIZE])
+                                 uint32_t record_size, unsigned char *out)
 {
-    memset(out, 0, MAILBOX_INDEX_RECORD_SIZE);
+    memset(out, 0, record_size);
     util_put32(out + ROFF_UID, r->uid);
     util_put32(out + ROFF_SIZE, r->size);
     util_put32(out + ROFF_HEADER_SIZE, r->header_size);
@@ -133,19 +153,21 @@ void mailbox_index_record_encode(const struct index_record *r,
     for (int i = 0; i < MAILBOX_MAX_USER_FLAGS / 32; i++)
         util_put32(out + ROFF_USER_FLAGS + 4 * i, r->user_flags[i]);
     memcpy(out + ROFF_GUID, r->guid, sizeof(r->guid));
-    util_put32(out + ROFF_CRC, util_crc32(0, out, ROFF_CRC));
+    util_put32(out + record_size - 4, util_crc32(0, out, record_size - 4));
 }
 
-int mailbox_index_record_decode(const unsigned char *p,
+int mailbox_index_record_decode(const unsigned char *p, uint32_t record_size,
                                 struct index_record *r)
 {
-    return mailbox_index_record_decode_crc(p, util_crc32(0, p, ROFF_CRC), r);
+    return mailbox_index_record_decode_crc(
+        p, record_size, util_crc32(0, p, record_size - 4), r);
 }
 
-int mailbox_index_record_decode_crc(const unsigned char *p, uint32_t crc,
+int mailbox_index_record_decode_crc(const unsigned char *p,
+                                    uint32_t record_size, uint32_t crc,
                                     struct index_record *r)
 {
-    if (util_get32(p + ROFF_CRC) != crc)
+    if (util_get32(p + record_size - 4) != crc)
         return ERR_BADFORMAT;
     mailbox_index_record_decode_unchecked(p, r);
     return ERR_OK;

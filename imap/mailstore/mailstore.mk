@@ -35,7 +35,8 @@ MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD)
 
 MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
 	tests/unit/test_charset tests/unit/test_message \
-	tests/unit/test_mailbox tests/unit/test_quota tests/unit/test_append \
+	tests/unit/test_mailbox tests/unit/test_mailbox_format \
+	tests/unit/test_quota tests/unit/test_append \
 	tests/unit/test_seqset tests/unit/test_seen tests/unit/test_subs \
 	tests/unit/test_search \
 	tests/unit/test_mboxlist
@@ -49,6 +50,7 @@ tests_unit_test_message_SOURCES = tests/unit/test_message.c \
 	tests/unit/message_check.c tests/unit/message_check.h
 tests_unit_test_message_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mailbox_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_mailbox_format_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_quota_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_append_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seqset_LDADD = $(MAILSTORE_LDADD)

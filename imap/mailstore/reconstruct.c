@@ -88,6 +88,7 @@ static void salvage_read(const char *path, struct salvage *s)
 {
     char *file = path_join(path, MAILBOX_HEADER_FILE), *data = NULL;
     size_t len, n, avail;
+    uint32_t hsize, rsize;
 
     if (!util_read_file(file, &data, &len))
         s->have_header = !mailbox_header_parse(data, len, &s->hdr);
@@ -99,15 +100,22 @@ static void salvage_read(const char *path, struct salvage *s)
         goto done;
     s->have_index = !mailbox_index_header_decode((unsigned char *)data, len,
                                                  &s->ih);
-    avail = (len - MAILBOX_INDEX_HEADER_SIZE) / MAILBOX_INDEX_RECORD_SIZE;
+    /* The sizes the file states, even if its header's CRC is bad; else
+     * the current ones. */
+    hsize = util_get32((unsigned char *)data + 8);
+    rsize = util_get32((unsigned char *)data + 12);
+    if (!mailbox_index_geometry_ok(hsize, rsize) || hsize > len) {
+        hsize = MAILBOX_INDEX_HEADER_SIZE;
+        rsize = MAILBOX_INDEX_RECORD_SIZE;
+    }
+    avail = (len - hsize) / rsize;
     n = s->have_index && s->ih.num_records < avail ? s->ih.num_records
                                                     : avail;
     s->recs = xcalloc(n ? n : 1, sizeof(*s->recs));
     for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = (unsigned char *)data +
-            MAILBOX_INDEX_HEADER_SIZE + i * MAILBOX_INDEX_RECORD_SIZE;
+        const unsigned char *p = (unsigned char *)data + hsize + i * rsize;
         struct index_record rec;
-        if (mailbox_index_record_decode(p, &rec) || rec.uid == 0 ||
+        if (mailbox_index_record_decode(p, rsize, &rec) || rec.uid == 0 ||
             (s->nrecs && rec.uid <= s->recs[s->nrecs - 1].uid))
             continue;
         s->recs[s->nrecs++] = rec;

@@ -111,16 +111,17 @@ static void test_index_format_offsets(void)
     index_record_set_user_flag(&r, 0, 1);
     index_record_set_user_flag(&r, 127, 1);
     memset(r.guid, 0xab, sizeof(r.guid));
-    mailbox_index_record_encode(&r, rb);
+    mailbox_index_record_encode(&r, sizeof(rb), rb);
     TEST_ASSERT_INT(util_get32(rb), 42);
-    TEST_ASSERT_INT(mailbox_index_record_decode(rb, &r2), ERR_OK);
+    TEST_ASSERT_INT(mailbox_index_record_decode(rb, sizeof(rb), &r2), ERR_OK);
     TEST_ASSERT(r2.internaldate == -5);
     TEST_ASSERT(index_record_has_user_flag(&r2, 127));
     TEST_ASSERT(index_record_has_user_flag(&r2, 0));
     TEST_ASSERT(!index_record_has_user_flag(&r2, 1));
     TEST_ASSERT(!memcmp(r2.guid, r.guid, 20));
     rb[10] ^= 0x40;
-    TEST_ASSERT_INT(mailbox_index_record_decode(rb, &r2), ERR_BADFORMAT);
+    TEST_ASSERT_INT(mailbox_index_record_decode(rb, sizeof(rb), &r2),
+                    ERR_BADFORMAT);
 }
 
 static void test_create_open(void)
@@ -357,8 +358,8 @@ static void test_read_records_batch(void)
                 unsigned char b[MAILBOX_INDEX_RECORD_SIZE];
                 TEST_ASSERT_INT(mailbox_read_record(mb, first + k, &one),
                                 ERR_OK);
-                mailbox_index_record_encode(&one, a);
-                mailbox_index_record_encode(&many[k], b);
+                mailbox_index_record_encode(&one, sizeof(a), a);
+                mailbox_index_record_encode(&many[k], sizeof(b), b);
                 TEST_ASSERT(!memcmp(a, b, sizeof(a)));
                 TEST_ASSERT_INT(many[k].uid, first + k + 1);
             }
