@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
 {
     unsigned long count = 100000, batch = 1000;
     const char *dir = NULL;
+    struct buf conf = BUF_INITIALIZER, err = BUF_INITIALIZER;
     char tmpl[512];
     int keep = 0, opt, r;
 
@@ -192,6 +194,15 @@ int main(int argc, char **argv)
     }
     printf("mbbench: %lu messages, %lu per transaction, in %s\n", count,
            batch, dir);
+    /* The mailstore's defaults (expunge reads expunge_tombstone_days). */
+    buf_printf(&conf, "configdirectory: %s\npartition-default: %s\n", dir,
+               dir);
+    if (conf_load_text("mbbench", conf.s, conf.len, &err)) {
+        fprintf(stderr, "mbbench: %s\n", buf_cstring(&err));
+        return 1;
+    }
+    buf_free(&conf);
+    buf_free(&err);
     r = run(dir, count, batch);
     if (r)
         fprintf(stderr, "mbbench: failed: %s\n", error_string(r));

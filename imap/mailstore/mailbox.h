@@ -41,6 +41,7 @@ struct map;
 #define MAILBOX_HEADER_FILE "cyrus.header"
 #define MAILBOX_INDEX_FILE  "cyrus.index"
 #define MAILBOX_CACHE_FILE  "cyrus.cache"
+#define MAILBOX_EXPUNGE_FILE "cyrus.expunge"
 
 /* Format versions (doc/format.md).  cyrus.index stores its minor version,
  * header size and record size.  A reader refuses another major version
@@ -66,6 +67,8 @@ struct map;
 #define FLAG_FLAGGED  0x02
 #define FLAG_DELETED  0x04
 #define FLAG_DRAFT    0x08
+/* Only in cyrus.expunge: the record of an expunged message. */
+#define FLAG_EXPUNGED 0x80000000u
 
 #define MAILBOX_MAX_USER_FLAGS 128
 
@@ -208,6 +211,30 @@ int mailbox_commit(struct mailbox *mb);
  * messages from the mailbox's quota root (as append_commit charged them),
  * then unlink the message files.  The UIDs removed are appended to
  * expunged (may be NULL).  Needs the exclusive lock. */
+/* Tombstones (DESIGN.md invariant 7).  mailbox_expunge keeps the record
+ * of every message it removes in cyrus.expunge (the format of cyrus.index;
+ * records flagged FLAG_EXPUNGED, modseq = the expunge's, last_updated =
+ * its time, cache_offset 0), written and renamed in before the new
+ * cyrus.index (the commit), so a crash anywhere leaves every expunged UID
+ * either live in the index (the expunge did not happen) or tombstoned
+ * (it did).  A tombstone whose UID is live in the index is stale (an
+ * interrupted expunge) and is dropped.  Tombstones are kept
+ * expunge_tombstone_days days, at most MAILBOX_TOMBSTONES_MAX per mailbox
+ * (the oldest go first); a message file that outlived its tombstone (a
+ * crash before the unlink) goes with it.  reconstruct never brings a
+ * tombstoned UID back: its file is removed.  QRESYNC's VANISHED, delayed
+ * expunge and unexpunge build on these records.
+ *
+ * mailbox_tombstones_read: the tombstones of the mailbox in dir, ascending
+ * UIDs, for UIDVALIDITY uidvalidity (0: whatever the file's); none (ERR_OK)
+ * when there is no file or it belongs to another UIDVALIDITY; ERR_BADFORMAT
+ * (logged, none) for a corrupt file.  *recs_r is the caller's to free. */
+#define MAILBOX_TOMBSTONES_MAX 100000
+int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
+                            struct index_record **recs_r, size_t *n_r);
+/* 1 if uid is among the n tombstones t (ascending UIDs). */
+int mailbox_tombstoned(const struct index_record *t, size_t n, uint32_t uid);
+
 /* Rewrite an older-format cyrus.index in the current format (as an
  * expunge of nothing; logged); ERR_OK at once for a current one.  Needs
  * the exclusive lock; mailbox_lock() and an exclusive mailbox_open() call

@@ -38,6 +38,8 @@ struct expunge_files {
     char *cache_tmp;
     struct buf index;       /* records of the new index */
     struct buf cache;       /* the new cache file */
+    struct index_record *gone;  /* the records removed (tombstones) */
+    size_t ngone, gone_alloc;
 };
 
 static void expunge_files_free(struct expunge_files *f)
@@ -50,6 +52,7 @@ static void expunge_files_free(struct expunge_files *f)
     free(f->cache_tmp);
     buf_free(&f->index);
     buf_free(&f->cache);
+    free(f->gone);
 }
 
 /* Build the surviving records and their cache entries in memory. */
@@ -70,6 +73,12 @@ static int expunge_collect(struct mailbox *mb, struct expunge_files *f,
         if ((r = mailbox_read_record(mb, n, &rec)))
             return r;
         if (want(&rec, rock)) {
+            if (f->ngone == f->gone_alloc) {
+                f->gone_alloc = f->gone_alloc ? f->gone_alloc * 2 : 64;
+                f->gone = xreallocarray(f->gone, f->gone_alloc,
+                                        sizeof(*f->gone));
+            }
+            f->gone[f->ngone++] = rec;
             if (uids) {
                 if (*nuids == alloc) {
                     alloc = alloc ? alloc * 2 : 64;
@@ -131,7 +140,7 @@ static int expunge_rewrite(struct mailbox *mb,
 {
     struct mailbox_private *p = mb->priv;
     struct expunge_files f = { -1, -1, NULL, NULL, BUF_INITIALIZER,
-                               BUF_INITIALIZER };
+                               BUF_INITIALIZER, NULL, 0, 0 };
     struct index_header nh = mb->i;
     char *ipath = NULL, *cpath = NULL;
     size_t nuids = 0, first = nexpunged ? *nexpunged : 0;
@@ -165,6 +174,10 @@ static int expunge_rewrite(struct mailbox *mb,
     cpath = strconcat(mb->path, "/" MAILBOX_CACHE_FILE, (char *)NULL);
     if ((r = expunge_write_new(mb, &f, &nh)))
         goto done;
+    /* The tombstones first: after a crash from here on an expunged UID is
+     * live in the index (before the commit) or tombstoned (after). */
+    if (f.ngone && (r = mailbox_tombstones_write(mb, &nh, f.gone, f.ngone)))
+        goto done;
     if (rename(f.index_tmp, ipath) < 0) {
         log_error_errno("expunge: rename failed: file=<%s>", ipath);
         r = ERR_IO;
@@ -184,8 +197,8 @@ static int expunge_rewrite(struct mailbox *mb,
         log_error("expunge: quota not released: root=<%s> bytes=<%llu>; "
                   "run quota -f", mb->quotaroot, (unsigned long long)freed);
 
-    for (size_t k = first; k < nuids; k++) {
-        mailbox_message_path(mb, uids[k], &path);
+    for (size_t k = 0; k < f.ngone; k++) {
+        mailbox_message_path(mb, f.gone[k].uid, &path);
         if (unlink(buf_cstring(&path)) < 0 && errno != ENOENT)
             log_error_errno("expunge: unlink failed: file=<%s>", path.s);
     }
@@ -221,8 +234,9 @@ int mailbox_delete_files(struct mailbox *mb)
 {
     static const char *const files[] = {
         MAILBOX_INDEX_FILE, MAILBOX_CACHE_FILE, MAILBOX_HEADER_FILE,
-        MAILBOX_INDEX_FILE ".NEW", MAILBOX_CACHE_FILE ".NEW",
-        MAILBOX_HEADER_FILE ".NEW"
+        MAILBOX_EXPUNGE_FILE, MAILBOX_INDEX_FILE ".NEW",
+        MAILBOX_CACHE_FILE ".NEW", MAILBOX_HEADER_FILE ".NEW",
+        MAILBOX_EXPUNGE_FILE ".NEW"
     };
     struct buf path = BUF_INITIALIZER;
     DIR *d = opendir(mb->path);

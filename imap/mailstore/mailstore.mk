@@ -18,6 +18,7 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mailbox.c imap/mailstore/mailbox.h \
 	imap/mailstore/mailbox_private.h \
 	imap/mailstore/mailbox_format.c imap/mailstore/mailbox_expunge.c \
+	imap/mailstore/mailbox_tombstone.c \
 	imap/mailstore/quota.c imap/mailstore/quota.h \
 	imap/mailstore/append.c imap/mailstore/append.h \
 	imap/mailstore/seqset.c imap/mailstore/seqset.h \
@@ -36,6 +37,7 @@ MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD)
 MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
 	tests/unit/test_charset tests/unit/test_message \
 	tests/unit/test_mailbox tests/unit/test_mailbox_format \
+	tests/unit/test_mailbox_tombstone \
 	tests/unit/test_quota tests/unit/test_append \
 	tests/unit/test_seqset tests/unit/test_seen tests/unit/test_subs \
 	tests/unit/test_search \
@@ -51,6 +53,7 @@ tests_unit_test_message_SOURCES = tests/unit/test_message.c \
 tests_unit_test_message_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mailbox_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mailbox_format_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_mailbox_tombstone_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_quota_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_append_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seqset_LDADD = $(MAILSTORE_LDADD)

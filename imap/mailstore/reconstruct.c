@@ -215,6 +215,38 @@ done:
     return r;
 }
 
+/* A message file whose UID was expunged (tombstoned, not live in the old
+ * index: a crash between an expunge's commit and its unlink) is removed,
+ * never brought back (DESIGN.md invariant 7). */
+static void drop_expunged(const char *name, const char *path,
+                          const struct salvage *s, uint32_t *files,
+                          size_t *nfiles, reconstruct_report_fn *report,
+                          void *rock)
+{
+    struct index_record *t = NULL;
+    struct buf file = BUF_INITIALIZER;
+    size_t nt = 0, kept = 0;
+
+    (void)mailbox_tombstones_read(path, s->have_index ? s->ih.uidvalidity : 0,
+                                  &t, &nt);
+    for (size_t i = 0; i < *nfiles; i++) {
+        if (!mailbox_tombstoned(t, nt, files[i]) ||
+            salvage_find(s, files[i])) {
+            files[kept++] = files[i];
+            continue;
+        }
+        buf_reset(&file);
+        buf_printf(&file, "%s/%u.", path, files[i]);
+        if (unlink(file.s) < 0 && errno != ENOENT)
+            log_error_errno("reconstruct: cannot remove file=<%s>", file.s);
+        reconstruct_say(report, rock, "%s: %u.: expunged, file removed",
+                        name, files[i]);
+    }
+    *nfiles = kept;
+    free(t);
+    buf_free(&file);
+}
+
 /* Decide the new index: kept records, strays keeping a number already
  * above last_uid, then strays renamed above every UID used. */
 static int plan_messages(const char *name, const char *path,
@@ -351,6 +383,7 @@ static int build_new(const char *name, const char *path, const char *tmp,
 
     if ((r = scan_files(path, &files, &nfiles)))
         return r;
+    drop_expunged(name, path, s, files, &nfiles, report, rock);
     report_missing(name, s, files, nfiles, report, rock);
     plan = xcalloc(nfiles ? nfiles : 1, sizeof(*plan));
     if ((r = plan_messages(name, path, s, files, nfiles, plan, &nplan, report,

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -27,6 +29,13 @@ static const char *mbpath(void) { return test_path("spool/user/bob"); }
 
 static void make_box(void)
 {
+    /* Expunge reads expunge_tombstone_days. */
+    static const char conf[] = "configdirectory: /nonexistent\n"
+                               "partition-default: /nonexistent\n";
+    struct buf err = BUF_INITIALIZER;
+    if (conf_load_text("t.conf", conf, sizeof(conf) - 1, &err))
+        test_fail(__FILE__, __LINE__, "%s", buf_cstring(&err));
+    buf_free(&err);
     TEST_ASSERT_INT(mailbox_create(MBNAME, mbpath(), "0123abcd",
                                    "bob\tlrswipkxtea\t", NULL, 1234),
                     ERR_OK);
