@@ -20,7 +20,8 @@ lib_libchapar_a_SOURCES = \
 	lib/prot.c lib/prot.h \
 	lib/tls.c lib/tls.h \
 	lib/sasl_glue.c lib/sasl_glue.h \
-	lib/db.h lib/db_berkeley.c lib/db_registry.c lib/db_registry.h \
+	lib/db.h lib/db_berkeley.c lib/db_berkeley_private.h lib/db_env.c \
+	lib/db_registry.c lib/db_registry.h \
 	lib/lock.c lib/lock.h \
 	lib/map.c lib/map.h
 EXTRA_DIST += lib/conf_options.def
