@@ -1,5 +1,5 @@
 /* db_registry.h -- which processes use the Berkeley DB environment, which
- * of them died inside it, and who may recover it; for lib/db_berkeley.c
+ * of them died inside it, and who may recover it; for lib/db_env.c
  * only (db.h, CRASHES, is the contract users see).
  *
  * Why our own registry.  Berkeley DB 5.3's DB_REGISTER marks every opener
