@@ -53,6 +53,10 @@ static int run(int argc, char **argv, int recurse, int find, int mboxes)
     struct strarray todo = STRARRAY_INITIALIZER;
     int r = ERR_OK, failed = 0;
 
+    /* Mailbox changes a crash interrupted first: they are no damage. */
+    if ((r = mboxlist_recover_intents()))
+        fprintf(stderr, "reconstruct: unfinished mailbox changes: %s\n",
+                error_string(r));
     if (mboxes && (r = discover(NULL, find ? &todo : NULL)))
         return 1;
     for (int i = 0; i < argc; i++) {

@@ -31,6 +31,8 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mboxlist_find.c imap/mailstore/mboxlist_rename.c \
 	imap/mailstore/mboxlist_quota.c \
 	imap/mailstore/mboxlist_dump.c \
+	imap/mailstore/mboxlist_intent.c imap/mailstore/mboxlist_intent_steps.c \
+	imap/mailstore/mboxlist_files.c imap/mailstore/mboxlist_delete.c \
 	imap/mailstore/reconstruct.c imap/mailstore/reconstruct.h
 MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD)
 
@@ -64,5 +66,6 @@ tests_unit_test_search_SOURCES = tests/unit/test_search.c \
 tests_unit_test_search_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mboxlist_SOURCES = tests/unit/test_mboxlist.c \
 	tests/unit/test_mboxlist_rename.c tests/unit/test_mboxlist_inbox.c \
+	tests/unit/test_mboxlist_crash.c \
 	tests/unit/mboxlist_check.c tests/unit/mboxlist_check.h
 tests_unit_test_mboxlist_LDADD = $(MAILSTORE_LDADD)

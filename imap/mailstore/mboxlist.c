@@ -1,7 +1,7 @@
 /* mboxlist.c -- the mailboxes database: handle, record codec, lookup,
- * the UIDVALIDITY counter, create, delete, setacl.  Rename, find and
- * dump/load live in their own mboxlist_*.c files (shared helpers:
- * mboxlist_private.h).
+ * the UIDVALIDITY counter, create, setacl.  Delete, rename, find,
+ * dump/load and the intents live in their own mboxlist_*.c files (shared
+ * helpers: mboxlist_private.h).
  *
  * Lock order: mailbox cyrus.index locks (taken in name order) before the
  * mailboxes.db transaction, quota root files last.  Rights are decided
@@ -32,9 +32,6 @@
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/mboxlist_private.h"
 #include "imap/mailstore/mboxname.h"
-#include "imap/mailstore/quota.h"
-#include "imap/mailstore/seen.h"
-#include "imap/mailstore/subs.h"
 
 /* Fixed part of a value: version, type, reserved, creation time. */
 #define MBOXLIST_VALUE_HEAD 12
@@ -230,10 +227,16 @@ int mboxlist_store(struct db_txn *txn, const struct mboxlist_entry *entry)
 
 int mboxlist_lookup(const char *name, struct mboxlist_entry *entry)
 {
+    int r;
+
     if (entry)
         memset(entry, 0, sizeof(*entry));
     if (mboxname_validate(name))
         return ERR_NOTFOUND;
+    /* A mailbox being created, deleted or renamed is looked at only once
+     * that is finished (or its crashed process's work completed). */
+    if ((r = mboxlist_intent_settle(name, 0)))
+        return r;
     return mboxlist_fetch(NULL, name, entry);
 }
 
@@ -590,105 +593,15 @@ done:
     return r;
 }
 
-int mboxlist_remove_orphan(const char *name, const char *path,
-                           const char *uniqueid)
+int mboxlist_create_plan(const char *name, const char *partition,
+                         const struct auth_state *who, int flags,
+                         struct mboxlist_move *m)
 {
-    struct mailbox *mb = NULL;
-    int r = mailbox_open(name, path, MAILBOX_EXCLUSIVE, &mb);
-
-    if (r == ERR_NOTFOUND)
-        return ERR_OK;
-    if (r) {
-        log_error("mboxlist: unreadable mailbox files without a record: "
-                  "mailbox=<%s> path=<%s>; run reconstruct -m", name, path);
-        return ERR_EXISTS;
-    }
-    if (mb->i.num_records == 0 ||
-        (uniqueid && !strcmp(mb->uniqueid, uniqueid))) {
-        log_warn("mboxlist: removing leftover mailbox files: mailbox=<%s> "
-                 "path=<%s>", name, path);
-        r = mailbox_delete_files(mb);
-    } else {
-        log_error("mboxlist: mailbox files with messages but no record: "
-                  "mailbox=<%s> path=<%s>; run reconstruct -m", name, path);
-        r = ERR_EXISTS;
-    }
-    mailbox_close(&mb);
-    return r;
-}
-
-static int mboxlist_make_files(const struct mboxlist_entry *e,
-                               const char *path, const char *root,
-                               uint32_t uidvalidity)
-{
-    int r = mailbox_create(e->name, path, e->uniqueid, e->acl, root,
-                           uidvalidity);
-    if (r == ERR_EXISTS && (r = mboxlist_remove_orphan(e->name, path,
-                                                       NULL)) == ERR_OK)
-        r = mailbox_create(e->name, path, e->uniqueid, e->acl, root,
-                           uidvalidity);
-    return r;
-}
-
-static void mboxlist_unmake_files(const char *name, const char *path)
-{
-    struct mailbox *mb = NULL;
-    if (mailbox_open(name, path, MAILBOX_EXCLUSIVE, &mb) == ERR_OK) {
-        mailbox_delete_files(mb);
-        mailbox_close(&mb);
-    }
-}
-
-/* Store the record and the UIDVALIDITY counter and make the files in one
- * transaction.  A retry that draws another UIDVALIDITY (the counter moved
- * meanwhile) makes the files again: the value in cyrus.index is always the
- * one committed. */
-static int mboxlist_create_commit(const struct mboxlist_entry *e,
-                                  const char *path, const char *root)
-{
-    struct db_env *env;
-    struct db *db;
-    struct db_txn *txn = NULL;
-    uint32_t uidvalidity = 0, made = 0;     /* made: its UIDVALIDITY */
-    int r, tries = 0;
-
-    if ((r = mboxlist_db_get(&env, &db)))
-        return r;
-    do {
-        if ((r = db_begin(env, &txn)))
-            break;
-        /* Someone may have created it since the caller's check. */
-        r = mboxlist_fetch(txn, e->name, NULL);
-        r = r == ERR_OK ? ERR_EXISTS : r == ERR_NOTFOUND ? ERR_OK : r;
-        if (!r && !(r = mboxlist_next_uidvalidity(txn, &uidvalidity)))
-            r = mboxlist_store(txn, e);
-        if (!r && made != uidvalidity) {
-            if (made)
-                mboxlist_unmake_files(e->name, path);
-            made = 0;
-            if (!(r = mboxlist_make_files(e, path, root, uidvalidity)))
-                made = uidvalidity;
-        }
-        if (!r)
-            r = db_commit(&txn);
-        else
-            db_abort(&txn);
-    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
-    if (r && made)
-        mboxlist_unmake_files(e->name, path);
-    return r;
-}
-
-int mboxlist_create(const char *name, const char *partition,
-                    const struct auth_state *who, int flags)
-{
-    struct mboxlist_entry e;
     struct buf acl = BUF_INITIALIZER, path = BUF_INITIALIZER;
-    char uniqueid[MBOXLIST_UNIQUEID_LEN + 1], *root = NULL;
+    char uniqueid[MBOXLIST_UNIQUEID_LEN + 1];
     const char *partdir;
     int r;
 
-    memset(&e, 0, sizeof(e));
     if ((r = mboxname_validate(name)))
         goto done;
     if (!partition)
@@ -702,146 +615,91 @@ int mboxlist_create(const char *name, const char *partition,
         (r = mboxlist_check_absent(NULL, name, who)) ||
         (r = mboxlist_create_rights(name, who, flags, &acl)))
         goto done;
-    r = quota_find_root(name, &root);
-    if (r && r != ERR_NOTFOUND)
-        goto done;
     mboxlist_new_uniqueid(uniqueid);
-    e.name = (char *)name;
-    e.partition = (char *)partition;
-    e.acl = (char *)buf_cstring(&acl);
-    e.uniqueid = uniqueid;
-    e.type = MBOXLIST_TYPE_NORMAL;
-    e.created = (int64_t)time(NULL);
-    r = mboxlist_create_commit(&e, buf_cstring(&path), root);
-    if (!r)
-        log_info("mailbox created: mailbox=<%s> partition=<%s> by=<%s>",
-                 name, partition, auth_userid(who));
+    m->new.name = xstrdup(name);
+    m->new.partition = xstrdup(partition);
+    m->new.acl = buf_release(&acl);
+    m->new.uniqueid = xstrdup(uniqueid);
+    m->new.type = MBOXLIST_TYPE_NORMAL;
+    m->new.created = (int64_t)time(NULL);
+    m->newpath = buf_release(&path);
 done:
-    free(root);
     buf_free(&acl);
     buf_free(&path);
     return r;
 }
 
-/* ---- delete ------------------------------------------------------------- */
-
-/* Lock each victim's files (name order) for its usage and removal; a
- * mailbox whose files cannot be opened gets NULL and goes from the
- * database only. */
-static void mboxlist_lock_victims(const struct mboxlist_list *list,
-                                  struct mailbox **mbs)
+static int mboxlist_create_once(struct mboxlist_intent *in, struct db_env *env)
 {
-    struct buf path = BUF_INITIALIZER;
-    for (size_t i = 0; i < list->n; i++) {
-        mbs[i] = NULL;
-        if (!list->e[i].partition ||
-            mboxlist_entry_path(&list->e[i], &path) ||
-            mailbox_open(list->e[i].name, buf_cstring(&path),
-                         MAILBOX_EXCLUSIVE, &mbs[i]))
-            log_warn("mboxlist: deleting a mailbox whose files cannot be "
-                     "opened: mailbox=<%s>", list->e[i].name);
+    const struct mboxlist_entry *e = &in->m[0].new;
+    struct db_txn *txn = NULL;
+    int r;
+
+    if ((r = db_begin(env, &txn)))
+        return r;
+    r = mboxlist_intent_check(txn, e->name);
+    if (!r && in->oldtop)
+        r = mboxlist_intent_check(txn, in->oldtop);
+    if (!r) {
+        /* Someone may have created it since the caller's check. */
+        r = mboxlist_fetch(txn, e->name, NULL);
+        r = r == ERR_OK ? ERR_EXISTS : r == ERR_NOTFOUND ? ERR_OK : r;
     }
-    buf_free(&path);
+    if (!r && !(r = mboxlist_next_uidvalidity(txn, &in->uidvalidity)) &&
+        !(r = mboxlist_store(txn, e)))
+        r = mboxlist_intent_store(txn, in);
+    if (!r)
+        return db_commit(&txn);
+    db_abort(&txn);
+    return r;
 }
 
-static int mboxlist_delete_records(const struct mboxlist_list *list)
+int mboxlist_create_commit(struct mboxlist_intent *in)
 {
     struct db_env *env;
     struct db *db;
-    struct db_txn *txn = NULL;
     int r, tries = 0;
 
     if ((r = mboxlist_db_get(&env, &db)))
         return r;
     do {
-        if ((r = db_begin(env, &txn)))
-            break;
-        for (size_t i = 0; i < list->n && !r; i++) {
-            const char *name = list->e[i].name;
-            r = db_delete(db, txn, name, strlen(name));
-            if (r == ERR_NOTFOUND)      /* deleted meanwhile: fine */
-                r = ERR_OK;
-        }
-        if (!r)
-            r = db_commit(&txn);
-        else
-            db_abort(&txn);
+        r = mboxlist_create_once(in, env);
     } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
     return r;
 }
 
-/* After the commit: release usage, remove files (children first). */
-static void mboxlist_delete_files(const struct mboxlist_list *list,
-                                  struct mailbox **mbs, int roots)
+int mboxlist_create(const char *name, const char *partition,
+                    const struct auth_state *who, int flags)
 {
-    for (size_t i = list->n; i-- > 0;) {
-        struct mailbox *mb = mbs[i];
-        if (mb && mb->quotaroot &&
-            quota_update(mb->quotaroot, -(int64_t)mb->i.quota_used,
-                         -(int64_t)mb->i.num_records))
-            log_warn("mboxlist: quota not released: mailbox=<%s> root=<%s>;"
-                     " run quota -f", mb->name, mb->quotaroot);
-        if (mb) {
-            mailbox_delete_files(mb);
-            mboxlist_prune_dirs(mb->path, list->e[i].partition);
+    struct mboxlist_intent in;
+    int r;
+
+    for (int round = 0;; round++) {
+        mboxlist_intent_init(&in, MBOXLIST_INTENT_CREATE);
+        in.newtop = xstrdup(name);
+        if ((r = mboxname_validate(name)) ||
+            (r = mboxlist_intent_settle(name, 1)) ||
+            (r = mboxlist_create_plan(name, partition, who, flags,
+                                      mboxlist_intent_add(&in))) ||
+            (r = mboxlist_intent_lock(&in)))
+            break;
+        mboxlist_intent_point("planned");
+        if ((r = mboxlist_create_commit(&in))) {
+            mboxlist_intent_abandon(&in);
+            if (r == ERR_AGAIN && round < MBOXLIST_MAX_RETRIES) {
+                mboxlist_intent_fini(&in);
+                continue;
+            }
+            break;
         }
-        mailbox_close(&mbs[i]);
-        if (roots) {
-            int r = quota_remove(list->e[i].name);
-            if (r && r != ERR_NOTFOUND)
-                log_warn("mboxlist: quota root not removed: root=<%s>",
-                         list->e[i].name);
-        }
+        /* The record is committed: the files follow (or it goes again). */
+        if (!(r = mboxlist_intent_run(&in, NULL, NULL, NULL)))
+            log_info("mailbox created: mailbox=<%s> partition=<%s> by=<%s>",
+                     name, in.m[0].new.partition, auth_userid(who));
+        break;
     }
-}
-
-/* With MBOXLIST_DELETE_CHILDREN: who needs x on every mailbox below. */
-static int mboxlist_delete_rights(const struct mboxlist_list *list,
-                                  const struct auth_state *who)
-{
-    for (size_t i = 1; i < list->n; i++)
-        if (!(acl_myrights(list->e[i].acl, who) & ACL_DELETEMBOX))
-            return ERR_PERM;
-    return ERR_OK;
-}
-
-int mboxlist_delete(const char *name, const struct auth_state *who, int flags)
-{
-    struct mboxlist_list list = { NULL, 0, 0 };
-    struct mailbox **mbs = NULL;
-    int inbox = mboxname_isinbox(name), below, r;
-    char *owner = NULL;
-
-    if ((r = mboxlist_lookup_access(name, who, ACL_DELETEMBOX, NULL, NULL)))
-        goto done;
-    if (inbox && !auth_is_admin(who)) {
-        r = ERR_PERM;
-        goto done;
-    }
-    below = inbox || (flags & MBOXLIST_DELETE_CHILDREN);
-    if ((r = mboxlist_collect(NULL, name, below, &list)) ||
-        (!inbox && (r = mboxlist_delete_rights(&list, who))))
-        goto done;
-    mbs = xcalloc(list.n, sizeof(*mbs));
-    mboxlist_lock_victims(&list, mbs);
-    if ((r = mboxlist_delete_records(&list))) {
-        for (size_t i = 0; i < list.n; i++)
-            mailbox_close(&mbs[i]);
-        goto done;
-    }
-    mboxlist_delete_files(&list, mbs, below);
-    if (inbox) {
-        owner = mboxname_userid_of(name);
-        if (subs_delete_user(owner) || seen_delete_user(owner))
-            log_warn("mboxlist: user files left behind: user=<%s>", owner);
-    }
-    log_info("mailbox deleted: mailbox=<%s> count=<%zu> by=<%s>", name,
-             list.n, auth_userid(who));
-done:
-    free(mbs);
-    free(owner);
-    mboxlist_list_fini(&list);
-    return r;
+    mboxlist_intent_fini(&in);
+    return r == ERR_AGAIN ? ERR_LOCKED : r;
 }
 
 /* ---- setacl ------------------------------------------------------------- */

@@ -39,26 +39,57 @@
  * that does not exist (ERR_NOTFOUND), DESIGN.md invariant 4.  Creating a
  * name that exists but is invisible to the caller gives ERR_PERM.
  *
- * CRASHES.  Each function changes mailboxes.db in one transaction; the
- * files on the partitions change around it, in an order chosen so that a
- * crash (kill -9, power loss) loses no message and leaves only states that
- * `reconstruct -m` (which rescans the partitions) repairs:
- *   create  the mailbox files are made inside the transaction, before the
- *           commit.  A crash before the commit leaves an empty mailbox
- *           directory with no record, invisible; creating that name again
- *           removes it (an orphan holding messages is refused with
- *           ERR_EXISTS and logged: run reconstruct -m).
- *   delete  commit first, then release quota, then remove the files.  A
- *           crash after the commit leaves orphan files (reconstruct -m
- *           adopts them back, or create removes them when empty) and
- *           quota usage too high (quota -f).
- *   rename  files are moved (same partition: rename(2) of the directory)
- *           or copied (other partition) before the commit, undone if the
- *           commit fails; after it come the old copies' removal, quota
- *           roots and usage, cyrus.header, and for a user rename the .sub
- *           and .seen files.  A crash before the commit leaves files at the
- *           new place (reconstruct -m), one after it stale copies or quota
- *           (reconstruct -m, quota -f).
+ * CRASHES AND INTENTS (DESIGN.md invariant 6).  CREATE, DELETE, RENAME
+ * (a hierarchy, a user, to another partition) and RENAME of one's own
+ * INBOX are transactions: after a kill at any instant each mailbox is
+ * under its old name or its new one, database record and files agreeing,
+ * with all its messages, and nobody has to run reconstruct for that.
+ * Each change commits, in ONE mailboxes.db transaction, the new records
+ * and an intent: a key MBOXLIST_INTENT_PREFIX "<32 hex digits>" ('$': no
+ * mailbox) whose value (doc/format.md) lists every mailbox concerned --
+ * record before and after, directory before and after -- and the names
+ * whose hierarchies it covers.  The filesystem steps follow the commit;
+ * the intent is deleted when they are done.  Its owner holds an fcntl
+ * lock on <configdirectory>/lock/intent.<id> the whole time; the kernel
+ * drops it when the owner dies, which is how others tell a dead owner's
+ * intent from a live one's.  The steps, in order:
+ *   create  make the files (with the UIDVALIDITY taken in the
+ *           transaction).  Leftovers of ours are finished; an empty
+ *           mailbox of someone else's at the path is removed; one with
+ *           messages makes the create roll back (ERR_EXISTS, logged: run
+ *           reconstruct -m).
+ *   delete  children first: remove the files (cyrus.index first), then
+ *           release the usage, then quota roots named after it and, for a
+ *           user, the .sub and .seen files.  Only goes forward.
+ *   rename  move every directory (rename(2); file by file into an
+ *           existing directory; copied to another partition, the old copy
+ *           kept locked), then quota root files named after moved
+ *           mailboxes, then each one's usage to its new root and its
+ *           cyrus.header (ACL copy, root), then the old copies' removal,
+ *           then a user's .sub and .seen files.
+ *   INBOX   make the new mailbox, copy the messages (one append
+ *           transaction), expunge the copied UIDs (<= the INBOX's last
+ *           UID when it was locked, before the commit) from the INBOX.
+ * Every step looks at what is already done and finishes it, so it can be
+ * run again after a kill.  A step that fails before anything is
+ * irreversible (files cannot be moved or made, a copy did not commit)
+ * rolls back: one transaction puts the old records back and marks the
+ * intent BACKWARD, then the files go back and the intent is deleted; the
+ * owner gets the step's error.  Whoever next needs a name covered by an
+ * intent -- mboxlist_lookup() and everything built on it, the changes
+ * here -- takes over an intent whose owner is gone (rolls it forward, or
+ * back if it says BACKWARD) and waits up to MBOXLIST_INTENT_WAIT_MS for a
+ * live owner (then ERR_LOCKED); master at start and reconstruct complete
+ * every pending intent (mboxlist_recover_intents()).  Each completion or
+ * roll back of someone else's intent is logged at notice level with the
+ * names.  An intent is also the hierarchy's lock: a change of a name that
+ * is, or is above or below, an intent's old or new name waits for it; and
+ * every change re-reads, inside its transaction, the intents and the
+ * records it planned from, starting again when another change got in
+ * between.  What is not atomic: a rename killed between moving a
+ * mailbox's usage to its new root and rewriting its cyrus.header moves it
+ * twice, and a delete killed between removing files and releasing usage
+ * leaves it too high (quota -f, either way).
  *
  * HANDLES.  The database is opened on first use and kept open for the
  * process (mboxlist_close() releases it).  A forked child notices it is
@@ -68,7 +99,9 @@
  *
  * Errors, besides the ones named per function: ERR_BADNAME (invalid
  * name), ERR_BADFORMAT (corrupt record), ERR_CONFLICT (gave up after many
- * concurrent-update retries), and lib/db.h's errors.
+ * concurrent-update retries), ERR_LOCKED (another process's change of the
+ * name, or of a name above or below it, still at work after
+ * MBOXLIST_INTENT_WAIT_MS), and lib/db.h's errors.
  */
 #ifndef CHAPAR_MBOXLIST_H
 #define CHAPAR_MBOXLIST_H
@@ -83,6 +116,10 @@ struct auth_state;
 #define MBOXLIST_DB_FILE "mailboxes.db"
 /* The key of the UIDVALIDITY counter (see above). */
 #define MBOXLIST_UIDVALIDITY_KEY "$uidvalidity"
+/* The keys of intents start with this (CRASHES AND INTENTS). */
+#define MBOXLIST_INTENT_PREFIX "$intent."
+/* How long a change or a lookup waits for another process's intent. */
+#define MBOXLIST_INTENT_WAIT_MS 30000
 #define MBOXLIST_FORMAT_VERSION 1
 #define MBOXLIST_UNIQUEID_LEN 32
 
@@ -207,12 +244,14 @@ int mboxlist_rename(const char *oldname, const char *newname,
  * mboxlist_create() would for who, move every message of inbox there
  * (append_copy: hard links, keywords by name, and who's \Seen state
  * carried to the new UIDs), and leave inbox existing and empty.  The
- * INBOX stays exclusively locked from the copy to the expunge, so nothing
- * that arrives meanwhile is lost or moved twice; the copies are committed
- * before the originals are expunged (which releases their quota), so a
- * crash leaves duplicates at worst.  If the copy fails newname is removed
- * again.  ERR_EXISTS when newname is inbox or exists; the errors of
- * mboxlist_create(). */
+ * INBOX stays exclusively locked from before the commit of newname's
+ * record (and the intent, which records the INBOX's last UID) to the
+ * expunge, so nothing that arrives meanwhile is lost or moved; after a
+ * kill, the intent's completion expunges exactly the copied UIDs if the
+ * copy committed, or removes newname if it did not (CRASHES AND
+ * INTENTS): never duplicates, never a half state.  If the copy fails
+ * newname is removed again.  ERR_EXISTS when newname is inbox or exists;
+ * the errors of mboxlist_create(). */
 int mboxlist_rename_inbox(const char *inbox, const char *newname,
                           const struct auth_state *who);
 
@@ -238,6 +277,11 @@ int mboxlist_setacl(const char *name, const struct auth_state *who,
 int mboxlist_setquota(const char *root, int64_t storage_kb, int64_t messages,
                       const struct auth_state *who);
 int mboxlist_unsetquota(const char *root, const struct auth_state *who);
+
+/* Complete (or roll back) every pending intent whose owner is gone; one
+ * a live process holds is left to it (logged).  master calls it at start,
+ * reconstruct before it looks at anything.  The first error met. */
+int mboxlist_recover_intents(void);
 
 /* A new UIDVALIDITY, max(now, last + 1), taken from the counter in a
  * transaction of its own: for a mailbox made outside mboxlist_create()

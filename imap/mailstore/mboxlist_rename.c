@@ -1,32 +1,29 @@
 /* mboxlist_rename.c -- hierarchical mailbox rename, partition moves and
- * user renames (see mboxlist_rename() in mboxlist.h).
+ * user renames (see mboxlist_rename() in mboxlist.h), and RENAME of one's
+ * own INBOX (mboxlist_rename_inbox()).
  *
- * Phases: check (rights, names), plan (every mailbox under the old name
- * and its new name, entry and paths), lock (each old mailbox's index, in
- * name order), files (directory renames on the same partition, copies to
- * another one; undone on failure), commit (one mailboxes.db transaction),
- * finish (quota roots and usage, old copies, cyrus.header, user files).
+ * Phases: settle (finish any intent covering either name), check (rights,
+ * names), plan (every mailbox under the old name and its new name, entry
+ * and paths), lock (each old mailbox's index, in name order), commit (one
+ * mailboxes.db transaction: old records out, new ones in, and the intent
+ * that describes the files' moves), then the intent's steps
+ * (mboxlist_intent_steps.c: files, quota roots and usage, cyrus.header,
+ * user files).  A commit that finds the hierarchy changed since the plan
+ * (a create or delete below it got in between) starts again.
  * Lock order: cyrus.index locks, then mailboxes.db, then quota files.
  */
 #include "config.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/db.h"
 #include "lib/error.h"
-#include "lib/lock.h"
 #include "lib/log.h"
 #include "lib/strarray.h"
-#include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/acl.h"
 #include "imap/mailstore/append.h"
@@ -35,31 +32,7 @@
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/mboxlist_private.h"
 #include "imap/mailstore/mboxname.h"
-#include "imap/mailstore/quota.h"
 #include "imap/mailstore/seen.h"
-#include "imap/mailstore/subs.h"
-
-#define RENAME_QUOTA_LOCK_MS 30000
-
-/* How a mailbox's files get to their new place. */
-enum move_how {
-    MOVE_NONE,          /* not yet done */
-    MOVE_BY_ANCESTOR,   /* inside a directory an ancestor's rename moved */
-    MOVE_DIR,           /* rename(2) of its directory */
-    MOVE_FILES,         /* rename(2) of each file into an existing dir */
-    MOVE_COPY           /* copied to another partition */
-};
-
-struct move {
-    struct mboxlist_entry *old;     /* in the plan's list */
-    struct mboxlist_entry new;      /* owns its strings */
-    struct buf oldpath, newpath;
-    struct mailbox *mb;             /* old mailbox, locked */
-    enum move_how how;
-    uint64_t used;                  /* usage under its old root */
-    uint32_t records;
-    char *oldroot;
-};
 
 struct rename_op {
     const char *oldname, *newname, *partition;
@@ -67,9 +40,9 @@ struct rename_op {
     int same;                       /* partition move of one mailbox */
     int userrename;
     char *olduser, *newuser;
-    struct mboxlist_list list;
-    struct move *m;
-    size_t n;
+    struct mboxlist_list list;      /* the old records, name order */
+    struct mboxlist_intent in;      /* one move per listed mailbox */
+    struct mailbox **held;          /* each old mailbox, locked */
 };
 
 /* ---- check and plan ----------------------------------------------------- */
@@ -141,14 +114,26 @@ static char *rename_acl(const char *text, const char *olduser,
     return buf_release(&b);
 }
 
-static int rename_plan_one(struct rename_op *op, struct move *m, size_t i)
+static void rename_copy_entry(struct mboxlist_entry *to,
+                              const struct mboxlist_entry *from)
 {
-    struct mboxlist_entry *old = m->old;
-    struct buf name = BUF_INITIALIZER;
+    to->name = xstrdup(from->name);
+    to->partition = xstrdup(from->partition);
+    to->acl = xstrdup(from->acl);
+    to->uniqueid = xstrdup(from->uniqueid);
+    to->type = from->type;
+    to->created = from->created;
+}
+
+static int rename_plan_one(struct rename_op *op, struct mboxlist_move *m,
+                           const struct mboxlist_entry *old, size_t i)
+{
+    struct buf name = BUF_INITIALIZER, path = BUF_INITIALIZER;
     int r;
 
     if (!old->partition)
         return ERR_BADFORMAT;           /* corrupt record below: logged */
+    rename_copy_entry(&m->old, old);
     if (op->same)
         buf_setcstr(&name, old->name);
     else
@@ -168,14 +153,19 @@ static int rename_plan_one(struct rename_op *op, struct move *m, size_t i)
     m->new.uniqueid = xstrdup(old->uniqueid);
     m->new.type = old->type;
     m->new.created = old->created;
-    if ((r = mboxlist_entry_path(old, &m->oldpath)) ||
-        (r = mboxlist_entry_path(&m->new, &m->newpath)))
-        return r;
+    if ((r = mboxlist_entry_path(old, &path)))
+        goto done;
+    m->oldpath = buf_release(&path);
+    if ((r = mboxlist_entry_path(&m->new, &path)))
+        goto done;
+    m->newpath = buf_release(&path);
     /* Two partition names for one directory: there is nothing to move,
      * and "moving" would treat the live files as leftovers. */
-    if (!strcmp(m->oldpath.s, m->newpath.s))
-        return ERR_BADARG;
-    return ERR_OK;
+    if (!strcmp(m->oldpath, m->newpath))
+        r = ERR_BADARG;
+done:
+    buf_free(&path);
+    return r;
 }
 
 static int rename_plan(struct rename_op *op)
@@ -184,201 +174,42 @@ static int rename_plan(struct rename_op *op)
 
     if (r)
         return r;
-    op->m = xcalloc(op->list.n, sizeof(*op->m));
-    op->n = op->list.n;
-    for (size_t i = 0; i < op->n && !r; i++) {
-        op->m[i].old = &op->list.e[i];
-        r = rename_plan_one(op, &op->m[i], i);
-    }
+    mboxlist_intent_init(&op->in, MBOXLIST_INTENT_RENAME);
+    op->in.oldtop = xstrdup(op->oldname);
+    op->in.newtop = xstrdup(op->newname);
+    op->in.flags = op->userrename ? MBOXLIST_INTENT_USER : 0;
+    op->held = xcalloc(op->list.n, sizeof(*op->held));
+    for (size_t i = 0; i < op->list.n && !r; i++)
+        r = rename_plan_one(op, mboxlist_intent_add(&op->in), &op->list.e[i],
+                            i);
     return r;
+}
+
+/* A mailbox whose files cannot be opened: changed meanwhile (a create,
+ * delete or rename got in between: ERR_AGAIN), busy (ERR_LOCKED), or
+ * really broken. */
+static int rename_lock_failed(const struct mboxlist_move *m, int r)
+{
+    if (mboxlist_changed(&m->old))
+        return ERR_AGAIN;
+    if (r == ERR_LOCKED || r == ERR_TIMEOUT)
+        return ERR_LOCKED;
+    log_error("mboxlist: cannot rename a mailbox whose files cannot be "
+              "opened: mailbox=<%s> error=<%s>; run reconstruct",
+              m->old.name, error_string(r));
+    return r == ERR_NOTFOUND ? ERR_IO : r;
 }
 
 static int rename_lock(struct rename_op *op)
 {
-    for (size_t i = 0; i < op->n; i++) {
-        struct move *m = &op->m[i];
-        int r = mailbox_open(m->old->name, buf_cstring(&m->oldpath),
-                             MAILBOX_EXCLUSIVE, &m->mb);
-        if (r) {
-            log_error("mboxlist: cannot rename a mailbox whose files cannot "
-                      "be opened: mailbox=<%s> error=<%s>; run reconstruct",
-                      m->old->name, error_string(r));
-            return r == ERR_NOTFOUND ? ERR_IO : r;
-        }
-        m->used = m->mb->i.quota_used;
-        m->records = m->mb->i.num_records;
-        m->oldroot = xstrdupnull(m->mb->quotaroot);
-    }
-    return ERR_OK;
-}
-
-/* ---- files -------------------------------------------------------------- */
-
-/* The files of the mailbox in dir, message files first and cyrus.index
- * last, so that a half-moved directory never looks complete. */
-static int rename_list_files(const char *dir, struct strarray *files)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-
-    if (!d) {
-        log_error_errno("mboxlist: cannot read directory: dir=<%s>", dir);
-        return ERR_IO;
-    }
-    while ((de = readdir(d))) {
-        size_t n = strspn(de->d_name, "0123456789");
-        if (n > 0 && de->d_name[n] == '.' && de->d_name[n + 1] == '\0')
-            strarray_append(files, de->d_name);
-    }
-    closedir(d);
-    strarray_append(files, MAILBOX_CACHE_FILE);
-    strarray_append(files, MAILBOX_HEADER_FILE);
-    strarray_append(files, MAILBOX_INDEX_FILE);
-    return ERR_OK;
-}
-
-/* Copy one file durably (another filesystem: no hard link possible). */
-static int rename_copy_file(const char *from, const char *to)
-{
-    char chunk[65536];
-    ssize_t n = 0;
-    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, r = ERR_IO;
-
-    if (in >= 0)
-        out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    while (out >= 0 && (n = retry_read(in, chunk, sizeof(chunk))) > 0)
-        if (retry_write(out, chunk, (size_t)n) != n)
-            break;
-    if (out >= 0 && n == 0 && util_fsync_fd(out) == ERR_OK)
-        r = ERR_OK;
-    if (r)
-        log_error_errno("mboxlist: copy failed: from=<%s> to=<%s>", from, to);
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return r;
-}
-
-/* Apply (undo=0) or revert (undo=1) a per-file move or copy. */
-static int rename_each_file(const struct move *m, int copy, int undo)
-{
-    struct strarray files = STRARRAY_INITIALIZER;
-    struct buf from = BUF_INITIALIZER, to = BUF_INITIALIZER;
-    const char *src = undo ? m->newpath.s : m->oldpath.s;
-    const char *dst = undo ? m->oldpath.s : m->newpath.s;
-    int r = rename_list_files(copy && undo ? dst : src, &files);
-
-    for (size_t i = 0; !r && i < files.count; i++) {
-        buf_reset(&from);
-        buf_reset(&to);
-        buf_printf(&from, "%s/%s", src, files.data[i]);
-        buf_printf(&to, "%s/%s", dst, files.data[i]);
-        if (copy && undo) {
-            if (unlink(from.s) < 0 && errno != ENOENT)
-                r = ERR_IO;
-        } else if (copy) {
-            if (link(from.s, to.s) < 0)
-                r = rename_copy_file(from.s, to.s);
-        } else if (rename(from.s, to.s) < 0) {
-            log_error_errno("mboxlist: rename failed: from=<%s> to=<%s>",
-                            from.s, to.s);
-            r = ERR_IO;
-        }
-    }
-    if (!r)
-        r = util_fsync_dir(dst);
-    if (copy && undo)
-        rmdir(src);
-    strarray_fini(&files);
-    buf_free(&from);
-    buf_free(&to);
-    return r;
-}
-
-/* 1 if an ancestor's directory rename already carried m along. */
-static int rename_carried(const struct rename_op *op, size_t i)
-{
-    const struct move *m = &op->m[i];
-    for (size_t j = 0; j < i; j++) {
-        const struct move *a = &op->m[j];
-        if (a->how == MOVE_DIR &&
-            !strcmp(a->old->partition, m->old->partition) &&
-            mboxname_isdescendant(m->old->name, a->old->name))
-            return 1;
-    }
-    return 0;
-}
-
-static int rename_move_one(struct rename_op *op, size_t i)
-{
-    struct move *m = &op->m[i];
-    const char *to = buf_cstring(&m->newpath);
-    char *parent;
-    struct stat st;
-    int r;
-
-    if (!strcmp(m->old->partition, m->new.partition) && rename_carried(op, i)) {
-        m->how = MOVE_BY_ANCESTOR;
-        return ERR_OK;
-    }
-    /* Leftovers of an earlier crashed rename of this very mailbox go. */
-    if ((r = mboxlist_remove_orphan(m->new.name, to, m->new.uniqueid)))
-        return r;
-    parent = xstrndup(to, (size_t)(strrchr(to, '/') - to));
-    r = util_mkdir_p(parent, 0700);
-    free(parent);
-    if (r)
-        return r;
-    if (strcmp(m->old->partition, m->new.partition)) {
-        if (mkdir(to, 0700) < 0 && errno != EEXIST)
-            return ERR_IO;
-        m->how = MOVE_COPY;
-        return rename_each_file(m, 1, 0);
-    }
-    /* An existing directory (holding other mailboxes' directories) cannot
-     * be replaced by rename(2): move the files into it instead. */
-    if (stat(to, &st) == 0 && rmdir(to) < 0) {
-        m->how = MOVE_FILES;
-        return rename_each_file(m, 0, 0);
-    }
-    if (rename(m->oldpath.s, to) < 0) {
-        log_error_errno("mboxlist: rename failed: from=<%s> to=<%s>",
-                        m->oldpath.s, to);
-        return ERR_IO;
-    }
-    m->how = MOVE_DIR;
-    if ((r = util_fsync_parent(to)) == ERR_OK)
-        r = util_fsync_parent(m->oldpath.s);
-    return r;
-}
-
-/* Put the files back where they were (after a failure before commit). */
-static void rename_undo_files(struct rename_op *op)
-{
-    for (size_t i = op->n; i-- > 0;) {
-        struct move *m = &op->m[i];
-        int r = ERR_OK;
-        if (m->how == MOVE_DIR && rename(m->newpath.s, m->oldpath.s) < 0)
-            r = ERR_IO;
-        else if (m->how == MOVE_FILES || m->how == MOVE_COPY)
-            r = rename_each_file(m, m->how == MOVE_COPY, 1);
+    for (size_t i = 0; i < op->in.n; i++) {
+        const struct mboxlist_move *m = &op->in.m[i];
+        int r = mailbox_open(m->old.name, m->oldpath, MAILBOX_EXCLUSIVE,
+                             &op->held[i]);
         if (r)
-            log_error("mboxlist: rename could not be undone: mailbox=<%s> "
-                      "path=<%s>; run reconstruct -m", m->old->name,
-                      m->newpath.s);
-        m->how = MOVE_NONE;
+            return rename_lock_failed(m, r);
     }
-}
-
-static int rename_files(struct rename_op *op)
-{
-    int r = ERR_OK;
-    for (size_t i = 0; i < op->n && !r; i++)
-        r = rename_move_one(op, i);
-    if (r)
-        rename_undo_files(op);
-    return r;
+    return ERR_OK;
 }
 
 /* ---- commit ------------------------------------------------------------- */
@@ -391,17 +222,22 @@ static int rename_commit_once(struct rename_op *op, struct db_env *env,
 
     if ((r = db_begin(env, &txn)))
         return r;
-    for (size_t i = 0; i < op->n && !r; i++) {
-        const char *oldname = op->m[i].old->name;
+    if (!(r = mboxlist_intent_check(txn, op->oldname)) &&
+        !(r = mboxlist_intent_check(txn, op->newname)))
+        r = mboxlist_check_list(txn, op->oldname, !op->same, &op->list);
+    for (size_t i = 0; i < op->in.n && !r; i++) {
+        const struct mboxlist_move *m = &op->in.m[i];
         if (!op->same) {
-            r = mboxlist_fetch(txn, op->m[i].new.name, NULL);
+            r = mboxlist_fetch(txn, m->new.name, NULL);
             r = r == ERR_OK ? ERR_EXISTS : r == ERR_NOTFOUND ? ERR_OK : r;
             if (!r)
-                r = db_delete(db, txn, oldname, strlen(oldname));
+                r = db_delete(db, txn, m->old.name, strlen(m->old.name));
         }
         if (!r)
-            r = mboxlist_store(txn, &op->m[i].new);
+            r = mboxlist_store(txn, &m->new);
     }
+    if (!r)
+        r = mboxlist_intent_store(txn, &op->in);
     if (!r)
         return db_commit(&txn);
     db_abort(&txn);
@@ -422,138 +258,26 @@ static int rename_commit(struct rename_op *op)
     return r;
 }
 
-/* ---- finish ------------------------------------------------------------- */
-
-/* Move the root file of quota root `from` to `to`, under from's lock. */
-static int rename_quota_file(const char *from, const char *to)
-{
-    struct buf fpath = BUF_INITIALIZER, tpath = BUF_INITIALIZER;
-    int fd = -1, r;
-
-    quota_path(from, &fpath);
-    quota_path(to, &tpath);
-    r = lock_open_locked(buf_cstring(&fpath), O_RDWR, 0600, LOCK_EXCLUSIVE,
-                         RENAME_QUOTA_LOCK_MS, &fd);
-    if (!r && rename(fpath.s, buf_cstring(&tpath)) < 0)
-        r = ERR_IO;
-    if (!r)
-        r = util_fsync_parent(tpath.s);
-    if (r && r != ERR_NOTFOUND)
-        log_error("mboxlist: quota root not moved: from=<%s> to=<%s>; "
-                  "run quota -f", from, to);
-    if (fd >= 0)
-        close(fd);
-    buf_free(&fpath);
-    buf_free(&tpath);
-    return r;
-}
-
-/* Quota roots named after moved mailboxes follow them; then each moved
- * mailbox's usage goes to its new root if that changed.  Runs while the
- * old mailboxes are still locked, so no append races the transfer. */
-static void rename_quota(struct rename_op *op, char **newroots)
-{
-    struct strarray moved = STRARRAY_INITIALIZER;   /* old root names */
-
-    for (size_t i = 0; i < op->n; i++)
-        if (rename_quota_file(op->m[i].old->name, op->m[i].new.name) == 0)
-            strarray_append(&moved, op->m[i].old->name);
-    for (size_t i = 0; i < op->n; i++) {
-        struct move *m = &op->m[i];
-        const char *before = m->oldroot;
-        if (quota_find_root(m->new.name, &newroots[i]))
-            newroots[i] = NULL;
-        /* A root that moved is the same root under its new name. */
-        for (size_t j = 0; before && j < op->n; j++) {
-            if (strarray_find(&moved, before) >= 0 &&
-                !strcmp(before, op->m[j].old->name)) {
-                before = op->m[j].new.name;
-                break;
-            }
-        }
-        if ((before && newroots[i] && !strcmp(before, newroots[i])) ||
-            (!before && !newroots[i]))
-            continue;
-        if ((before && quota_update(before, -(int64_t)m->used,
-                                    -(int64_t)m->records)) ||
-            (newroots[i] && quota_update(newroots[i], (int64_t)m->used,
-                                         (int64_t)m->records)))
-            log_warn("mboxlist: quota usage not moved: mailbox=<%s>; "
-                     "run quota -f", m->new.name);
-    }
-    strarray_fini(&moved);
-}
-
-/* The new cyrus.header: ACL copy and quota root. */
-static void rename_header(const struct move *m, const char *root)
-{
-    struct mailbox *mb = NULL;
-    if (mailbox_open(m->new.name, m->newpath.s, MAILBOX_EXCLUSIVE, &mb) ==
-        ERR_OK) {
-        free(mb->acl);
-        mb->acl = xstrdup(m->new.acl);
-        free(mb->quotaroot);
-        mb->quotaroot = xstrdupnull(root);
-        if (mailbox_write_header(mb) == ERR_OK) {
-            mailbox_close(&mb);
-            return;
-        }
-        mailbox_close(&mb);
-    }
-    log_warn("mboxlist: cyrus.header not updated after rename: "
-             "mailbox=<%s>; run reconstruct", m->new.name);
-}
-
-static void rename_finish(struct rename_op *op)
-{
-    char **newroots = xcalloc(op->n, sizeof(char *));
-
-    if (!op->same)
-        rename_quota(op, newroots);
-    /* Children first, so that emptied directories can go. */
-    for (size_t i = op->n; i-- > 0;) {
-        struct move *m = &op->m[i];
-        if (m->how == MOVE_COPY)
-            mailbox_delete_files(m->mb);
-        mailbox_close(&m->mb);
-        if (m->how == MOVE_FILES)
-            rmdir(m->oldpath.s);
-        if (m->how != MOVE_BY_ANCESTOR)
-            mboxlist_prune_dirs(m->oldpath.s, m->old->partition);
-        if (!op->same)
-            rename_header(m, newroots[i]);
-        free(newroots[i]);
-    }
-    free(newroots);
-    if (op->userrename &&
-        (subs_rename_user(op->olduser, op->newuser) ||
-         seen_rename_user(op->olduser, op->newuser)))
-        log_warn("mboxlist: user files not all renamed: from=<%s> to=<%s>",
-                 op->olduser, op->newuser);
-}
-
 static void rename_op_fini(struct rename_op *op)
 {
-    for (size_t i = 0; i < op->n; i++) {
-        mailbox_close(&op->m[i].mb);
-        mboxlist_entry_fini(&op->m[i].new);
-        buf_free(&op->m[i].oldpath);
-        buf_free(&op->m[i].newpath);
-        free(op->m[i].oldroot);
-    }
-    free(op->m);
+    for (size_t i = 0; op->held && i < op->in.n; i++)
+        mailbox_close(&op->held[i]);
+    free(op->held);
+    mboxlist_intent_fini(&op->in);
     mboxlist_list_fini(&op->list);
     free(op->olduser);
     free(op->newuser);
 }
 
-int mboxlist_rename(const char *oldname, const char *newname,
-                    const char *partition, const struct auth_state *who)
+/* One attempt: ERR_AGAIN when the hierarchy changed under us. */
+static int rename_try(const char *oldname, const char *newname,
+                      const char *partition, const struct auth_state *who)
 {
     struct rename_op op;
     int r;
 
     memset(&op, 0, sizeof(op));
+    op.in.lockfd = -1;
     op.oldname = oldname;
     op.newname = newname;
     op.partition = partition;
@@ -562,29 +286,39 @@ int mboxlist_rename(const char *oldname, const char *newname,
     op.userrename = !op.same && mboxname_isinbox(oldname);
     op.olduser = mboxname_userid_of(oldname);
     op.newuser = mboxname_userid_of(newname);
-    if ((r = rename_check(&op)) || (r = rename_plan(&op)) ||
-        (r = rename_lock(&op)) || (r = rename_files(&op)))
+    if ((r = mboxlist_intent_settle(oldname, 1)) ||
+        (!op.same && (r = mboxlist_intent_settle(newname, 1))) ||
+        (r = rename_check(&op)) || (r = rename_plan(&op)) ||
+        (r = rename_lock(&op)) || (r = mboxlist_intent_lock(&op.in)))
         goto done;
+    mboxlist_intent_point("planned");
     if ((r = rename_commit(&op))) {
-        rename_undo_files(&op);
+        mboxlist_intent_abandon(&op.in);
         goto done;
     }
-    rename_finish(&op);
-    log_info("mailbox renamed: from=<%s> to=<%s> count=<%zu> by=<%s>",
-             oldname, newname, op.n, auth_userid(who));
+    /* Committed: the files follow, or everything goes back. */
+    if (!(r = mboxlist_intent_run(&op.in, op.held, NULL, NULL)))
+        log_info("mailbox renamed: from=<%s> to=<%s> count=<%zu> by=<%s>",
+                 oldname, newname, op.in.n, auth_userid(who));
 done:
     rename_op_fini(&op);
     return r;
 }
 
-/* ---- RENAME INBOX ------------------------------------------------------- */
-
-static int inbox_want_all(const struct index_record *rec, void *rock)
+int mboxlist_rename(const char *oldname, const char *newname,
+                    const char *partition, const struct auth_state *who)
 {
-    (void)rec;
-    (void)rock;
-    return 1;
+    int r;
+
+    for (int round = 0;; round++) {
+        r = rename_try(oldname, newname, partition, who);
+        if (r != ERR_AGAIN || round >= MBOXLIST_MAX_RETRIES)
+            break;
+    }
+    return r == ERR_AGAIN ? ERR_LOCKED : r;
 }
+
+/* ---- RENAME INBOX ------------------------------------------------------- */
 
 /* The keyword names of rec in mb, for append_copy(). */
 static void inbox_keywords(const struct mailbox *mb,
@@ -649,42 +383,74 @@ done:
     return r;
 }
 
+struct inbox_rock {
+    const char *userid;
+    const char *newname;
+    uint32_t count;
+};
+
+/* The owner's copy step of the intent (mboxlist_intent_copy_fn). */
+static int inbox_copy(struct mailbox *src, const char *dst_path, void *rock)
+{
+    struct inbox_rock *ir = rock;
+    struct mailbox *dst = NULL;
+    int r = mailbox_open(ir->newname, dst_path, MAILBOX_UNLOCKED, &dst);
+
+    if (!r)
+        r = inbox_copy_all(ir->userid, src, dst, &ir->count);
+    mailbox_close(&dst);
+    return r;
+}
+
+/* One attempt: ERR_AGAIN when an intent got in the way. */
+static int inbox_try(const char *inbox, const char *newname,
+                     const struct auth_state *who, struct inbox_rock *ir)
+{
+    struct mboxlist_intent in;
+    struct mailbox *src = NULL;
+    int r;
+
+    mboxlist_intent_init(&in, MBOXLIST_INTENT_INBOX);
+    in.oldtop = xstrdup(inbox);
+    in.newtop = xstrdup(newname);
+    if ((r = mboxlist_intent_settle(newname, 1)) ||
+        (r = mboxlist_intent_settle(inbox, 1)) ||
+        (r = mboxlist_create_plan(newname, NULL, who, 0,
+                                  mboxlist_intent_add(&in))))
+        goto done;
+    /* The INBOX stays locked from the snapshot to the expunge. */
+    if ((r = mboxlist_open_mailbox(inbox, MAILBOX_EXCLUSIVE, &src)) ||
+        (r = mboxlist_intent_lock(&in)))
+        goto done;
+    in.snap_uid = src->i.last_uid;
+    in.snap_count = src->i.num_records;
+    mboxlist_intent_point("planned");
+    if ((r = mboxlist_create_commit(&in))) {
+        mboxlist_intent_abandon(&in);
+        goto done;
+    }
+    r = mboxlist_intent_run(&in, &src, inbox_copy, ir);
+done:
+    mailbox_close(&src);
+    mboxlist_intent_fini(&in);
+    return r;
+}
+
 int mboxlist_rename_inbox(const char *inbox, const char *newname,
                           const struct auth_state *who)
 {
-    const char *userid = auth_userid(who);
-    struct mailbox *src = NULL, *dst = NULL;
-    uint32_t *expunged = NULL, count = 0;
-    size_t nexpunged = 0;
+    struct inbox_rock ir = { auth_userid(who), newname, 0 };
     int r;
 
     if (!strcmp(inbox, newname))
         return ERR_EXISTS;
-    if ((r = mboxlist_create(newname, NULL, who, 0)))
-        return r;
-    /* The INBOX stays locked from the snapshot to the expunge. */
-    r = mboxlist_open_mailbox(inbox, MAILBOX_EXCLUSIVE, &src);
-    if (!r)
-        r = mboxlist_open_mailbox(newname, MAILBOX_UNLOCKED, &dst);
-    if (!r)
-        r = inbox_copy_all(userid, src, dst, &count);
-    mailbox_close(&dst);
-    if (r) {
-        mailbox_close(&src);
-        if (mboxlist_delete(newname, who, 0))
-            log_error("rename INBOX: could not remove mailbox=<%s> after "
-                      "a failed move; remove it by hand", newname);
-        return r;
+    for (int round = 0;; round++) {
+        r = inbox_try(inbox, newname, who, &ir);
+        if (r != ERR_AGAIN || round >= MBOXLIST_MAX_RETRIES)
+            break;
     }
-    if (count &&
-        (r = mailbox_expunge(src, inbox_want_all, NULL, &expunged,
-                             &nexpunged)))
-        log_error("rename INBOX: messages copied to mailbox=<%s> but not "
-                  "expunged from mailbox=<%s>: %s", newname, inbox,
-                  error_string(r));
-    log_info("rename INBOX: user=<%s> to=<%s> messages=<%u>",
-             userid ? userid : "", newname, count);
-    free(expunged);
-    mailbox_close(&src);
-    return r;
+    if (!r)
+        log_info("rename INBOX: user=<%s> to=<%s> messages=<%u>",
+                 ir.userid ? ir.userid : "", newname, ir.count);
+    return r == ERR_AGAIN ? ERR_LOCKED : r;
 }

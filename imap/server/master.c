@@ -38,6 +38,7 @@
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
+#include "imap/mailstore/mboxlist.h"
 #include "imap/server/master.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/server_common.h"
@@ -570,6 +571,11 @@ static void master_db_start(struct master *m)
         log_fatal("cannot open the database environment: dir=<%s>", dir.s);
     db_master_export();
     buf_free(&dir);
+    /* Mailbox changes a crash interrupted are completed or rolled back
+     * before any server starts (mboxlist.h, CRASHES AND INTENTS). */
+    if (mboxlist_recover_intents())
+        log_error("mailbox changes left unfinished: see above");
+    mboxlist_close();
 }
 
 static void start(struct master *m, int stay, int daemon)

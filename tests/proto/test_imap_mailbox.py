@@ -3,8 +3,8 @@ INBOX rename), LIST/LSUB patterns with the CHILDREN attributes, SUBSCRIBE,
 NAMESPACE, STATUS, APPEND (flags, date-time, MULTIAPPEND atomicity,
 APPENDUID, TRYCREATE), QUOTA (SETQUOTA by admins, GETQUOTAROOT, OVERQUOTA,
 re-rooting), the ACL commands with a matrix of single rights, UIDVALIDITY
-across DELETE/CREATE, and COPY/MOVE of a message another session
-expunged.
+across DELETE/CREATE, COPY/MOVE of a message another session expunged,
+and a RENAME whose imapd is killed half-way.
 
 Each test runs imapd inetd-style against a private instance (see
 tests/proto/README.md).  Raw sessions check exact wire lines; one test
@@ -12,7 +12,11 @@ drives the same commands through Python's imaplib.
 """
 
 import imaplib
+import os
+import random
 import re
+import signal
+import time
 
 import pytest
 
@@ -204,6 +208,69 @@ def test_rename_inbox_moves_messages(inst, port):
         f"OK [APPENDUID {before['UIDVALIDITY']} {before['UIDNEXT']}] Completed"
     assert s.status("RENAME INBOX INBOX.old") == \
         "NO [ALREADYEXISTS] Mailbox already exists"
+
+
+def _tree_state(inst, port, names, kids, messages):
+    """A new session: LIST shows the tree under exactly one of names, every
+    child with it; SELECT and STATUS find all its messages.  That name."""
+    s = login(inst, port)
+    listed = [re.search(r'"([^"]+)"$', l).group(1)
+              for l in s.ok('LIST "" "INBOX.*"')]
+    where = [n for n in names if n in listed]
+    assert len(where) == 1, listed
+    top = where[0]
+    assert sorted(listed) == sorted([top] + [top + k for k in kids]), listed
+    assert f"* {messages} EXISTS" in s.ok(f"SELECT {top}")
+    for k in kids:
+        assert status_items(s.ok(f"STATUS {top}{k} (MESSAGES)")[0]) == {
+            "MESSAGES": messages}
+    s.ok("LOGOUT")
+    return top
+
+
+def test_rename_killed_midway_is_completed_or_undone(inst, port):
+    # DESIGN.md invariant 6: an imapd killed with SIGKILL while it renames
+    # a folder with children leaves the folder, for the next session,
+    # under exactly one of the two names with all its mail: completed or
+    # rolled back by whoever looks next, without reconstruct.
+    names, kids = ("INBOX.tree", "INBOX.bush"), (".a", ".b", ".b.c")
+    s = login(inst, port)
+    for name in (names[0],) + tuple(names[0] + k for k in kids):
+        s.ok(f"CREATE {name}")
+        for _ in range(2):
+            assert s.append(name).startswith("OK")
+    start = time.monotonic()
+    s.ok(f"RENAME {names[0]} {names[1]}")
+    took = time.monotonic() - start
+    s.ok(f"RENAME {names[1]} {names[0]}")
+    s.ok("LOGOUT")
+    proc_dir = os.path.join(inst.conf_dir, "proc")
+    rng = random.Random(6)
+    top, landed = names[0], 0
+    for _ in range(16):
+        before = set(os.listdir(proc_dir))
+        victim = login(inst, port)
+        pids = set(os.listdir(proc_dir)) - before
+        assert len(pids) == 1, pids
+        pid = int(pids.pop())
+        other = names[1] if top == names[0] else names[0]
+        victim.c.send_line(f"k1 RENAME {top} {other}")
+        time.sleep(rng.uniform(0, took * 1.2))
+        os.kill(pid, signal.SIGKILL)
+        try:
+            lines = victim.c.read_until("k1", timeout=2)
+        except Exception:           # killed before it answered
+            lines = []
+        landed += not any(l.startswith("k1 ") for l in lines)
+        victim.c.close()
+        top = _tree_state(inst, port, names, kids, 2)
+    assert landed >= 4, landed
+    log = "\n".join(inst.log_lines())
+    assert "reconstruct" not in log
+    if landed:
+        assert re.search(r"notice: mboxlist: (completed|rolled back) an "
+                         r"interrupted rename: from=<user\.alice\.(tree|bush)>",
+                         log), log[-2000:]
 
 
 # ---- LIST / LSUB -------------------------------------------------------------

@@ -1,5 +1,6 @@
 /* mboxlist_check.h -- shared by the mailboxes-database unit tests
- * (test_mboxlist.c, test_mboxlist_rename.c): a private configuration with
+ * (test_mboxlist.c, test_mboxlist_rename.c, test_mboxlist_inbox.c,
+ * test_mboxlist_crash.c): a private configuration with
  * two partitions, a few identities, and shortcuts that fail the case on
  * any unexpected error. */
 #ifndef CHAPAR_TEST_MBOXLIST_CHECK_H
@@ -38,6 +39,17 @@ void test_rename_rights(void);
 void test_rename_partitions(void);
 void test_rename_quota(void);
 void test_rename_user(void);
+/* test_mboxlist_crash.c: kills at every step and at random instants */
+void test_crash_rename_one(void);
+void test_crash_rename_tree(void);
+void test_crash_rename_user(void);
+void test_crash_rename_partition(void);
+void test_crash_rename_rollback(void);
+void test_crash_create_delete(void);
+void test_crash_rename_inbox(void);
+void test_race_rename_create_delete(void);
+void test_intent_codec(void);
+void test_intent_live_owner(void);
 /* test_mboxlist_inbox.c */
 void test_rename_inbox(void);
 void test_setquota_reroot(void);
