@@ -484,24 +484,35 @@ int mboxlist_raise_uidvalidity(struct db_txn *txn, uint32_t floor)
     return r;
 }
 
-int mboxlist_new_uidvalidity(uint32_t *uidvalidity_r)
+int mboxlist_txn_run(mboxlist_txn_fn *fn, void *rock)
 {
     struct db_env *env;
     struct db *db;
     struct db_txn *txn = NULL;
     int r, tries = 0;
 
-    *uidvalidity_r = 0;
     if ((r = mboxlist_db_get(&env, &db)))
         return r;
     do {
         if ((r = db_begin(env, &txn)))
             break;
-        if (!(r = mboxlist_next_uidvalidity(txn, uidvalidity_r)))
+        if (!(r = fn(db, txn, rock)))
             r = db_commit(&txn);
         else
             db_abort(&txn);
     } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
+    return r;
+}
+
+static int new_uidvalidity_txn(struct db *db, struct db_txn *txn, void *rock)
+{
+    (void)db;
+    return mboxlist_next_uidvalidity(txn, rock);
+}
+
+int mboxlist_new_uidvalidity(uint32_t *uidvalidity_r)
+{
+    int r = mboxlist_txn_run(new_uidvalidity_txn, uidvalidity_r);
     if (r)
         *uidvalidity_r = 0;
     return r;

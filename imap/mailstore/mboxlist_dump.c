@@ -52,27 +52,20 @@ static int dump_one(const void *key, size_t keylen, const void *val,
     return 0;
 }
 
+static int dump_txn(struct db *db, struct db_txn *txn, void *rock)
+{
+    struct dump_rock *dr = rock;
+
+    buf_reset(&dr->text);
+    dr->corrupt = 0;
+    return db_foreach(db, txn, "", 0, dump_one, dr);
+}
+
 int mboxlist_dump(FILE *out)
 {
     struct dump_rock dr = { BUF_INITIALIZER, 0 };
-    struct db_env *env;
-    struct db *db;
-    struct db_txn *txn = NULL;
-    int r, tries = 0;
+    int r = mboxlist_txn_run(dump_txn, &dr);
 
-    if ((r = mboxlist_db_get(&env, &db)))
-        return r;
-    do {
-        buf_reset(&dr.text);
-        dr.corrupt = 0;
-        if ((r = db_begin(env, &txn)))
-            break;
-        r = db_foreach(db, txn, "", 0, dump_one, &dr);
-        if (!r)
-            r = db_commit(&txn);
-        else
-            db_abort(&txn);
-    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
     if (!r && dr.text.len && fwrite(dr.text.s, 1, dr.text.len, out) !=
                                  dr.text.len)
         r = ERR_IO;

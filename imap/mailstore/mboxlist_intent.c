@@ -478,37 +478,31 @@ int mboxlist_intent_ids(struct strarray *ids)
 
 /* ---- running an intent ---------------------------------------------------- */
 
+static int intent_turn_back_txn(struct db *db, struct db_txn *txn,
+                                void *rock)
+{
+    struct mboxlist_intent *in = rock;
+    int r = ERR_OK;
+
+    for (size_t i = 0; i < in->n && !r; i++) {
+        const char *name = in->m[i].new.name;
+        if (name && (r = db_delete(db, txn, name, strlen(name))) ==
+                        ERR_NOTFOUND)
+            r = ERR_OK;
+        if (!r && in->m[i].old.name)
+            r = mboxlist_store(txn, &in->m[i].old);
+    }
+    return r ? r : mboxlist_intent_store(txn, in);
+}
+
 /* A step that cannot go on: the records go back to the old state, in one
  * transaction with the intent, which now says BACKWARD. */
 static int intent_turn_back(struct mboxlist_intent *in)
 {
-    struct db_env *env;
-    struct db *db;
-    struct db_txn *txn = NULL;
-    int r, tries = 0;
+    int r;
 
-    if ((r = mboxlist_db_get(&env, &db)))
-        return r;
     in->state = MBOXLIST_INTENT_BACKWARD;
-    do {
-        if ((r = db_begin(env, &txn)))
-            break;
-        for (size_t i = 0; i < in->n && !r; i++) {
-            const char *name = in->m[i].new.name;
-            if (name && (r = db_delete(db, txn, name, strlen(name))) ==
-                            ERR_NOTFOUND)
-                r = ERR_OK;
-            if (!r && in->m[i].old.name)
-                r = mboxlist_store(txn, &in->m[i].old);
-        }
-        if (!r)
-            r = mboxlist_intent_store(txn, in);
-        if (!r)
-            r = db_commit(&txn);
-        else
-            db_abort(&txn);
-    } while (r == ERR_CONFLICT && ++tries < MBOXLIST_MAX_RETRIES);
-    if (r)
+    if ((r = mboxlist_txn_run(intent_turn_back_txn, in)))
         in->state = MBOXLIST_INTENT_FORWARD;
     return r;
 }

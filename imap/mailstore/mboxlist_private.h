@@ -20,6 +20,12 @@ struct mailbox;
 
 /* This process's handles (opened on demand; env_r may be NULL). */
 int mboxlist_db_get(struct db_env **env_r, struct db **db_r);
+/* Run fn(db, txn, rock) in one transaction of mailboxes.db: committed when
+ * it returns ERR_OK, aborted otherwise, and run again from the start on
+ * ERR_CONFLICT (up to MBOXLIST_MAX_RETRIES times), so fn must compute only
+ * from rock and the database. */
+typedef int mboxlist_txn_fn(struct db *db, struct db_txn *txn, void *rock);
+int mboxlist_txn_run(mboxlist_txn_fn *fn, void *rock);
 
 /* Keys that are not mailboxes (MBOXLIST_UIDVALIDITY_KEY) start with this
  * byte, which no valid name contains (MBOXNAME_GOODCHARS). */
