@@ -442,6 +442,10 @@ static void test_sigkill_appender(void)
             }
         }
         close(fds[1]);
+        /* Once it has committed one (a loaded machine may take a while),
+         * kill it at a random moment of the ones that follow. */
+        if (read(fds[0], &uid, sizeof(uid)) == sizeof(uid))
+            reported = uid;
         usleep(3000 + (useconds_t)(rand() % 30000));
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
