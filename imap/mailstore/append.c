@@ -122,19 +122,50 @@ static int append_stage(struct append_state *as, struct index_record *rec,
     return ERR_OK;
 }
 
-static int append_write_file(const char *path, const char *data, size_t len)
+/* Write data, fsynced, to the open fd. */
+static int append_write_fd(int fd, const char *data, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int r = ERR_OK;
-    if (fd < 0)
-        return ERR_IO;
     if (retry_write(fd, data, len) < 0 || util_fsync_fd(fd))
         r = ERR_IO;
     if (close(fd) < 0)
         r = ERR_IO;
-    if (r)
-        unlink(path);
     return r;
+}
+
+/* Write a message file that appears under its name only whole: written
+ * and fsynced nameless (O_TMPFILE), then linked in.  A kill while writing
+ * leaves nothing that reconstruct could take for a message (it would have
+ * adopted the cut file above last_uid).  A stale file of an aborted append
+ * at the name is replaced.  Where the file system has no O_TMPFILE, the
+ * file is written in place as before. */
+static int append_write_file(const char *path, const char *data, size_t len)
+{
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    char proc[64];
+    int fd = -1, r;
+
+    if (slash) {
+        *slash = '\0';
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    }
+    free(dir);
+    if (fd < 0) {
+        if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                       0600)) < 0)
+            return ERR_IO;
+        if ((r = append_write_fd(fd, data, len)))
+            unlink(path);
+        return r;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (retry_write(fd, data, len) < 0 || util_fsync_fd(fd) ||
+        (unlink(path) < 0 && errno != ENOENT) ||
+        linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0) {
+        close(fd);
+        return ERR_IO;
+    }
+    return close(fd) < 0 ? ERR_IO : ERR_OK;
 }
 
 int append_message(struct append_state *as, const char *data, size_t len,

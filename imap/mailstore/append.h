@@ -11,7 +11,8 @@
  * at all (MULTIAPPEND is atomic).
  *
  * For each message: the bytes are normalised (bare LF -> CRLF, 8-bit
- * header bytes per reject8bit), written to "<uid>." and fsynced, parsed
+ * header bytes per reject8bit), written nameless and fsynced, then linked
+ * in as "<uid>." (so a file of that name is always whole), parsed
  * ONCE into the cache entry, and staged as an index record with its SHA-1
  * GUID.  append_commit fsyncs the directory, commits the index (header
  * last) and only then charges the quota root: a crash before the commit

@@ -412,6 +412,53 @@ static void test_seen_for_user(void)
     mailbox_close(&mb);
 }
 
+/* A writer killed the moment a message file appears under its name
+ * leaves it whole, never cut (reconstruct would adopt a cut one): the file
+ * is written nameless and linked in whole. */
+static void test_killed_while_writing_leaves_no_partial_file(void)
+{
+    struct mailbox *mb = setup_box("user.bob", NULL);
+    struct buf big = BUF_INITIALIZER;
+    const char *first = "spool/user/bob/1.";
+    size_t want;
+
+    buf_appendcstr(&big, "Subject: big\r\n\r\n");
+    while (big.len < 8 * 1024 * 1024)
+        buf_appendcstr(&big, "0123456789012345678901234567890123456789"
+                             "0123456789012345678901234567890123456789\r\n");
+    want = big.len;
+    mailbox_close(&mb);
+    for (int round = 0; round < 5; round++) {
+        struct stat st;
+        pid_t pid;
+        int seen = 0;
+
+        unlink(test_path(first));       /* the last round's stray */
+        pid = fork();
+        if (pid == 0) {
+            struct append_state *as;
+            if (mailbox_open("user.bob", dir_of("user.bob"), MAILBOX_UNLOCKED,
+                             &mb) ||
+                append_begin(mb, &strict, &as))
+                _exit(3);
+            (void)append_message(as, big.s, big.len, 0, 0, NULL, NULL);
+            pause();
+            _exit(0);
+        }
+        /* Kill it as soon as the file has its name. */
+        for (int i = 0; i < 200000 && !seen; i++)
+            seen = stat(test_path(first), &st) == 0;
+        kill(pid, SIGKILL);
+        TEST_ASSERT(waitpid(pid, NULL, 0) == pid);
+        TEST_ASSERT(seen);
+        TEST_ASSERT(stat(test_path(first), &st) == 0);
+        if ((size_t)st.st_size != want)
+            test_fail(__FILE__, __LINE__, "%s: %lld bytes of %zu", first,
+                      (long long)st.st_size, want);
+    }
+    buf_free(&big);
+}
+
 /* Invariant 1: a writer killed at random moments never loses a message it
  * reported as committed, and every file matches its GUID. */
 static void test_sigkill_appender(void)
@@ -485,4 +532,5 @@ TEST_MAIN("append",
           TEST_CASE(test_expunge_releases_quota),
           TEST_CASE(test_copy_without_single_instance),
           TEST_CASE(test_seen_for_user),
+          TEST_CASE(test_killed_while_writing_leaves_no_partial_file),
           TEST_CASE(test_sigkill_appender))
