@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/conf.h"
@@ -87,6 +88,9 @@ int quota_read(const char *root, struct quota *q)
     memset(q, 0, sizeof(*q));
     quota_path(root, &path);
     r = util_read_file(buf_cstring(&path), &data, &len);
+    /* Empty: a root whose creation was cut short (quota_modify), none. */
+    if (!r && len == 0)
+        r = ERR_NOTFOUND;
     if (!r) {
         r = quota_parse(data, len, q);
         if (r)
@@ -124,6 +128,8 @@ static int quota_modify(const char *root, int create,
     r = util_read_file(path.s, &data, &len);
     if (!r && len == 0 && create) {
         q.limit[QUOTA_STORAGE] = q.limit[QUOTA_MESSAGE] = QUOTA_UNLIMITED;
+    } else if (!r && len == 0) {
+        r = ERR_NOTFOUND;       /* a creation cut short: no root yet */
     } else if (!r && (r = quota_parse(data, len, &q))) {
         log_error("quota file corrupt: root=<%s> file=<%s>; run quota -f",
                   root, path.s);
@@ -236,6 +242,7 @@ int quota_percent(const struct quota *q, enum quota_resource res)
 
 int quota_find_root(const char *mboxname, char **root_r)
 {
+    struct stat st;
     struct buf path = BUF_INITIALIZER;
     char *name = xstrdup(mboxname);
     int r = ERR_NOTFOUND;
@@ -244,7 +251,8 @@ int quota_find_root(const char *mboxname, char **root_r)
     for (;;) {
         char *dot;
         quota_path(name, &path);
-        if (access(buf_cstring(&path), F_OK) == 0) {
+        /* An empty file is a root whose creation was cut short: none. */
+        if (stat(buf_cstring(&path), &st) == 0 && st.st_size > 0) {
             *root_r = name;
             name = NULL;
             r = ERR_OK;

@@ -41,8 +41,10 @@ enum quota_check { QUOTA_CHECK_STRICT, QUOTA_CHECK_DELIVERY };
 /* The file of a root under the configured config directory. */
 void quota_path(const char *root, struct buf *out);
 
-/* Read a root.  ERR_NOTFOUND when it has no file, ERR_BADFORMAT when the
- * file cannot be parsed (logged: run quota -f). */
+/* Read a root.  ERR_NOTFOUND when it has no file, or an empty one (a
+ * root's creation cut short by a crash: its file is created, locked, then
+ * written), ERR_BADFORMAT when the file cannot be parsed (logged: run
+ * quota -f).  quota_find_root() passes over empty files too. */
 int quota_read(const char *root, struct quota *q);
 void quota_fini(struct quota *q);
 

@@ -149,9 +149,38 @@ static void test_corrupt_file(void)
     quota_fini(&q);
 }
 
+/* A SETQUOTA killed after creating (and locking) a new root's file and
+ * before writing it leaves it empty: that is no root yet, not a corrupt
+ * one (it answered NO [CORRUPTION] for every mailbox below it). */
+static void test_empty_file_is_no_root(void)
+{
+    struct quota q;
+    char *root = NULL;
+
+    setup();
+    TEST_ASSERT_INT(quota_set_limits("user", 1000, -1), ERR_OK);
+    test_write_file("conf/quota/user.bob", "");
+    TEST_ASSERT_INT(quota_read("user.bob", &q), ERR_NOTFOUND);
+    TEST_ASSERT_INT(quota_find_root("user.bob.sent", &root), ERR_OK);
+    TEST_ASSERT_STR(root, "user");          /* the root above it */
+    free(root);
+    /* As for a removed root: nothing to charge, no error. */
+    TEST_ASSERT_INT(quota_update("user.bob", 10, 1), ERR_OK);
+    /* The next SETQUOTA makes it a root. */
+    TEST_ASSERT_INT(quota_set_limits("user.bob", 50, -1), ERR_OK);
+    TEST_ASSERT_INT(quota_read("user.bob", &q), ERR_OK);
+    TEST_ASSERT_INT(q.limit[QUOTA_STORAGE], 50);
+    TEST_ASSERT_INT(q.used[QUOTA_STORAGE], 0);
+    quota_fini(&q);
+    TEST_ASSERT_INT(quota_find_root("user.bob.sent", &root), ERR_OK);
+    TEST_ASSERT_STR(root, "user.bob");
+    free(root);
+}
+
 TEST_MAIN("quota",
           TEST_CASE(test_classic_format),
           TEST_CASE(test_set_remove_find),
           TEST_CASE(test_check_rules),
           TEST_CASE(test_concurrent_updates_lose_nothing),
-          TEST_CASE(test_corrupt_file))
+          TEST_CASE(test_corrupt_file),
+          TEST_CASE(test_empty_file_is_no_root))
