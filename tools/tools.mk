@@ -1,6 +1,7 @@
 # tools/tools.mk -- build fragment (see Makefile.am): the administration
 # tools and benchmarks.
 EXTRA_DIST += tools/quickstart tools/install-deps tools/debian-packages tools/mkinstance
+EXTRA_DIST += tools/crashtest
 noinst_PROGRAMS += tools/mbbench
 tools_mbbench_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a
 
