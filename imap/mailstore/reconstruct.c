@@ -794,6 +794,7 @@ int reconstruct_quota_roots(struct strarray *roots)
     for (size_t i = 0; i < all.count; i++) {
         /* util_atomic_replace's "<root>.NEW" beside "<root>" */
         size_t len = strlen(all.data[i]);
+        struct quota q;
         if (len > 4 && !strcmp(all.data[i] + len - 4, ".NEW")) {
             char *base = xstrndup(all.data[i], len - 4);
             long found = strarray_find(&all, base);
@@ -801,7 +802,10 @@ int reconstruct_quota_roots(struct strarray *roots)
             if (found >= 0)
                 continue;
         }
-        strarray_append(roots, all.data[i]);
+        /* An empty file is a root whose creation was cut short: none. */
+        if (quota_read(all.data[i], &q) != ERR_NOTFOUND)
+            strarray_append(roots, all.data[i]);
+        quota_fini(&q);
     }
     strarray_fini(&all);
     return ERR_OK;

@@ -37,15 +37,13 @@ def _load_crashtest():
 
 crashtest = _load_crashtest()
 
-# The operations that pass today: all but setquota.  Left out:
-#   setquota: since 2d154a7 an empty quota/<root> (a SETQUOTA killed
-#     between creating the locked file and renaming the new text over it)
-#     is "no root" to the server, but `quota -f` still lists it among the
-#     roots (reconstruct_quota_roots) and then fails on it: "quota:
-#     user.alice.qsub: not found (run quota -f)", exit 70, every time,
-#     until a SETQUOTA rewrites the file.  3 kills in 1,000.
-# Each of the others failed before a fix that tools/crashtest found or
-# checked (run it with --op NAME):
+# Every operation passes today.  Each failed before a fix that
+# tools/crashtest found or checked (run it with --op NAME):
+#   setquota: an empty quota/<root> (a SETQUOTA killed between creating the
+#     locked file and renaming the new text over it) answered NO
+#     [CORRUPTION] (2d154a7), then `quota -f` still listed it among the
+#     roots and failed on it, exit 70 (reconstruct_quota_roots now passes
+#     over it); 3 kills in 1,000.
 #   append, lmtp, deliver (8557f0b): a kill while a message file was being
 #     written left a stray file holding part of the message (often 0
 #     bytes), which reconstruct adopted as a new message (RFC822.SIZE 0);
@@ -57,7 +55,7 @@ crashtest = _load_crashtest()
 #     CREATE refuses (files left with no record).
 # An operation that fails again goes out of this list with a comment naming
 # the bug, until it is fixed.
-PASSING = [op for op in crashtest.OPS if op != "setquota"]
+PASSING = list(crashtest.OPS)
 
 
 @pytest.fixture

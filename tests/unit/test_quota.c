@@ -12,6 +12,7 @@
 #include "lib/error.h"
 #include "lib/util.h"
 #include "imap/mailstore/quota.h"
+#include "imap/mailstore/reconstruct.h"
 #include "tests/unit/harness.h"
 
 static void setup(void)
@@ -154,6 +155,7 @@ static void test_corrupt_file(void)
  * one (it answered NO [CORRUPTION] for every mailbox below it). */
 static void test_empty_file_is_no_root(void)
 {
+    struct strarray roots = STRARRAY_INITIALIZER;
     struct quota q;
     char *root = NULL;
 
@@ -166,6 +168,12 @@ static void test_empty_file_is_no_root(void)
     free(root);
     /* As for a removed root: nothing to charge, no error. */
     TEST_ASSERT_INT(quota_update("user.bob", 10, 1), ERR_OK);
+    /* quota -f does not take it for a root either. */
+    TEST_ASSERT_INT(quota_set_limits("user.alice", 10, -1), ERR_OK);
+    TEST_ASSERT_INT(reconstruct_quota_roots(&roots), ERR_OK);
+    TEST_ASSERT_INT(roots.count, 1);
+    TEST_ASSERT_STR(roots.data[0], "user.alice");
+    strarray_fini(&roots);
     /* The next SETQUOTA makes it a root. */
     TEST_ASSERT_INT(quota_set_limits("user.bob", 50, -1), ERR_OK);
     TEST_ASSERT_INT(quota_read("user.bob", &q), ERR_OK);
