@@ -18,8 +18,11 @@
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mailbox_private.h"
 
-int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
-                            struct index_record **recs_r, size_t *n_r)
+/* mailbox_tombstones_read, and the generation of the expunge that wrote
+ * the file (0 when none) into *gen_r. */
+static int tomb_read(const char *dir, uint32_t uidvalidity,
+                     struct index_record **recs_r, size_t *n_r,
+                     uint32_t *gen_r)
 {
     struct buf path = BUF_INITIALIZER;
     struct index_header h;
@@ -30,6 +33,7 @@ int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
 
     *recs_r = NULL;
     *n_r = 0;
+    *gen_r = 0;
     buf_printf(&path, "%s/%s", dir, MAILBOX_EXPUNGE_FILE);
     r = util_read_file(path.s, &data, &len);
     if (r) {
@@ -45,6 +49,7 @@ int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
     }
     if (uidvalidity && h.uidvalidity != uidvalidity)
         goto done;
+    *gen_r = h.generation;
     recs = xcalloc(h.num_records ? h.num_records : 1, sizeof(*recs));
     for (uint32_t i = 0; i < h.num_records; i++) {
         const unsigned char *p = (unsigned char *)data + h.header_size +
@@ -63,6 +68,13 @@ done:
     free(data);
     buf_free(&path);
     return r;
+}
+
+int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
+                            struct index_record **recs_r, size_t *n_r)
+{
+    uint32_t gen;
+    return tomb_read(dir, uidvalidity, recs_r, n_r, &gen);
 }
 
 int mailbox_tombstoned(const struct index_record *t, size_t n, uint32_t uid)
@@ -107,7 +119,7 @@ static void tomb_drop(const struct mailbox *mb, const struct index_record *t,
 /* The tombstones to keep: the old ones still young, not live in the
  * index (stale) and not expunged again now, then the new ones; newest
  * first when there are too many. */
-static size_t tomb_merge(const struct mailbox *mb,
+static size_t tomb_merge(const struct mailbox *mb, int stale_possible,
                          const struct index_record *old, size_t nold,
                          const struct index_record *gone, size_t ngone,
                          const struct index_header *nh,
@@ -121,7 +133,7 @@ static size_t tomb_merge(const struct mailbox *mb,
     uint32_t recno;
 
     for (size_t i = 0; i < nold; i++) {
-        if (!mailbox_find_uid(mb, old[i].uid, &recno))
+        if (stale_possible && !mailbox_find_uid(mb, old[i].uid, &recno))
             continue;           /* live: a stale tombstone */
         if (old[i].last_updated < limit)
             tomb_drop(mb, &old[i], &path);
@@ -183,12 +195,18 @@ int mailbox_tombstones_write(struct mailbox *mb, const struct index_header *nh,
 {
     struct index_record *old = NULL, *merged;
     size_t nold = 0, n;
+    uint32_t gen;
     int r;
 
     /* An unreadable file: start afresh (logged by the read). */
-    (void)mailbox_tombstones_read(mb->path, mb->i.uidvalidity, &old, &nold);
+    (void)tomb_read(mb->path, mb->i.uidvalidity, &old, &nold, &gen);
     merged = xcalloc(nold + ngone + 1, sizeof(*merged));
-    n = tomb_merge(mb, old, nold, gone, ngone, nh, merged);
+    /* The file is written with the generation of its expunge, before that
+     * expunge commits: if the index has reached it, that expunge committed
+     * and no tombstone can be live (no lookup per tombstone, the common
+     * case); if not, it was cut short and its tombstones may be stale. */
+    n = tomb_merge(mb, gen != mb->i.generation, old, nold, gone, ngone, nh,
+                   merged);
     r = tomb_write_file(mb, nh, merged, n);
     free(old);
     free(merged);
