@@ -386,6 +386,36 @@ void mailbox_close(struct mailbox **mbp)
     *mbp = NULL;
 }
 
+/* Our files are no longer the ones at mb->path: an expunge replaced them
+ * (a new generation of the same mailbox), or the mailbox was renamed or
+ * deleted by someone else (nothing there, or another mailbox).  Open what
+ * is at the path as a new view and adopt it only if it is the same
+ * mailbox (unique id); otherwise ERR_NOTFOUND and the old view stays as
+ * it was, maps and fds intact (it may come back under this name).  Our
+ * lock, if any, is dropped first: it is on a file no longer at the path. */
+static int mailbox_reopen(struct mailbox *mb, int lockmode)
+{
+    struct mailbox *nb, tmp;
+    int r;
+
+    if (mb->priv->locked) {
+        lock_unlock(mb->priv->index_fd);
+        mb->priv->locked = 0;
+    }
+    r = mailbox_open(mb->name, mb->path, lockmode, &nb);
+    if (r)
+        return r;
+    if (!mb->uniqueid || !nb->uniqueid || strcmp(mb->uniqueid, nb->uniqueid)) {
+        mailbox_close(&nb);
+        return ERR_NOTFOUND;
+    }
+    tmp = *mb;
+    *mb = *nb;
+    *nb = tmp;
+    mailbox_close(&nb);
+    return ERR_OK;
+}
+
 /* Re-read the header through our fd; reopen if the file was replaced. */
 static int mailbox_sync_view(struct mailbox *mb, struct mailbox_changes *ch)
 {
@@ -406,12 +436,13 @@ static int mailbox_sync_view(struct mailbox *mb, struct mailbox_changes *ch)
         goto done;
     }
     if (st.st_ino != p->index_ino) {
-        /* An expunge replaced the files: a new generation. */
-        r = mailbox_open_files(mb, p->locked ? MAILBOX_EXCLUSIVE
-                                             : MAILBOX_UNLOCKED);
-        if (ch)
+        /* An expunge replaced the files (a new generation), or another
+         * mailbox is at our path now. */
+        r = mailbox_reopen(mb, p->locked ? MAILBOX_EXCLUSIVE
+                                         : MAILBOX_UNLOCKED);
+        if (ch && !r)
             ch->expunged = 1;
-        goto header;
+        goto done;
     }
     r = index_header_read(p->index_fd, &h);
     if (r && !p->locked) {
@@ -431,9 +462,7 @@ static int mailbox_sync_view(struct mailbox *mb, struct mailbox_changes *ch)
         r = ERR_IO;
         goto done;
     }
-header:
-    if (!r)
-        r = mailbox_read_header_file(mb);
+    r = mailbox_read_header_file(mb);
 done:
     free(ipath);
     free(cpath);
@@ -486,14 +515,13 @@ int mailbox_lock(struct mailbox *mb, int timeout_ms)
         p->locked = 1;
         r = mailbox_sync_view(mb, NULL);
     } else {
-        /* An expunge replaced the files while we waited.  Open the current
-         * ones under the exclusive lock at once (the locked open checks
-         * that it holds the file the path names), instead of reopening
-         * unlocked and racing the next expunge. */
+        /* An expunge replaced the files while we waited (or the mailbox
+         * left our path).  Open the current ones under the exclusive lock
+         * at once (the locked open checks that it holds the file the path
+         * names), instead of reopening unlocked and racing the next
+         * expunge. */
         lock_unlock(p->index_fd);
-        r = mailbox_open_files(mb, MAILBOX_EXCLUSIVE);
-        if (!r)
-            r = mailbox_read_header_file(mb);
+        r = mailbox_reopen(mb, MAILBOX_EXCLUSIVE);
     }
     if (!r && (r = mailbox_writable(mb)))
         mailbox_unlock(mb);

@@ -1,0 +1,79 @@
+"""Races between sessions that tools/stress found, one test per fix, each
+replaying the interleaving with two or three raw sessions (imapd inetd
+style on a private instance, as in test_imap_mailbox.py):
+
+  - a mailbox selected in one session and renamed away by another (and
+    written to under its new name, and renamed back): the selecting
+    session answers NO [NONEXISTENT] while the mailbox is away, never
+    reports it corrupt, and sees it again, with what was added, when it
+    is back; another mailbox created at the old name is not taken for it;
+"""
+
+import pytest
+
+from test_imap_mailbox import FAST, MSG, NONEXISTENT, Session
+
+CORRUPT = ("corrupt", "reconstruct")
+
+
+@pytest.fixture
+def inst(make_instance):
+    return make_instance(options=FAST)
+
+
+@pytest.fixture
+def port(inst):
+    return inst.serve_tcp(inst.argv("imap/imapd/imapd"))
+
+
+def no_corruption_logged(inst):
+    bad = [ln for ln in inst.log_lines() if ": err: " in ln and
+           any(w in ln for w in CORRUPT)]
+    assert not bad, bad
+
+
+def test_selected_mailbox_renamed_away_and_back(inst, port):
+    a, b = Session(inst, port, "alice"), Session(inst, port, "alice")
+    b.ok("CREATE INBOX.t.b")
+    for _ in range(3):
+        assert b.append("INBOX.t.b").startswith("OK")
+    a.ok("SELECT INBOX.t.b")
+    b.ok("RENAME INBOX.t.b INBOX.t.c")
+    # Away: reads of what the session already has go on, changes are
+    # refused as for a mailbox that does not exist.
+    assert a.status("NOOP") == "OK Completed"
+    assert a.status("UID STORE 1 +FLAGS (\\Flagged)") == NONEXISTENT
+    assert b.append("INBOX.t.c").startswith("OK [APPENDUID")
+    assert a.status("NOOP") == "OK Completed"
+    assert a.ok("UID FETCH 1:* (UID)") == [
+        f"* {i} FETCH (UID {i})" for i in (1, 2, 3)]
+    assert a.status("UID STORE 2 +FLAGS (\\Flagged)") == NONEXISTENT
+    # Back: the session sees the message added meanwhile and may write.
+    b.ok("RENAME INBOX.t.c INBOX.t.b")
+    assert a.ok("NOOP") == ["* 4 EXISTS", "* 4 RECENT"]
+    assert a.ok("UID STORE 4 +FLAGS (\\Flagged)") == [
+        "* 4 FETCH (UID 4 FLAGS (\\Flagged \\Recent))"]
+    assert a.ok("UID FETCH 1:* (UID)") == [
+        f"* {i} FETCH (UID {i})" for i in (1, 2, 3, 4)]
+    no_corruption_logged(inst)
+
+
+def test_selected_mailbox_replaced_by_another_of_that_name(inst, port):
+    a, b = Session(inst, port, "alice"), Session(inst, port, "alice")
+    b.ok("CREATE INBOX.r")
+    assert b.append("INBOX.r").startswith("OK")
+    a.ok("SELECT INBOX.r")
+    b.ok("RENAME INBOX.r INBOX.s")
+    b.ok("CREATE INBOX.r")
+    for _ in range(2):
+        assert b.append("INBOX.r").startswith("OK")
+    # Not the mailbox the session selected: no view of its messages, no
+    # write into it.
+    assert a.status("UID STORE 1 +FLAGS (\\Flagged)") == NONEXISTENT
+    assert a.status("NOOP") == "OK Completed"
+    assert a.ok("UID FETCH 1:* (UID)") == ["* 1 FETCH (UID 1)"]
+    b.ok("SELECT INBOX.r")
+    assert b.ok("UID FETCH 1:* (FLAGS)") == [
+        "* 1 FETCH (UID 1 FLAGS (\\Recent))",
+        "* 2 FETCH (UID 2 FLAGS (\\Recent))"]
+    no_corruption_logged(inst)
