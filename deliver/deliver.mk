@@ -5,7 +5,8 @@ noinst_LIBRARIES += deliver/libdeliver.a
 deliver_libdeliver_a_SOURCES = \
 	deliver/delivery.c deliver/delivery.h \
 	deliver/duplicate.c deliver/duplicate.h \
-	deliver/lmtp.c deliver/lmtp.h
+	deliver/lmtp.c deliver/lmtp.h \
+	deliver/lmtp_parse.c deliver/lmtp_parse.h
 DELIVER_LDADD = deliver/libdeliver.a imap/mailstore/libmailstore.a lib/libchapar.a
 
 server_PROGRAMS += deliver/deliver deliver/lmtpd

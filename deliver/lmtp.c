@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "lib/xmalloc.h"
 #include "deliver/delivery.h"
 #include "deliver/lmtp.h"
+#include "deliver/lmtp_parse.h"
 
 struct lmtp_rcpt {
     char *address;              /* as the client wrote it (for logs) */
@@ -71,66 +71,6 @@ static void lmtp_reset(struct lmtp_session *s)
     XFREE(s->from);
 }
 
-/* ---- paths ---------------------------------------------------------------- */
-
-/* After "FROM:" / "TO:": "<path>" (a space after the colon tolerated) into
- * *addr_r (fresh; source route dropped), *rest_r the parameters.  0 on a
- * syntax error. */
-static int lmtp_parse_path(const char *arg, const char *keyword,
-                           char **addr_r, const char **rest_r)
-{
-    size_t klen = strlen(keyword);
-    const char *p, *start;
-    int quoted = 0;
-
-    if (strncasecmp(arg, keyword, klen))
-        return 0;
-    p = arg + klen;
-    while (*p == ' ')
-        p++;
-    if (*p++ != '<')
-        return 0;
-    start = p;
-    for (; *p && (quoted || *p != '>'); p++) {
-        if (*p == '\\' && quoted && p[1])
-            p++;
-        else if (*p == '"')
-            quoted = !quoted;
-    }
-    if (*p != '>')
-        return 0;
-    /* A source route "@a,@b:" is obsolete; the mailbox follows the ':'. */
-    if (*start == '@') {
-        const char *colon = memchr(start, ':', (size_t)(p - start));
-        if (!colon)
-            return 0;
-        start = colon + 1;
-    }
-    *addr_r = xstrndup(start, (size_t)(p - start));
-    for (p++; *p == ' '; p++)
-        ;
-    *rest_r = p;
-    return 1;
-}
-
-/* A quoted local part ("a b"@x) unquoted, for the recipient lookup. */
-static char *lmtp_unquote(const char *addr)
-{
-    struct buf out = BUF_INITIALIZER;
-    int quoted = 0;
-
-    for (const char *p = addr; *p; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (*p == '\\' && quoted && p[1])
-            buf_putc(&out, *++p);
-        else
-            buf_putc(&out, *p);
-    }
-    buf_cstring(&out);
-    return buf_release(&out);
-}
-
 /* ---- commands --------------------------------------------------------------- */
 
 static void lmtp_cmd_lhlo(struct lmtp_session *s, const char *arg)
@@ -153,37 +93,28 @@ static void lmtp_cmd_lhlo(struct lmtp_session *s, const char *arg)
     lmtp_reply(s, "250 SIZE %zu", s->maxsize);
 }
 
-/* MAIL parameters: SIZE=n and BODY=7BIT|8BITMIME.  0 when refused (the
- * reply was sent). */
+/* MAIL parameters (lmtp_parse_mail_params).  0 when refused (the reply
+ * was sent). */
 static int lmtp_mail_params(struct lmtp_session *s, const char *params)
 {
-    struct strarray *words = strarray_split(params, " ");
-    int ok = 1;
-
-    for (size_t i = 0; ok && i < words->count; i++) {
-        const char *w = words->data[i];
-        long long size;
-        if (!strncasecmp(w, "SIZE=", 5)) {
-            if (util_parse_long(w + 5, 0, LLONG_MAX, &size)) {
-                lmtp_reply(s, "501 5.5.4 Invalid SIZE parameter");
-                ok = 0;
-            } else if ((unsigned long long)size > s->maxsize) {
-                lmtp_reply(s, "552 5.3.4 Message size exceeds fixed "
-                              "maximum message size");
-                ok = 0;
-            }
-        } else if (!strncasecmp(w, "BODY=", 5)) {
-            if (strcasecmp(w + 5, "7BIT") && strcasecmp(w + 5, "8BITMIME")) {
-                lmtp_reply(s, "501 5.5.4 Invalid BODY parameter");
-                ok = 0;
-            }
-        } else {
-            lmtp_reply(s, "555 5.5.4 Unsupported parameter");
-            ok = 0;
-        }
+    switch (lmtp_parse_mail_params(params, s->maxsize)) {
+    case LMTP_PARAM_OK:
+        return 1;
+    case LMTP_PARAM_BAD_SIZE:
+        lmtp_reply(s, "501 5.5.4 Invalid SIZE parameter");
+        break;
+    case LMTP_PARAM_TOO_BIG:
+        lmtp_reply(s, "552 5.3.4 Message size exceeds fixed "
+                      "maximum message size");
+        break;
+    case LMTP_PARAM_BAD_BODY:
+        lmtp_reply(s, "501 5.5.4 Invalid BODY parameter");
+        break;
+    case LMTP_PARAM_UNSUPPORTED:
+        lmtp_reply(s, "555 5.5.4 Unsupported parameter");
+        break;
     }
-    strarray_free(&words);
-    return ok;
+    return 0;
 }
 
 static void lmtp_cmd_mail(struct lmtp_session *s, const char *arg)
@@ -424,9 +355,10 @@ static const struct lmtp_command lmtp_commands[] = {
 
 static void lmtp_dispatch(struct lmtp_session *s, const char *line)
 {
-    size_t n = strcspn(line, " ");
-    const char *arg = line[n] ? line + n + 1 : "";
+    const char *arg;
+    size_t n;
 
+    lmtp_parse_command(line, &n, &arg);
     for (size_t i = 0; i < sizeof(lmtp_commands) / sizeof(*lmtp_commands);
          i++) {
         const struct lmtp_command *c = &lmtp_commands[i];

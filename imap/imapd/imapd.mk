@@ -40,6 +40,3 @@ tests_unit_test_index_search_SOURCES = tests/unit/test_index_search.c \
 	tests/unit/index_check.c tests/unit/index_check.h \
 	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
 tests_unit_test_index_search_LDADD = $(IMAPD_LDADD)
-
-# The libFuzzer target is built by hand with clang (see its header).
-EXTRA_DIST += tests/fuzz/fuzz_imap_parser.c tests/fuzz/corpus_imap_parser

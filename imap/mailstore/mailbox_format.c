@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,17 @@ static char *header_field(const char *data, size_t len, const char *key)
     return NULL;
 }
 
+/* The major version after the magic: its decimal digits, read no further
+ * than len (the data need not end in a NUL); -1 if there are none. */
+static long header_major(const char *p, size_t len)
+{
+    long v = -1;
+
+    for (size_t i = 0; i < len && i < 9 && isdigit((unsigned char)p[i]); i++)
+        v = (v < 0 ? 0 : v * 10) + (p[i] - '0');
+    return v;
+}
+
 int mailbox_header_parse(const char *data, size_t len, struct mailbox *mb)
 {
     const char *crcline;
@@ -260,7 +272,8 @@ int mailbox_header_parse(const char *data, size_t len, struct mailbox *mb)
 
     if (len < sizeof(HEADER_MAGIC) ||
         memcmp(data, HEADER_MAGIC, sizeof(HEADER_MAGIC) - 1) ||
-        atoi(data + sizeof(HEADER_MAGIC) - 1) != MAILBOX_HEADER_MAJOR)
+        header_major(data + sizeof(HEADER_MAGIC) - 1,
+                     len - (sizeof(HEADER_MAGIC) - 1)) != MAILBOX_HEADER_MAJOR)
         return ERR_BADFORMAT;
     /* The CRC line is the last line and covers everything before it. */
     if (len < 13 || data[len - 1] != '\n')

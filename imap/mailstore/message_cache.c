@@ -333,8 +333,12 @@ static char *getstr(struct reader *r, int nullable)
 static const char *get_coded_bytes(struct reader *r, uint64_t v,
                                    size_t *len_r)
 {
-    *len_r = v ? (size_t)(v / 2 - 1) : 0;
-    return v ? getbytes(r, v / 2 - 1, 1) : NULL;
+    const char *s = v ? getbytes(r, v / 2 - 1, 1) : NULL;
+
+    /* no length without bytes: a reader that went bad gives NULL, and
+     * last_ref() would search NULL for len bytes */
+    *len_r = s ? (size_t)(v / 2 - 1) : 0;
+    return s;
 }
 
 /* A word (version 3) or a str (version 2), as a fresh string. */

@@ -229,6 +229,20 @@ void message_pack_wire(struct buf *out, const char *wire, size_t len)
 
 /* ---- unpacking ----------------------------------------------------------- */
 
+/* Bytes a stored string may hold (message.h): never a NUL (a wire string
+ * is a C string); inside quotes only what the writer quotes, no CR, LF,
+ * '"', '\\' or 8-bit byte (those went into a literal).  A corrupt entry
+ * must not make a cut or broken BODYSTRUCTURE. */
+static int wire_bytes_ok(const unsigned char *p, size_t n, int quoted)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!p[i] || (quoted && (p[i] == '\r' || p[i] == '\n' ||
+                                 p[i] == '"' || p[i] == '\\' ||
+                                 p[i] >= 0x80)))
+            return 0;
+    return 1;
+}
+
 int message_unpack_wire(const char *packed, size_t len, struct buf *out)
 {
     const unsigned char *p = (const unsigned char *)packed, *end = p + len;
@@ -237,6 +251,8 @@ int message_unpack_wire(const char *packed, size_t len, struct buf *out)
     uint64_t depth = 0, n;
 
     if (len && *p == PK_RAW) {
+        if (!wire_bytes_ok(p + 1, len - 1, 0))
+            return ERR_BADFORMAT;
         buf_appendmap(out, p + 1, len - 1);
         return ERR_OK;
     }
@@ -277,7 +293,8 @@ int message_unpack_wire(const char *packed, size_t len, struct buf *out)
         case PK_QUOTED:
         case PK_LITERAL:
             if (!message_get_varint(&p, end, &n) ||
-                n > (uint64_t)(end - p))
+                n > (uint64_t)(end - p) ||
+                !wire_bytes_ok(p, (size_t)n, c == PK_QUOTED))
                 goto bad;
             if (c == PK_QUOTED) {
                 buf_putc(out, '"');

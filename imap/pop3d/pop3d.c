@@ -33,6 +33,7 @@
 #include "imap/mailstore/mboxlist.h"
 #include "imap/pop3d/pop3d.h"
 #include "imap/pop3d/pop3d_maildrop.h"
+#include "imap/pop3d/pop3d_parse.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/server_common.h"
 
@@ -86,33 +87,6 @@ void pop3d_err(struct pop3d_session *s, const char *fmt, ...)
     va_start(ap, fmt);
     pop3d_vresponse(s, "-ERR", fmt, ap);
     va_end(ap);
-}
-
-int pop3d_parse_numbers(const char *args, unsigned min, unsigned max,
-                        unsigned long *v, unsigned *n_r)
-{
-    const char *p = args;
-    unsigned n = 0;
-
-    while (*p) {
-        unsigned long val = 0;
-        if (n == max || !isdigit((unsigned char)*p))
-            return -1;
-        for (; isdigit((unsigned char)*p); p++) {
-            val = val * 10 + (unsigned long)(*p - '0');
-            if (val > 0x7fffffffUL)
-                return -1;
-        }
-        v[n++] = val;
-        if (*p == ' ' && p[1])
-            p++;
-        else if (*p)
-            return -1;
-    }
-    if (n < min)
-        return -1;
-    *n_r = n;
-    return 0;
 }
 
 /* RFC 2449 CAPA.  Before login: how to log in (USER only when a password
@@ -180,19 +154,15 @@ static int pop3d_greet(struct pop3d_session *s)
 static void pop3d_dispatch(struct pop3d_session *s, struct buf *line)
 {
     const struct pop3d_cmd_entry *e;
-    char *text = (char *)buf_cstring(line), *args;
-    size_t namelen = strcspn(text, " ");
+    const char *name, *args;
 
-    /* A NUL would cut a name or password short: refuse the line. */
-    if (memchr(line->s, '\0', line->len)) {
+    if (pop3d_parse_command((char *)buf_cstring(line), line->len, &name,
+                            &args)) {
         pop3d_err(s, "Invalid NUL byte in command");
         return;
     }
-    args = text + namelen;
-    if (*args)
-        *args++ = '\0';
     for (e = pop3d_commands; e->name; e++)
-        if (!strcasecmp(e->name, text))
+        if (!strcasecmp(e->name, name))
             break;
     if (!e->name) {
         pop3d_err(s, "Unknown command");

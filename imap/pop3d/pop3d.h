@@ -66,12 +66,6 @@ void pop3d_ok(struct pop3d_session *s, const char *fmt, ...)
 void pop3d_err(struct pop3d_session *s, const char *fmt, ...)
     CHAPAR_FORMAT(2, 3);
 
-/* Parse args as exactly min..max decimal numbers separated by single
- * spaces into v[] (*n_r of them).  0 on success, -1 on any syntax error
- * (a sign, a leading space, a number above 2^31-1, trailing text). */
-int pop3d_parse_numbers(const char *args, unsigned min, unsigned max,
-                        unsigned long *v, unsigned *n_r);
-
 /* pop3d_auth.c: AUTHORIZATION state */
 void pop3d_cmd_user(struct pop3d_session *s, const char *args);
 void pop3d_cmd_pass(struct pop3d_session *s, const char *args);

@@ -30,6 +30,7 @@
 #include "imap/mailstore/auth.h"
 #include "imap/mailstore/mboxname.h"
 #include "imap/pop3d/pop3d.h"
+#include "imap/pop3d/pop3d_parse.h"
 #include "imap/pop3d/pop3d_maildrop.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/server_common.h"
@@ -162,18 +163,17 @@ void pop3d_cmd_pass(struct pop3d_session *s, const char *args)
  * APOP is allowed before STLS. */
 void pop3d_cmd_apop(struct pop3d_session *s, const char *args)
 {
-    const char *sp = strchr(args, ' ');
+    const char *digest;
     char *user;
 
     if (!s->apop_challenge || !s->sasl) {
         pop3d_err(s, "APOP is not available");
         return;
     }
-    if (!sp || sp == args || strlen(sp + 1) != 32) {
+    if (pop3d_parse_apop(args, &user, &digest)) {
         pop3d_err(s, "APOP needs a name and a digest");
         return;
     }
-    user = xstrndup(args, (size_t)(sp - args));
     if (sasl_glue_checkapop(s->sasl, s->apop_challenge, args))
         pop3d_login_failed(s, "APOP", user, sasl_glue_errdetail(s->sasl));
     else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl) ?
@@ -272,12 +272,11 @@ done:
 
 void pop3d_cmd_auth(struct pop3d_session *s, const char *args)
 {
-    char *mech = xstrdup(args), *initial = strchr(mech, ' ');
+    char *mech, *initial;
     const char *why = "";
     int r;
 
-    if (initial)
-        *initial++ = '\0';
+    pop3d_parse_auth(args, &mech, &initial);
     if (!*mech) {
         pop3d_auth_list(s);
         goto done;

@@ -18,6 +18,7 @@
 #include "lib/map.h"
 #include "imap/pop3d/pop3d.h"
 #include "imap/pop3d/pop3d_maildrop.h"
+#include "imap/pop3d/pop3d_parse.h"
 
 /* One optional or required message number; -1 after answering -ERR. */
 static long pop3d_msgno_arg(struct pop3d_session *s, const char *args,

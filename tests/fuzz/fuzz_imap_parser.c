@@ -9,17 +9,10 @@
  *   - every OK command, written back with imap_parser_command_format(),
  *     parses again into the same command (a second parser, default limits).
  *
- * Not part of `make check` (it needs clang with libFuzzer).  Build and run
- * from a configured build directory (it provides config.h), e.g. build/:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I.. -I. \
- *     ../tests/fuzz/fuzz_imap_parser.c ../imap/imapd/imap_parser.c ../lib/prot.c \
- *     ../lib/buf.c ../lib/xmalloc.c ../lib/log.c ../lib/error.c \
- *     ../lib/util.c -o fuzz_imap_parser
- *   mkdir -p fuzz-corpus
- *   ./fuzz_imap_parser -max_total_time=60 -max_len=8192 \
- *     fuzz-corpus ../tests/fuzz/corpus_imap_parser
- * (new inputs are written to the first directory, fuzz-corpus; the seed
- * corpus in the source tree stays as it is).
+ * Built by `make fuzz` (configure CC=clang --enable-fuzzers, see
+ * tests/fuzz/fuzz.mk); run by tools/fuzz (minutes) and
+ * tests/proto/test_fuzz.py (seconds), with the seed corpus
+ * tests/fuzz/corpus_imap_parser.
  */
 #include "config.h"
 
