@@ -272,6 +272,7 @@ int main(int argc, char **argv)
     struct delivery_params params;
     struct delivery_agent *agent;
     struct auth_state *auth;
+    struct buf authid = BUF_INITIALIZER;
     int ex;
 
     deliver_parse_args(argc, argv, &a);
@@ -287,8 +288,16 @@ int main(int argc, char **argv)
     }
 
     /* Without -a the sender is anonymous: it may post wherever "anyone"
-     * or "anonymous" has p, and to every INBOX. */
-    auth = auth_new(a.authid, 0);
+     * or "anonymous" has p, and to every INBOX.  With -a, the identity's
+     * canonical name (auth.h), as a login would have it. */
+    if (a.authid && auth_canonify_userid(a.authid, strlen(a.authid),
+                                         &authid)) {
+        fprintf(stderr, "deliver: -a %s: invalid user name\n", a.authid);
+        log_error("deliver: invalid -a identity: authid=<%s>", a.authid);
+        ex = EX_USAGE;
+        goto done;
+    }
+    auth = auth_new(a.authid ? buf_cstring(&authid) : NULL, 0);
     memset(&params, 0, sizeof(params));
     params.auth = auth;
     params.ignore_quota = a.ignore_quota;
@@ -301,6 +310,7 @@ int main(int argc, char **argv)
     auth_free(&auth);
 done:
     mboxlist_close();
+    buf_free(&authid);
     strarray_fini(&a.keywords);
     conf_reset();
     return ex;

@@ -132,10 +132,14 @@ int delivery_resolve(struct delivery_agent *a, const char *address,
         r = *detail ? delivery_resolve_mailbox(a, detail, t) : ERR_NOTFOUND;
         goto done;
     }
-    if (mboxname_validate_userid(user)) {
+    /* The user's one canonical name (auth.h): "BOB" and "bob" are one
+     * user, "bob " none. */
+    if (auth_canonify_userid(user, strlen(user), &name)) {
         r = ERR_NOTFOUND;
         goto done;
     }
+    free(user);
+    user = buf_release(&name);
     /* user+folder: the folder when the sender may post there, else the
      * INBOX, which takes mail from anyone. */
     if (detail && *detail) {

@@ -13,8 +13,11 @@
  *   delivery_end(&d); delivery_agent_free(&a);
  *
  * RECIPIENTS (SPEC.md "deliver").  An address is local[+detail][@domain];
- * the domain is ignored (one namespace).  deliver's -m folder takes the
- * place of the detail.
+ * the domain is ignored (one namespace: the MTA decided the address is
+ * ours).  The user part is canonified with auth_canonify_userid() (so
+ * with username_tolower "Bob" is bob; a name it refuses, e.g. with white
+ * space, is ERR_NOTFOUND).  deliver's -m folder takes the place of the
+ * detail.
  *   user            user.<user>, the INBOX: no right is checked (Cyrus
  *                   delivers to a user's own INBOX whoever sends)
  *   user+folder     user.<user>.<folder> when it exists and the identity

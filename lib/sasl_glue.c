@@ -36,6 +36,7 @@ struct sasl_glue {
     char *authid;
     sasl_secret_t *secret;
     size_t secret_size;
+    int authz_refused;          /* the last step failed in the policy */
     sasl_callback_t callbacks[5];
 };
 
@@ -44,6 +45,9 @@ static struct {
     void *rock;
     int server_up, client_up;
     int password_only;      /* server up with the auxprop plugins only */
+    sasl_glue_canon_fn *canon;
+    sasl_glue_authorize_fn *authorize;
+    void *identity_rock;
 } glue;
 
 /* ---- process-wide setup ----------------------------------------------------- */
@@ -204,6 +208,81 @@ void sasl_glue_done(void)
     glue.server_up = glue.client_up = glue.password_only = 0;
 }
 
+/* ---- the server's identity rules --------------------------------------------- */
+
+void sasl_glue_set_identity(sasl_glue_canon_fn *canon,
+                            sasl_glue_authorize_fn *authorize, void *rock)
+{
+    glue.canon = canon;
+    glue.authorize = authorize;
+    glue.identity_rock = rock;
+}
+
+static int cb_canon_user(sasl_conn_t *conn, void *context, const char *in,
+                         unsigned inlen, unsigned flags,
+                         const char *user_realm, char *out, unsigned out_max,
+                         unsigned *out_len)
+{
+    struct buf canon = BUF_INITIALIZER;
+    int sr = SASL_OK;
+
+    (void)context, (void)flags, (void)user_realm;
+    if (!inlen && in)
+        inlen = (unsigned)strlen(in);
+    if (glue.canon(in, inlen, &canon, glue.identity_rock)) {
+        sasl_seterror(conn, SASL_NOLOG, "user name refused by the server's "
+                      "identity rules");
+        sr = SASL_BADAUTH;
+    } else if (canon.len >= out_max) {
+        sr = SASL_BUFOVER;
+    } else {
+        memcpy(out, canon.s, canon.len);
+        out[canon.len] = '\0';
+        *out_len = (unsigned)canon.len;
+    }
+    buf_free(&canon);
+    return sr;
+}
+
+static int cb_proxy_policy(sasl_conn_t *conn, void *context,
+                           const char *requested_user, unsigned rlen,
+                           const char *auth_identity, unsigned alen,
+                           const char *def_realm, unsigned urlen,
+                           struct propctx *propctx)
+{
+    struct sasl_glue *s = context;
+    char *authzid = xstrndup(requested_user, rlen);
+    char *authid = xstrndup(auth_identity, alen);
+    int ok = glue.authorize(authid, authzid, glue.identity_rock);
+
+    (void)def_realm, (void)urlen, (void)propctx;
+    if (!ok) {
+        s->authz_refused = 1;
+        sasl_seterror(conn, SASL_NOLOG, "%s may not act as %s", authid,
+                      authzid);
+    }
+    free(authzid);
+    free(authid);
+    return ok ? SASL_OK : SASL_NOAUTHZ;
+}
+
+/* The per-session callbacks of a server session: the identity hooks. */
+static sasl_callback_t *server_callbacks(struct sasl_glue *s)
+{
+    size_t n = 0;
+
+    if (glue.canon)
+        s->callbacks[n++] = (sasl_callback_t){ SASL_CB_CANON_USER,
+                                               SASL_GLUE_CB(cb_canon_user),
+                                               s };
+    if (glue.authorize)
+        s->callbacks[n++] = (sasl_callback_t){ SASL_CB_PROXY_POLICY,
+                                               SASL_GLUE_CB(cb_proxy_policy),
+                                               s };
+    s->callbacks[n] = (sasl_callback_t){ SASL_CB_LIST_END, NULL, NULL };
+    return s->callbacks;
+}
+
 /* ---- sessions ----------------------------------------------------------------- */
 
 static int map_error(int sr)
@@ -263,7 +342,7 @@ int sasl_glue_server_new(const char *service, const char *server_fqdn,
     s->server = 1;
     s->flags = flags;
     sr = sasl_server_new(service, server_fqdn, user_realm, local_addr,
-                         remote_addr, NULL, 0, &s->conn);
+                         remote_addr, server_callbacks(s), 0, &s->conn);
     if (sr != SASL_OK) {
         log_error("SASL session failed: service=<%s> error=<%s>", service,
                   sasl_errstring(sr, NULL, NULL));
@@ -327,6 +406,10 @@ static int step_result(struct sasl_glue *s, int sr, const char *out,
 {
     buf_reset(outbuf);
     *done_r = 0;
+    /* Only the policy callback sets the flag; any other failure clears
+     * what an earlier attempt left. */
+    if (sr != SASL_NOAUTHZ)
+        s->authz_refused = 0;
     if (sr != SASL_OK && sr != SASL_CONTINUE) {
         if (sr == SASL_INTERACT)
             log_error("SASL needs a value no callback provides: %s",
@@ -359,6 +442,7 @@ int sasl_glue_server_start(struct sasl_glue *s, const char *mech,
         return ERR_BADARG;
     if (check_len(inlen))
         return ERR_TOOBIG;
+    s->authz_refused = 0;
     sr = sasl_server_start(s->conn, mech, in, (unsigned)inlen, &sout,
                            &soutlen);
     return step_result(s, sr, sout, soutlen, out, done_r);
@@ -429,6 +513,20 @@ const char *sasl_glue_username(struct sasl_glue *s)
     if (sasl_getprop(s->conn, SASL_USERNAME, &v) != SASL_OK)
         return NULL;
     return v;
+}
+
+const char *sasl_glue_authid(struct sasl_glue *s)
+{
+    const void *v = NULL;
+
+    if (sasl_getprop(s->conn, SASL_AUTHUSER, &v) != SASL_OK)
+        return NULL;
+    return v;
+}
+
+int sasl_glue_authz_refused(const struct sasl_glue *s)
+{
+    return s && s->authz_refused;
 }
 
 unsigned sasl_glue_ssf(struct sasl_glue *s)

@@ -60,6 +60,25 @@ struct sasl_glue;
  * for the life of the process (or until the next call for that option). */
 typedef const char *sasl_glue_getopt_fn(const char *option, void *rock);
 
+/* The server's identity rules, asked by every server session made after
+ * the call (process-global, like getopt):
+ *   canon      the canonical form of a name a client gave (LOGIN, APOP,
+ *              each mechanism's authentication and authorization ids;
+ *              SASL's canon_user callback, run before SASL's own plugin):
+ *              ERR_OK and *out (replaced) set, or an error -- the name is
+ *              refused and the exchange fails like a wrong password;
+ *   authorize  SASL's proxy policy: may the canonical authid act as the
+ *              different canonical authzid?  1 yes, 0 no (the exchange
+ *              fails and sasl_glue_authz_refused() says so).
+ * Either may be NULL: names are taken as given (SASL trims white space)
+ * and an authzid must equal the authid (SASL's default). */
+typedef int sasl_glue_canon_fn(const char *in, size_t inlen, struct buf *out,
+                               void *rock);
+typedef int sasl_glue_authorize_fn(const char *authid, const char *authzid,
+                                   void *rock);
+void sasl_glue_set_identity(sasl_glue_canon_fn *canon,
+                            sasl_glue_authorize_fn *authorize, void *rock);
+
 /* ERR_INTERNAL (with a log line) if SASL cannot start, e.g. no plugins. */
 int sasl_glue_server_init(const char *appname, sasl_glue_getopt_fn *getopt,
                           void *rock);
@@ -120,8 +139,15 @@ int sasl_glue_checkapop(struct sasl_glue *sess, const char *challenge,
                         const char *response);
 
 /* The authenticated (authorization) user, valid until the session is
- * freed; NULL before success. */
+ * freed; NULL before success.  With the canon hook set it is canonical:
+ * use it, never the client's string. */
 const char *sasl_glue_username(struct sasl_glue *sess);
+/* The authentication identity (who proved a password), which differs from
+ * sasl_glue_username() under proxy authorization; NULL before success. */
+const char *sasl_glue_authid(struct sasl_glue *sess);
+/* 1 when the last start/step failed because the authorize hook refused
+ * the authorization identity (the password was right), else 0. */
+int sasl_glue_authz_refused(const struct sasl_glue *sess);
 /* The negotiated security-layer strength; 0 means no layer. */
 unsigned sasl_glue_ssf(struct sasl_glue *sess);
 /* SASL's text about the last failure, for the log; never NULL. */

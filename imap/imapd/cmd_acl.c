@@ -2,7 +2,9 @@
  * LISTRIGHTS, MYRIGHTS.
  *
  * Rights strings and identifiers are checked here first (BAD, nothing
- * changes); the change itself and its `a` check are mboxlist_setacl()'s.
+ * changes); an identifier is stored and compared in its canonical form
+ * (auth_canonify_identifier(): "BOB" and "bob@<defaultdomain>" are
+ * "bob"); the change itself and its `a` check are mboxlist_setacl()'s.
  * GETACL and LISTRIGHTS need `a`, MYRIGHTS any right; a mailbox without
  * `l` answers NO [NONEXISTENT] exactly like a missing one.  Rights go on
  * the wire with the virtual c and d added (acl_rights_to_wire()).
@@ -15,6 +17,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "imap/mailstore/acl.h"
+#include "imap/mailstore/auth.h"
 #include "imap/imapd/cmd_mailbox.h"
 #include "imap/imapd/imap_parser.h"
 #include "imap/imapd/imapd_private.h"
@@ -49,10 +52,23 @@ static void acl_write_rights(struct imapd_session *s, unsigned rights)
     buf_free(&wire);
 }
 
+/* The canonical form of the client's identifier into *canon; 0, or -1
+ * after a BAD. */
+static int acl_cmd_identifier(struct imapd_session *s, const char *tag,
+                              const char *id, struct buf *canon)
+{
+    if (auth_canonify_identifier(id, canon) ||
+        !acl_identifier_valid(buf_cstring(canon))) {
+        imapd_tagged_bad(s, tag, "Invalid identifier");
+        return -1;
+    }
+    return 0;
+}
+
 /* SETACL mailbox identifier rights / DELETEACL mailbox identifier */
 void cmd_setacl(struct imapd_session *s, const struct imapd_command *c)
 {
-    struct buf name = BUF_INITIALIZER;
+    struct buf name = BUF_INITIALIZER, canon = BUF_INITIALIZER;
     int del = !strcmp(c->name, "DELETEACL"), r;
     const char *ext, *id, *mod = "";
     unsigned rights;
@@ -66,25 +82,26 @@ void cmd_setacl(struct imapd_session *s, const struct imapd_command *c)
                          "identifier and rights");
         return;
     }
-    if (!acl_identifier_valid(id)) {
-        imapd_tagged_bad(s, c->tag, "Invalid identifier");
-        return;
-    }
+    if (acl_cmd_identifier(s, c->tag, id, &canon))
+        goto done;
     /* RFC 4314 3.1: an unknown right is BAD. */
     if (acl_rights_parse(mod + (*mod == '+' || *mod == '-'), &rights)) {
         imapd_tagged_bad(s, c->tag, "Invalid rights");
-        return;
+        goto done;
     }
     r = imapd_mailbox_name(s, ext, &name);
     if (r == ERR_BADNAME)
         r = ERR_NOTFOUND;
     if (!r)
-        r = mboxlist_setacl(buf_cstring(&name), s->auth, id, mod);
+        r = mboxlist_setacl(buf_cstring(&name), s->auth, buf_cstring(&canon),
+                            mod);
     if (r)
         imapd_tagged_error(s, c->tag, r, NULL);
     else
         imapd_tagged_ok(s, c->tag, "Completed");
+done:
     buf_free(&name);
+    buf_free(&canon);
 }
 
 /* GETACL mailbox */
@@ -129,7 +146,7 @@ done:
  * its own (optional). */
 void cmd_listrights(struct imapd_session *s, const struct imapd_command *c)
 {
-    struct buf name = BUF_INITIALIZER;
+    struct buf name = BUF_INITIALIZER, canon = BUF_INITIALIZER;
     const char *ext, *id;
     char *owner = NULL;
     int r;
@@ -140,10 +157,8 @@ void cmd_listrights(struct imapd_session *s, const struct imapd_command *c)
                          "identifier");
         return;
     }
-    if (!acl_identifier_valid(id)) {
-        imapd_tagged_bad(s, c->tag, "Invalid identifier");
-        return;
-    }
+    if (acl_cmd_identifier(s, c->tag, id, &canon))
+        goto done;
     r = acl_cmd_lookup(s, ext, ACL_ADMIN, &name, NULL, NULL);
     if (r) {
         imapd_tagged_error(s, c->tag, r, NULL);
@@ -154,7 +169,7 @@ void cmd_listrights(struct imapd_session *s, const struct imapd_command *c)
     prot_puts(s->prot, "* LISTRIGHTS");
     acl_write_astring(s, ext);
     acl_write_astring(s, id);
-    if (owner && !strcmp(owner, id))
+    if (owner && !strcmp(owner, buf_cstring(&canon)))
         acl_write_rights(s, ACL_ALL);
     else
         prot_puts(s->prot, " \"\" l r s w i p k x t e a c d");
@@ -163,6 +178,7 @@ void cmd_listrights(struct imapd_session *s, const struct imapd_command *c)
 done:
     free(owner);
     buf_free(&name);
+    buf_free(&canon);
 }
 
 /* MYRIGHTS mailbox */

@@ -101,15 +101,6 @@ void cmd_enable(struct imapd_session *s, const struct imapd_command *c)
     buf_free(&enabled);
 }
 
-static int imapd_is_admin(const char *userid)
-{
-    struct strarray *admins = strarray_split(conf_getstring(CONF_ADMINS),
-                                             " \t,");
-    int r = strarray_find(admins, userid) >= 0;
-    strarray_free(&admins);
-    return r;
-}
-
 /* autocreatequota != 0: a user without an INBOX gets one at first login
  * (with that quota in KB when positive; unlimited when negative). */
 static void imapd_autocreate_inbox(struct imapd_session *s)
@@ -136,10 +127,10 @@ static void imapd_autocreate_inbox(struct imapd_session *s)
 }
 
 void imapd_login_complete(struct imapd_session *s, const char *userid,
-                          const char *mech)
+                          const char *authid, const char *mech)
 {
     s->userid = xstrdup(userid);
-    s->is_admin = imapd_is_admin(userid);
+    s->is_admin = auth_userid_is_admin(userid);
     s->auth = auth_new(userid, s->is_admin);
     s->state = IMAPD_AUTH;
     prot_set_timeout(s->prot, (int)conf_getint(CONF_TIMEOUT) * 60);
@@ -148,15 +139,22 @@ void imapd_login_complete(struct imapd_session *s, const char *userid,
         imapd_parser_limits(&limits, 1);
         imap_parser_set_limits(s->parser, &limits);
     }
-    log_notice("login: %s %s %s%s%s", s->clienthost, userid, mech,
-               s->tls_on ? " TLS" : "", s->is_admin ? " admin" : "");
+    if (authid && strcmp(authid, userid))
+        log_notice("login: %s %s %s%s%s as %s by %s", s->clienthost, userid,
+                   mech, s->tls_on ? " TLS" : "",
+                   s->is_admin ? " admin" : "", userid, authid);
+    else
+        log_notice("login: %s %s %s%s%s", s->clienthost, userid, mech,
+                   s->tls_on ? " TLS" : "", s->is_admin ? " admin" : "");
     imapd_autocreate_inbox(s);
     procinfo_login(userid, s->prot);
 }
 
+/* authz: the password was right but the authorization identity was
+ * refused (RFC 5530 AUTHORIZATIONFAILED). */
 static void imapd_login_failed(struct imapd_session *s, const char *tag,
                                const char *mech, const char *user,
-                               const char *reason)
+                               const char *reason, int authz)
 {
     log_warn("badlogin: %s %s %s %s", s->clienthost, mech,
              user && *user ? user : "-", reason);
@@ -164,7 +162,12 @@ static void imapd_login_failed(struct imapd_session *s, const char *tag,
     /* The delay slows down password guessing on this connection. */
     if (conf_getint(CONF_FAILEDLOGINPAUSE) > 0)
         sleep((unsigned)conf_getint(CONF_FAILEDLOGINPAUSE));
-    imapd_tagged_no(s, tag, "[AUTHENTICATIONFAILED] Authentication failed");
+    if (authz)
+        imapd_tagged_no(s, tag, "[AUTHORIZATIONFAILED] Not authorized to "
+                                "act as that user");
+    else
+        imapd_tagged_no(s, tag, "[AUTHENTICATIONFAILED] Authentication "
+                                "failed");
 }
 
 static void imapd_login_ok(struct imapd_session *s, const char *tag)
@@ -179,6 +182,7 @@ static void imapd_login_ok(struct imapd_session *s, const char *tag)
 void cmd_login(struct imapd_session *s, const struct imapd_command *c)
 {
     const char *user, *pass;
+    char *canon;
     int r;
 
     if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &user) ||
@@ -191,10 +195,10 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
     if (!strcasecmp(user, "anonymous")) {
         if (!conf_getswitch(CONF_ALLOWANONYMOUSLOGIN)) {
             imapd_login_failed(s, c->tag, "plaintext", user,
-                               "anonymous login disabled");
+                               "anonymous login disabled", 0);
             return;
         }
-        imapd_login_complete(s, "anonymous", "anonymous");
+        imapd_login_complete(s, "anonymous", NULL, "anonymous");
         server_common_sasl_release(&s->sasl);
         imapd_login_ok(s, c->tag);
         return;
@@ -207,15 +211,18 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
         return;
     }
     r = sasl_glue_checkpass(s->sasl, user, pass);
-    if (r) {
+    if (r || !sasl_glue_username(s->sasl)) {
         imapd_login_failed(s, c->tag, "plaintext", user,
-                           sasl_glue_errdetail(s->sasl));
+                           sasl_glue_errdetail(s->sasl), 0);
         return;
     }
-    /* Released before the login opens the databases, which then reuse
-     * SASL's memory. */
+    /* The session is SASL's canonical name (auth.h), never the client's
+     * string.  Released before the login opens the databases, which then
+     * reuse SASL's memory. */
+    canon = xstrdup(sasl_glue_username(s->sasl));
     server_common_sasl_release(&s->sasl);
-    imapd_login_complete(s, user, "plaintext");
+    imapd_login_complete(s, canon, NULL, "plaintext");
+    free(canon);
     if (!s->tls_on && conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0)
         sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
     imapd_login_ok(s, c->tag);
@@ -298,10 +305,12 @@ void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
         goto done;
     }
     if (r) {
-        imapd_login_failed(s, c->tag, mech, sasl_glue_username(s->sasl), why);
+        imapd_login_failed(s, c->tag, mech, sasl_glue_username(s->sasl), why,
+                           sasl_glue_authz_refused(s->sasl));
         goto done;
     }
-    imapd_login_complete(s, sasl_glue_username(s->sasl), mech);
+    imapd_login_complete(s, sasl_glue_username(s->sasl),
+                         sasl_glue_authid(s->sasl), mech);
     imapd_login_ok(s, c->tag);
     /* A negotiated security layer starts right after our OK; without one
      * SASL is done with. */

@@ -40,9 +40,12 @@ int imapd_check_updates(struct imapd_session *s, int allow_expunge);
 void imapd_tls_started(struct imapd_session *s);
 /* First line of configdirectory/msg/<name> (motd, shutdown) or NULL. */
 char *imapd_msg_file(const char *name);
-/* Finish a login: identity, admin flag, INBOX autocreate, log line. */
+/* Finish a login: identity, admin flag, INBOX autocreate, log line.
+ * userid is canonical (auth.h); authid, when not NULL and different, is
+ * the administrator or proxy server acting as userid (logged "as <userid>
+ * by <authid>"; the session has userid's rights only). */
 void imapd_login_complete(struct imapd_session *s, const char *userid,
-                          const char *mech);
+                          const char *authid, const char *mech);
 /* Resolve a client mailbox name to its internal form (INBOX etc.);
  * ERR_BADNAME when it cannot be a mailbox. */
 int imapd_mailbox_name(struct imapd_session *s, const char *external,

@@ -14,11 +14,16 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "lib/error.h"
 #include "lib/strarray.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/auth.h"
+#include "imap/mailstore/mboxname.h"
 
 /* Filled when first needed, through a const auth_state. */
 struct auth_group_cache {
@@ -134,4 +139,103 @@ int auth_memberof(const struct auth_state *auth, const char *identifier)
     /* A user named "anonymous" does not exist (it is the anonymous
      * identity), so this compare cannot let a user match "anonymous". */
     return !strcmp(identifier, auth->userid);
+}
+
+/* ---- canonical identities ------------------------------------------------ */
+
+int auth_canonify_userid(const char *in, size_t len, struct buf *out)
+{
+    const char *domain = conf_getstring(CONF_DEFAULTDOMAIN);
+    const char *at = NULL;
+    size_t ulen = len;
+
+    buf_reset(out);
+    if (!in || len == 0)
+        return ERR_BADNAME;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c <= ' ' || c >= 0x7f)
+            return ERR_BADNAME;
+        /* A second '@' would leave one in the user part: refused, since
+         * a canonical user id never holds one. */
+        if (c == '@' && at)
+            return ERR_BADNAME;
+        if (c == '@')
+            at = in + i;
+    }
+    if (at) {
+        size_t dlen = len - (size_t)(at + 1 - in);
+        if (!domain || !*domain || strlen(domain) != dlen ||
+            strncasecmp(at + 1, domain, dlen))
+            return ERR_BADNAME;
+        ulen = (size_t)(at - in);
+    }
+    buf_setmap(out, in, ulen);
+    if (conf_getswitch(CONF_USERNAME_TOLOWER))
+        buf_tolower(out);
+    if (mboxname_validate_userid(buf_cstring(out))) {
+        buf_reset(out);
+        return ERR_BADNAME;
+    }
+    return ERR_OK;
+}
+
+int auth_canonify_identifier(const char *id, struct buf *out)
+{
+    struct buf user = BUF_INITIALIZER;
+    int neg = id && *id == '-';
+    const char *bare = id ? id + neg : NULL;
+    int r = ERR_OK;
+
+    buf_reset(out);
+    if (!bare || !*bare)
+        return ERR_BADNAME;
+    if (!strcmp(bare, AUTH_ANYONE) || !strcmp(bare, AUTH_ANONYMOUS) ||
+        (!strncmp(bare, AUTH_GROUP_PREFIX, sizeof(AUTH_GROUP_PREFIX) - 1) &&
+         bare[sizeof(AUTH_GROUP_PREFIX) - 1])) {
+        for (const char *p = bare; *p; p++)
+            if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+                return ERR_BADNAME;
+        buf_setcstr(&user, bare);
+    } else {
+        r = auth_canonify_userid(bare, strlen(bare), &user);
+    }
+    if (!r) {
+        if (neg)
+            buf_putc(out, '-');
+        buf_appendbuf(out, &user);
+    }
+    buf_free(&user);
+    return r;
+}
+
+/* Is the canonical userid one of the names of a space- or comma-separated
+ * option (each entry canonified; entries that are no valid name never
+ * match)? */
+static int auth_listed(enum conf_option opt, const char *userid)
+{
+    struct strarray *names = strarray_split(conf_getstring(opt), " \t,");
+    struct buf canon = BUF_INITIALIZER;
+    int found = 0;
+
+    for (size_t i = 0; !found && i < names->count; i++)
+        found = !auth_canonify_userid(names->data[i],
+                                      strlen(names->data[i]), &canon) &&
+                !strcmp(buf_cstring(&canon), userid);
+    buf_free(&canon);
+    strarray_free(&names);
+    return found;
+}
+
+int auth_userid_is_admin(const char *userid)
+{
+    return userid && auth_listed(CONF_ADMINS, userid);
+}
+
+int auth_may_proxy(const char *authid, const char *authzid)
+{
+    if (!authid || !authzid)
+        return 0;
+    return !strcmp(authid, authzid) || auth_userid_is_admin(authid) ||
+           auth_listed(CONF_PROXYSERVERS, authid);
 }

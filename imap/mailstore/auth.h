@@ -19,10 +19,35 @@
  * implicit admin rights.  An anonymous identity is never an admin.
  * States are independent of each other; not thread-safe (getgrent()),
  * which is fine for one-process-per-connection servers.
+ *
+ * CANONICAL IDENTITIES.  Every name a client, an MTA or an administrator
+ * gives for a user -- LOGIN, every SASL mechanism (through the SASL
+ * canon_user callback that server_common installs), POP3 USER/APOP/AUTH,
+ * LMTP and deliver recipients, deliver -a, ACL identifiers, the admins and
+ * proxyservers options -- goes through auth_canonify_userid() and nothing
+ * else, so one user has exactly one name and an ACL entry written for
+ * "bob" is met by every way bob comes in.  The rules, in order:
+ *   - any byte at or below ' ', DEL or above 0x7f (white space, controls,
+ *     8-bit) refuses the name: "bob " is never trimmed into "bob";
+ *   - "user@domain": with defaultdomain set and domain equal to it (ASCII
+ *     case-insensitive), the name is "user"; any other domain, or any
+ *     '@' without defaultdomain, or a second '@', refuses the name (one
+ *     namespace, no virtual domains: Cyrus's virtdomains: off);
+ *   - username_tolower (default yes, as Cyrus): ASCII letters are
+ *     lowercased, so "BOB" is "bob" (a case-insensitive password backend
+ *     such as LDAP cannot make "BOB" a second identity);
+ *   - the result must be a valid user id (mboxname_validate_userid()):
+ *     "anyone", "anybody", "anonymous", a leading '-', '.', '+', ':' ...
+ *     are refused.
+ * A refused name is ERR_BADNAME; servers answer it exactly like a wrong
+ * password.  These read the configuration (conf_init() first).
  */
 #ifndef CHAPAR_AUTH_H
 #define CHAPAR_AUTH_H
 
+#include <stddef.h>
+
+#include "lib/buf.h"
 #include "lib/strarray.h"
 
 #define AUTH_ANYONE "anyone"
@@ -53,5 +78,23 @@ const struct strarray *auth_groups(const struct auth_state *auth);
  * A negative identifier ("-fred") is not matched here: the caller strips
  * the dash (acl_myrights()). */
 int auth_memberof(const struct auth_state *auth, const char *identifier);
+
+/* ---- canonical identities (see above) ------------------------------------ */
+
+/* The canonical user id of the len bytes at in (no NUL needed) into out
+ * (replaced): ERR_OK, or ERR_BADNAME with out empty. */
+int auth_canonify_userid(const char *in, size_t len, struct buf *out);
+/* An ACL identifier as stored: "anyone", "anonymous" and "group:<name>"
+ * unchanged, a user id canonical, each optionally after a '-' (negative
+ * entry).  ERR_OK, or ERR_BADNAME (out empty). */
+int auth_canonify_identifier(const char *id, struct buf *out);
+/* 1 if the canonical userid is an administrator (the admins option, each
+ * entry canonified), else 0. */
+int auth_userid_is_admin(const char *userid);
+/* Proxy authorization: may the authenticated (canonical) authid act as
+ * the canonical authzid?  1 when they are equal, or authid is listed in
+ * admins or proxyservers; else 0.  The session then has authzid's
+ * rights, not authid's. */
+int auth_may_proxy(const char *authid, const char *authzid);
 
 #endif

@@ -23,6 +23,7 @@
 #include "lib/sasl_glue.h"
 #include "lib/tls.h"
 #include "lib/util.h"
+#include "imap/mailstore/auth.h"
 #include "imap/server/server_common.h"
 
 void server_common_peer(int fd, char *out, size_t outlen)
@@ -133,6 +134,30 @@ static unsigned server_common_sasl_flags(void)
                                                      : 0);
 }
 
+/* SASL's canon_user: the one identity function (auth.h).  The ANONYMOUS
+ * mechanism names its user "anonymous", which is no user id: it passes
+ * only while anonymous logins are allowed. */
+static int server_common_sasl_canon(const char *in, size_t inlen,
+                                    struct buf *out, void *rock)
+{
+    (void)rock;
+    if (inlen == strlen(AUTH_ANONYMOUS) &&
+        !memcmp(in, AUTH_ANONYMOUS, inlen) &&
+        conf_getswitch(CONF_ALLOWANONYMOUSLOGIN)) {
+        buf_setcstr(out, AUTH_ANONYMOUS);
+        return ERR_OK;
+    }
+    return auth_canonify_userid(in, inlen, out);
+}
+
+/* SASL's proxy policy: admins and proxyservers may act as another user. */
+static int server_common_sasl_authorize(const char *authid,
+                                        const char *authzid, void *rock)
+{
+    (void)rock;
+    return auth_may_proxy(authid, authzid);
+}
+
 /* Start SASL (everything, or password checks only) and make a session. */
 static int server_common_sasl_start(const char *service, int password_only,
                                     struct sasl_glue **sess_r)
@@ -140,6 +165,8 @@ static int server_common_sasl_start(const char *service, int password_only,
     int r;
 
     *sess_r = NULL;
+    sasl_glue_set_identity(server_common_sasl_canon,
+                           server_common_sasl_authorize, NULL);
     r = password_only
             ? sasl_glue_server_init_checkpass("Chapar",
                                               server_common_sasl_getopt, NULL)

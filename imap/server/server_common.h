@@ -54,7 +54,10 @@ struct tls_ctx *server_common_tls_ctx(void);
 /* Start SASL for this process (options from the sasl_* lines of
  * imapd.conf) and make the session for service ("imap", "pop"), with
  * servername as the FQDN and allowplaintext deciding whether plaintext
- * mechanisms are usable before TLS.  ERR_OK, or an error (logged) and
+ * mechanisms are usable before TLS.  Every session canonifies user names
+ * with auth_canonify_userid() (so sasl_glue_username() is canonical) and
+ * lets admins and proxyservers act as another user (auth_may_proxy()).
+ * ERR_OK, or an error (logged) and
  * *sess_r NULL: the server then goes on without SASL. */
 int server_common_sasl_new(const char *service, struct sasl_glue **sess_r);
 

@@ -93,9 +93,10 @@ class Pty:
         os.close(self.fd)
 
 
-def cyradm(port, user="admin", password="adminpw"):
+def cyradm(port, user="admin", password="adminpw", extra=()):
+    """cyradm logged in as user (extra: more options, e.g. --authz)."""
     c = Pty(["cyradm", "--norc", "--notls", "--user", user, "--auth", "PLAIN",
-             "--port", str(port), "127.0.0.1"])
+             "--port", str(port), *extra, "127.0.0.1"])
     c.until(b"assword")
     # The prompt appears before echo is turned off: give it a moment.
     time.sleep(0.5)

@@ -29,11 +29,13 @@ MSG = b"From: a@example.com\r\nSubject: hello\r\n\r\nbody\r\n"
 class Session:
     """A raw IMAP session with automatic tags."""
 
-    def __init__(self, inst, port, user):
+    def __init__(self, inst, port, user=None):
+        """Connected, and logged in as user unless it is None."""
         self.c = inst.connect(port)
         self.c.expect(r"^\* OK ")
         self.n = 0
-        self.ok(f"LOGIN {user} {inst.users[user]}")
+        if user is not None:
+            self.ok(f"LOGIN {user} {inst.users[user]}")
 
     def run(self, text):
         """Send a command; (untagged lines, tagged status text without tag)."""

@@ -3,10 +3,12 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/strarray.h"
 #include "lib/xmalloc.h"
@@ -423,6 +425,116 @@ static void test_defaults(void)
     buf_free(&b);
 }
 
+/* ---- canonical identities (auth.h) -------------------------------------- */
+
+static void load_conf(const char *extra)
+{
+    struct buf conf = BUF_INITIALIZER, err = BUF_INITIALIZER;
+
+    buf_printf(&conf, "configdirectory: %s/conf\npartition-default: %s/spool\n"
+               "admins: Cyrus@Example.ORG root\nproxyservers: proxy\n%s",
+               test_tmpdir(), test_tmpdir(), extra);
+    if (conf_load_text("test.conf", conf.s, conf.len, &err))
+        test_fail(__FILE__, __LINE__, "config: %s", buf_cstring(&err));
+    buf_free(&conf);
+    buf_free(&err);
+}
+
+/* The canonical name of s, or "REFUSED". */
+static const char *canon(const char *s)
+{
+    static char result[128];
+    struct buf out = BUF_INITIALIZER;
+
+    if (auth_canonify_userid(s, strlen(s), &out)) {
+        TEST_ASSERT_INT(out.len, 0);
+        snprintf(result, sizeof(result), "REFUSED");
+    } else {
+        snprintf(result, sizeof(result), "%s", buf_cstring(&out));
+    }
+    buf_free(&out);
+    return result;
+}
+
+static void test_canonify_userid(void)
+{
+    load_conf("defaultdomain: example.org\n");
+    TEST_ASSERT_STR(canon("bob"), "bob");
+    TEST_ASSERT_STR(canon("BoB"), "bob");
+    TEST_ASSERT_STR(canon("bob@example.org"), "bob");
+    TEST_ASSERT_STR(canon("BOB@EXAMPLE.org"), "bob");
+    TEST_ASSERT_STR(canon("bob-smith_2"), "bob-smith_2");
+    static const char *const refused[] = {
+        "", "bob ", " bob", "b ob", "bob\t", "bob\r", "b\x7fob", "b\xc3\xa9",
+        "bob@other.org", "bob@example.org.evil", "bob@", "@example.org",
+        "bob@x@example.org", "anyone", "Anonymous", "anybody", "-bob",
+        "bob.x", "bob+x", "a:b", "group:staff",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        TEST_ASSERT_STR(canon(refused[i]), "REFUSED");
+    /* A NUL inside the given length is refused, not cut short. */
+    {
+        struct buf out = BUF_INITIALIZER;
+        TEST_ASSERT_INT(auth_canonify_userid("bob\0x", 5, &out), ERR_BADNAME);
+        TEST_ASSERT_INT(auth_canonify_userid("bobx", 3, &out), ERR_OK);
+        TEST_ASSERT_STR(buf_cstring(&out), "bob");
+        buf_free(&out);
+    }
+
+    /* No defaultdomain: every '@' is refused.  username_tolower off:
+     * case-sensitive. */
+    load_conf("username_tolower: no\n");
+    TEST_ASSERT_STR(canon("bob@example.org"), "REFUSED");
+    TEST_ASSERT_STR(canon("BoB"), "BoB");
+    conf_reset();
+}
+
+static void test_canonify_identifier(void)
+{
+    struct buf out = BUF_INITIALIZER;
+
+    load_conf("defaultdomain: example.org\n");
+    TEST_ASSERT_INT(auth_canonify_identifier("BOB@example.org", &out), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&out), "bob");
+    TEST_ASSERT_INT(auth_canonify_identifier("-Bob", &out), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&out), "-bob");
+    TEST_ASSERT_INT(auth_canonify_identifier("anyone", &out), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&out), "anyone");
+    TEST_ASSERT_INT(auth_canonify_identifier("-anonymous", &out), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&out), "-anonymous");
+    TEST_ASSERT_INT(auth_canonify_identifier("group:Staff", &out), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&out), "group:Staff");
+    static const char *const refused[] = {
+        "", "-", "--bob", "bob ", "group:", "group:a b", "bob@other.org",
+        "Anyone", "anybody",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        TEST_ASSERT_INT(auth_canonify_identifier(refused[i], &out),
+                        ERR_BADNAME);
+        TEST_ASSERT_INT(out.len, 0);
+    }
+    TEST_ASSERT_INT(auth_canonify_identifier(NULL, &out), ERR_BADNAME);
+    buf_free(&out);
+    conf_reset();
+}
+
+static void test_admins_and_proxy(void)
+{
+    load_conf("defaultdomain: example.org\n");
+    TEST_ASSERT_INT(auth_userid_is_admin("cyrus"), 1);
+    TEST_ASSERT_INT(auth_userid_is_admin("root"), 1);
+    TEST_ASSERT_INT(auth_userid_is_admin("Cyrus"), 0);   /* not canonical */
+    TEST_ASSERT_INT(auth_userid_is_admin("bob"), 0);
+    TEST_ASSERT_INT(auth_userid_is_admin(NULL), 0);
+    TEST_ASSERT_INT(auth_may_proxy("bob", "bob"), 1);
+    TEST_ASSERT_INT(auth_may_proxy("bob", "alice"), 0);
+    TEST_ASSERT_INT(auth_may_proxy("cyrus", "alice"), 1);
+    TEST_ASSERT_INT(auth_may_proxy("proxy", "alice"), 1);
+    TEST_ASSERT_INT(auth_may_proxy(NULL, "alice"), 0);
+    conf_reset();
+}
+
 TEST_MAIN("acl",
           TEST_CASE(test_rights_parse),
           TEST_CASE(test_rights_legacy),
@@ -437,4 +549,7 @@ TEST_MAIN("acl",
           TEST_CASE(test_myrights_corrupt),
           TEST_CASE(test_anonymous_vs_anyone),
           TEST_CASE(test_unix_groups),
-          TEST_CASE(test_defaults))
+          TEST_CASE(test_defaults),
+          TEST_CASE(test_canonify_userid),
+          TEST_CASE(test_canonify_identifier),
+          TEST_CASE(test_admins_and_proxy))
