@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -161,6 +162,12 @@ static void lmtp_cmd_rcpt(struct lmtp_session *s, const char *arg)
         return;
     }
     local = lmtp_unquote(addr);
+    /* lmtp_downcase_rcpt (Cyrus): the user part, up to a '+' or '@', in
+     * lowercase, whatever username_tolower says. */
+    if (conf_getswitch(CONF_LMTP_DOWNCASE_RCPT))
+        for (char *p = local; *p && *p != '+' && *p != '@'; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
     r = delivery_resolve(s->agent, local, NULL, &t);
     free(local);
     if (!r && (r = delivery_check_quota(s->agent, &t)))

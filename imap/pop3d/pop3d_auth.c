@@ -41,15 +41,19 @@ void pop3d_tls_started(struct pop3d_session *s)
     server_common_tls_started(s->prot, s->sasl, s->clienthost);
 }
 
+/* authz: the password was right but the authorization identity was
+ * refused (proxy authorization, auth.h). */
 static void pop3d_login_failed(struct pop3d_session *s, const char *mech,
-                               const char *user, const char *reason)
+                               const char *user, const char *reason,
+                               int authz)
 {
     log_warn("badlogin: %s %s %s %s", s->clienthost, mech,
              user && *user ? user : "-", reason);
     /* The delay slows down password guessing on this connection. */
     if (conf_getint(CONF_FAILEDLOGINPAUSE) > 0)
         sleep((unsigned)conf_getint(CONF_FAILEDLOGINPAUSE));
-    pop3d_err(s, "[AUTH] Authentication failed");
+    pop3d_err(s, authz ? "[AUTH] Not authorized to act as that user"
+                       : "[AUTH] Authentication failed");
 }
 
 /* After a SASL exchange that did not end in a session (failure, cancel,
@@ -64,11 +68,13 @@ static void pop3d_sasl_renew(struct pop3d_session *s)
         sasl_glue_set_tls(s->sasl, (unsigned)info.bits, NULL);
 }
 
-/* Authentication succeeded: open the maildrop.  ERR_OK: "+OK" was sent
- * and the session is in TRANSACTION state; otherwise "-ERR" was sent and
- * it stays in AUTHORIZATION. */
+/* Authentication succeeded: open the maildrop of userid (canonical,
+ * SASL's name; authid, when different, acts as userid by proxy
+ * authorization).  ERR_OK: "+OK" was sent and the session is in
+ * TRANSACTION state; otherwise "-ERR" was sent and it stays in
+ * AUTHORIZATION. */
 static int pop3d_login_complete(struct pop3d_session *s, const char *userid,
-                                const char *mech)
+                                const char *authid, const char *mech)
 {
     long minpoll = (long)conf_getint(CONF_POPMINPOLL) * 60;
     struct auth_state *auth;
@@ -107,8 +113,12 @@ static int pop3d_login_complete(struct pop3d_session *s, const char *userid,
     s->userid = xstrdup(userid);
     s->auth = auth;
     s->state = POP3D_TRANSACTION;
-    log_notice("login: %s %s %s%s", s->clienthost, userid, mech,
-               s->tls_on ? " TLS" : "");
+    if (authid && strcmp(authid, userid))
+        log_notice("login: %s %s %s%s as %s by %s", s->clienthost, userid,
+                   mech, s->tls_on ? " TLS" : "", userid, authid);
+    else
+        log_notice("login: %s %s %s%s", s->clienthost, userid, mech,
+                   s->tls_on ? " TLS" : "");
     procinfo_login(userid, s->prot);
     procinfo_mailbox(pop3d_maildrop_name(s->drop));
     pop3d_maildrop_stat(s->drop, &count, &octets);
@@ -146,11 +156,14 @@ void pop3d_cmd_pass(struct pop3d_session *s, const char *args)
         return;
     }
     r = s->sasl ? sasl_glue_checkpass(s->sasl, user, args) : ERR_NOTSUPP;
+    if (!r && !sasl_glue_username(s->sasl))
+        r = ERR_PERM;
     if (r) {
         pop3d_login_failed(s, "plaintext", user,
                            s->sasl ? sasl_glue_errdetail(s->sasl)
-                                   : "SASL unavailable");
-    } else if (!pop3d_login_complete(s, user, "plaintext")) {
+                                   : "SASL unavailable", 0);
+    } else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl), NULL,
+                                     "plaintext")) {
         server_common_sasl_release(&s->sasl);
         if (!s->tls_on && conf_getint(CONF_PLAINTEXTLOGINPAUSE) > 0)
             sleep((unsigned)conf_getint(CONF_PLAINTEXTLOGINPAUSE));
@@ -174,10 +187,10 @@ void pop3d_cmd_apop(struct pop3d_session *s, const char *args)
         pop3d_err(s, "APOP needs a name and a digest");
         return;
     }
-    if (sasl_glue_checkapop(s->sasl, s->apop_challenge, args))
-        pop3d_login_failed(s, "APOP", user, sasl_glue_errdetail(s->sasl));
-    else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl) ?
-                                          sasl_glue_username(s->sasl) : user,
+    if (sasl_glue_checkapop(s->sasl, s->apop_challenge, args) ||
+        !sasl_glue_username(s->sasl))
+        pop3d_login_failed(s, "APOP", user, sasl_glue_errdetail(s->sasl), 0);
+    else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl), NULL,
                                    "APOP"))
         server_common_sasl_release(&s->sasl);
     free(user);
@@ -293,8 +306,10 @@ void pop3d_cmd_auth(struct pop3d_session *s, const char *args)
     } else if (r == ERR_AGAIN && !strcmp(why, "cancelled")) {
         pop3d_err(s, "Authentication cancelled");
     } else if (r) {
-        pop3d_login_failed(s, mech, sasl_glue_username(s->sasl), why);
-    } else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl), mech)) {
+        pop3d_login_failed(s, mech, sasl_glue_username(s->sasl), why,
+                           sasl_glue_authz_refused(s->sasl));
+    } else if (!pop3d_login_complete(s, sasl_glue_username(s->sasl),
+                                     sasl_glue_authid(s->sasl), mech)) {
         /* A negotiated security layer starts right after our +OK. */
         if (sasl_glue_ssf(s->sasl) > 0) {
             prot_flush(s->prot);
