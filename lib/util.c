@@ -163,16 +163,26 @@ int util_read_file(const char *path, char **data_r, size_t *len_r)
     return ERR_OK;
 }
 
+/* A level made and then removed before the next one could be made in it
+ * (a concurrent rmdir of empty directories, e.g. mboxlist pruning after a
+ * DELETE or RENAME of a sibling) sends us back to the top this often. */
+#define UTIL_MKDIR_P_TRIES 100
+
 int util_mkdir_p(const char *path, mode_t mode)
 {
     char *p = xstrdup(path);
-    int r = ERR_OK;
+    int r = ERR_OK, tries = 0;
 
     for (char *s = p + 1; ; s++) {
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
             if (mkdir(p, mode) < 0 && errno != EEXIST) {
+                if (errno == ENOENT && ++tries < UTIL_MKDIR_P_TRIES) {
+                    *s = c;
+                    s = p;      /* a parent went away: from the top */
+                    continue;
+                }
                 r = ERR_IO;
                 break;
             }

@@ -33,7 +33,8 @@ int util_read_file(const char *path, char **data_r, size_t *len_r);
 /* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian,
  * m 1..12; negative before 1970). */
 long long util_days_from_civil(long y, long m, long d);
-/* mkdir -p, each created level with mode. */
+/* mkdir -p, each created level with mode.  A level removed meanwhile (an
+ * rmdir of empty directories racing us) is made again. */
 int util_mkdir_p(const char *path, mode_t mode);
 /* rm -r; a missing path is fine. */
 int util_remove_tree(const char *path);

@@ -163,6 +163,37 @@ static void test_mkdir_p_and_remove_tree(void)
     TEST_ASSERT_INT(util_fsync_parent(test_path("x")), ERR_OK);
 }
 
+/* Another process removes the empty parents all the time (as mboxlist
+ * prunes after a DELETE): mkdir -p of a leaf below them still succeeds. */
+static void test_mkdir_p_races_rmdir_of_parents(void)
+{
+    const char *top = test_path("race"), *mid = test_path("race/m");
+    const char *leaf = test_path("race/m/leaf");
+    struct stat st;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        for (;;) {
+            rmdir(mid);
+            rmdir(top);
+        }
+    }
+    for (int i = 0; i < 20000; i++) {
+        int r = util_mkdir_p(leaf, 0700);
+        if (r != ERR_OK) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            test_fail(__FILE__, __LINE__, "round %d: util_mkdir_p: %s", i,
+                      error_string(r));
+            return;
+        }
+        TEST_ASSERT(stat(leaf, &st) == 0 && S_ISDIR(st.st_mode));
+        rmdir(leaf);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 static void test_days_from_civil(void)
 {
     TEST_ASSERT_INT(util_days_from_civil(1970, 1, 1), 0);
@@ -180,4 +211,5 @@ TEST_MAIN("util",
           TEST_CASE(test_parse_long),
           TEST_CASE(test_crc32_and_byte_order),
           TEST_CASE(test_mkdir_p_and_remove_tree),
+          TEST_CASE(test_mkdir_p_races_rmdir_of_parents),
           TEST_CASE(test_days_from_civil))
