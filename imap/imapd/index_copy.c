@@ -57,9 +57,13 @@ int index_expunge_where(struct index_state *st, struct prot *out,
     r = mailbox_expunge(mb, want, rock, &uids, &n);
     mailbox_unlock(mb);
     free(uids);
-    if (r)
+    if (r || !out)
         return r;
-    return out ? index_check_updates(st, out, 1) : ERR_OK;
+    /* Done.  The EXPUNGE responses follow, unless another session renamed
+     * or deleted the mailbox the moment we unlocked it: the expunge (or
+     * MOVE) still succeeded, and the responses come if it comes back. */
+    r = index_check_updates(st, out, 1);
+    return r == ERR_NOTFOUND ? ERR_OK : r;
 }
 
 int index_expunge(struct index_state *st, struct prot *out,
@@ -146,6 +150,26 @@ fail:
     return r;
 }
 
+/* Lock src and dest exclusively, in name order (append_begin() finds
+ * dest locked already; index_expunge_where() and append unlock them).  A
+ * move into the mailbox itself locks nothing here: the two handles are
+ * one file, which append and expunge lock in turn. */
+static int move_lock(struct mailbox *src, struct mailbox *dest)
+{
+    int cmp = strcmp(src->name, dest->name);
+    struct mailbox *first = cmp < 0 ? src : dest;
+    struct mailbox *second = first == src ? dest : src;
+    int r;
+
+    if (!cmp)
+        return ERR_OK;
+    if ((r = mailbox_lock(first, 0)))
+        return r;
+    if ((r = mailbox_lock(second, 0)))
+        mailbox_unlock(first);
+    return r;
+}
+
 int index_copy(struct index_state *st, struct prot *out, int uid,
                const struct imap_arg *set, struct mailbox *dest, int move,
                struct buf *srcuids, struct append_result *result,
@@ -179,6 +203,12 @@ int index_copy(struct index_state *st, struct prot *out, int uid,
     if (!n)
         goto done;
     uids = xcalloc(n, sizeof(uint32_t));
+    /* MOVE holds the source locked from before the copy until the expunge
+     * of the copied messages, so no RENAME or DELETE (which lock every
+     * mailbox they move) gets in between and leaves the messages in both
+     * places.  Both locks are taken in name order, as RENAME does. */
+    if (move && (r = move_lock(st->mb, dest)))
+        goto done;
     if ((r = mailbox_refresh(st->mb, NULL)) ||
         (r = copy_messages(st, msgnos, n, dest, uids, result))) {
         if (r == ERR_NOTFOUND)          /* expunged since the last sync */
@@ -206,6 +236,10 @@ int index_copy(struct index_state *st, struct prot *out, int uid,
         log_error("index: move copied but did not expunge: mailbox=<%s> "
                   "uids=<%s>: %s", st->mb->name, srcuids->s, error_string(r));
 done:
+    if (move) {                 /* on every path that did not unlock them */
+        mailbox_unlock(st->mb);
+        mailbox_unlock(dest);
+    }
     seqset_free(&moved);
     free(msgnos);
     free(uids);

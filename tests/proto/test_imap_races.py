@@ -7,6 +7,8 @@ style on a private instance, as in test_imap_mailbox.py):
     session answers NO [NONEXISTENT] while the mailbox is away, never
     reports it corrupt, and sees it again, with what was added, when it
     is back; another mailbox created at the old name is not taken for it;
+  - UID MOVE out of a mailbox whose parent another session renames back
+    and forth: each message ends up once, where the MOVE's answer says.
 """
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from test_imap_mailbox import FAST, MSG, NONEXISTENT, Session
 
 CORRUPT = ("corrupt", "reconstruct")
+GONE = "NO [EXPUNGEISSUED] Some of the requested messages no longer exist"
 
 
 @pytest.fixture
@@ -76,4 +79,66 @@ def test_selected_mailbox_replaced_by_another_of_that_name(inst, port):
     assert b.ok("UID FETCH 1:* (FLAGS)") == [
         "* 1 FETCH (UID 1 FLAGS (\\Recent))",
         "* 2 FETCH (UID 2 FLAGS (\\Recent))"]
+    no_corruption_logged(inst)
+
+
+def test_move_and_rename_of_its_source_leave_each_message_once(inst, port):
+    """MOVE from a mailbox whose parent another session renames back and
+    forth: each message ends up in the source or the target, never both
+    (the rename got in between the copy and the expunge), and where its
+    MOVE's answer says (OK: the target; NO: the source)."""
+    import threading
+    import time
+    a, b = Session(inst, port, "alice"), Session(inst, port, "alice")
+    total, batch = 100, 1
+    b.ok("CREATE INBOX.p")
+    b.ok("CREATE INBOX.p.s")
+    pad = b"x" * 70 + b"\r\n"
+    for i in range(total):
+        msg = MSG.replace(b"Subject: hello", f"Message-ID: <m{i}>".encode())
+        assert b.append("INBOX.p.s", msg + pad).startswith("OK")
+    stop = threading.Event()
+
+    def renamer():
+        names = ("INBOX.p", "INBOX.q")
+        i = 0
+        while not stop.is_set():
+            if b.status(f"RENAME {names[i % 2]} {names[(i + 1) % 2]}") \
+                    .startswith("OK"):
+                i += 1
+    t = threading.Thread(target=renamer)
+    a.ok("SELECT INBOX.p.s")
+    # \Seen messages make the MOVE record them seen in the target between
+    # the copy and the expunge: a wider window for the rename.
+    a.ok("STORE 1:* +FLAGS.SILENT (\\Seen)")
+    t.start()
+    answers = {}
+    try:
+        deadline = time.monotonic() + 8
+        uid = 1
+        while uid <= total and time.monotonic() < deadline:
+            last = min(uid + batch - 1, total)
+            status = a.status(f"UID MOVE {uid}:{last} INBOX")
+            if status.startswith("OK"):
+                for u in range(uid, last + 1):
+                    answers[f"m{u - 1}"] = "INBOX"
+                uid = last + 1
+            else:       # the source away, or its files while it moved
+                assert status in (NONEXISTENT, GONE), status
+    finally:
+        stop.set()
+        t.join()
+    seen = {}
+    for box in ("INBOX", "INBOX.p.s", "INBOX.q.s"):
+        if not b.status(f"EXAMINE {box}").startswith("OK"):
+            continue
+        for line in b.ok("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"):
+            if "Message-ID" in line:
+                mid = line.split("<", 1)[1].split(">", 1)[0]
+                seen.setdefault(mid, []).append(
+                    "INBOX" if box == "INBOX" else "source")
+    assert sorted(seen) == sorted(f"m{i}" for i in range(total))
+    where = {m: boxes[0] if len(boxes) == 1 else boxes
+             for m, boxes in seen.items()}
+    assert where == {m: answers.get(m, "source") for m in where}, answers
     no_corruption_logged(inst)
