@@ -46,6 +46,7 @@ struct deliver_args {
     const char *return_path;    /* -r / -f */
     long long prune_days;       /* -E; -1: not asked */
     int dupelim, ignore_quota, lmtp;
+    int allow_root;             /* -U */
     uint32_t flags;             /* -F system flags */
     struct strarray keywords;   /* -F user flags */
     char **users;
@@ -54,8 +55,8 @@ struct deliver_args {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: deliver [-C conf] [-m mailbox] [-e] [-E days] "
-                    "[-q] [-F flag]... [-a authid] [-r addr] [-l] "
+    fprintf(stderr, "usage: deliver [-C conf] [-U] [-m mailbox] [-e] "
+                    "[-E days] [-q] [-F flag]... [-a authid] [-r addr] [-l] "
                     "user...\n");
     exit(EX_USAGE);
 }
@@ -92,9 +93,10 @@ static void deliver_parse_args(int argc, char **argv, struct deliver_args *a)
 
     memset(a, 0, sizeof(*a));
     a->prune_days = -1;
-    while ((opt = getopt(argc, argv, "C:m:eE:qF:a:r:f:l")) != -1) {
+    while ((opt = getopt(argc, argv, "C:Um:eE:qF:a:r:f:l")) != -1) {
         switch (opt) {
         case 'C': a->alt_config = optarg; break;
+        case 'U': a->allow_root = 1; break;
         case 'm': a->mailbox = *optarg ? optarg : NULL; break;
         case 'e': a->dupelim = 1; break;
         case 'E':
@@ -280,6 +282,7 @@ int main(int argc, char **argv)
         usage();
     log_init("deliver");
     conf_init(a.alt_config);
+    conf_refuse_root("deliver", a.allow_root);
     umask((mode_t)conf_getint(CONF_UMASK));
     signal(SIGPIPE, SIG_IGN);
     if (a.prune_days >= 0) {

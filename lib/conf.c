@@ -33,7 +33,7 @@ struct conf_entry {
     const char *dflt;       /* NULL: required */
     const char *shown;      /* the default as the man page states it */
     long long min, max;
-    const char *words;      /* ENUM: accepted words, space-separated */
+    const char *words;      /* ENUM, WORDS: accepted words, space-separated */
     const char *doc;
 };
 
@@ -64,7 +64,8 @@ static const struct conf_alias conf_aliases[] = {
 
 struct conf_value {
     char *str;          /* the value as written, or the canonical word */
-    long long num;      /* INT, OCTAL, SWITCH; ENUM: index of the word */
+    long long num;      /* INT, OCTAL, SWITCH; ENUM: index of the word;
+                         * WORDS: bit i set when word i is listed */
     unsigned line;      /* line that set it; 0: not set in the file */
 };
 
@@ -207,26 +208,43 @@ static int conf_parse_switch(const char *name, const char *value,
     return ERR_BADARG;
 }
 
-/* ENUM words match in any case; the value kept is the table's spelling. */
-static int conf_parse_enum(const struct conf_entry *e, const char *name,
-                           const char *value, struct conf_value *out,
-                           struct buf *reason)
+/* ENUM and WORDS words match in any case; the value kept is the table's
+ * spelling.  ENUM takes exactly one word; WORDS one or more, separated by
+ * blanks, kept once each in the table's order (num: a bit per word). */
+static int conf_parse_words(const struct conf_entry *e, const char *name,
+                            const char *value, struct conf_value *out,
+                            struct buf *reason)
 {
     struct strarray *words = strarray_split(e->words, " ");
-    long idx = strarray_find_case(words, value);
+    struct strarray *given = e->type == CONF_TYPE_ENUM
+                                 ? strarray_split(value, "")
+                                 : strarray_split(value, " \t");
+    struct strarray kept = STRARRAY_INITIALIZER;
+    const char *bad = given->count ? NULL : value;
+    long long mask = 0;
 
-    if (idx < 0) {
-        char *list = strarray_join(words, ", ");
-        buf_printf(reason, "%s: \"%s\" is not one of %s", name, value,
-                   list);
-        free(list);
-        strarray_free(&words);
-        return ERR_BADARG;
+    for (size_t i = 0; i < given->count && !bad; i++) {
+        long idx = strarray_find_case(words, given->data[i]);
+        if (idx < 0)
+            bad = given->data[i];
+        else
+            mask |= 1LL << idx;
     }
-    out->str = xstrdup(strarray_nth(words, (size_t)idx));
-    out->num = idx;
+    if (bad) {
+        char *list = strarray_join(words, ", ");
+        buf_printf(reason, "%s: \"%s\" is not one of %s", name, bad, list);
+        free(list);
+    } else {
+        for (size_t i = 0; i < words->count; i++)
+            if (mask & (1LL << i))
+                strarray_append(&kept, words->data[i]);
+        out->str = strarray_join(&kept, " ");
+        out->num = e->type == CONF_TYPE_ENUM ? __builtin_ctzll(mask) : mask;
+    }
+    strarray_fini(&kept);
+    strarray_free(&given);
     strarray_free(&words);
-    return ERR_OK;
+    return bad ? ERR_BADARG : ERR_OK;
 }
 
 /* Parse value for option e, written as name (an alias, perhaps), into *out
@@ -258,7 +276,8 @@ static int conf_parse_value(const struct conf_entry *e, const char *name,
         r = conf_parse_switch(name, value, &out->num, reason);
         break;
     case CONF_TYPE_ENUM:
-        return conf_parse_enum(e, name, value, out, reason);
+    case CONF_TYPE_WORDS:
+        return conf_parse_words(e, name, value, out, reason);
     }
     if (!r)
         out->str = xstrdup(value);
@@ -538,6 +557,24 @@ void conf_init(const char *alt_config)
     exit(EX_CONFIG);
 }
 
+void conf_refuse_root(const char *prog, int allow_root)
+{
+    const char *env = getenv(CONF_ALLOW_ROOT_ENV);
+    char *why;
+
+    if (geteuid() != 0 || allow_root || (env && !strcmp(env, "1")))
+        return;
+    why = xasprintf("must run as the %s user, not root (-U overrides)",
+                    conf_getstring(CONF_CYRUS_USER));
+    /* One line on stderr, as conf_init() does for a bad file. */
+    log_set_stderr(0);
+    log_error("%s", why);
+    fprintf(stderr, "%s: %s\n", prog, why);
+    fflush(stderr);
+    free(why);
+    exit(EX_USAGE);
+}
+
 void conf_reset(void)
 {
     conf_state_free(&conf_current);
@@ -563,7 +600,7 @@ static const struct conf_value *conf_get(enum conf_option opt,
 const char *conf_getstring(enum conf_option opt)
 {
     return conf_get(opt, 1u << CONF_TYPE_STRING | 1u << CONF_TYPE_PATH |
-                             1u << CONF_TYPE_ENUM,
+                             1u << CONF_TYPE_ENUM | 1u << CONF_TYPE_WORDS,
                     "conf_getstring")->str;
 }
 
@@ -731,11 +768,12 @@ static void man_type(struct buf *out, const struct conf_entry *e)
         [CONF_TYPE_OCTAL] = "Octal number",
         [CONF_TYPE_SWITCH] = "Switch",
         [CONF_TYPE_ENUM] = "One of",
+        [CONF_TYPE_WORDS] = "One or more of",
     };
     struct buf range = BUF_INITIALIZER;
 
     buf_appendcstr(out, names[e->type]);
-    if (e->type == CONF_TYPE_ENUM) {
+    if (e->type == CONF_TYPE_ENUM || e->type == CONF_TYPE_WORDS) {
         struct strarray *words = strarray_split(e->words, " ");
         for (size_t i = 0; i < words->count; i++) {
             buf_appendcstr(out, i ? ", " : " ");

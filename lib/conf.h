@@ -18,7 +18,10 @@
  * Types: STRING (anything), PATH (absolute path; empty means the default),
  * INT (decimal, within the table's bounds), OCTAL (digits 0-7, e.g. umask),
  * SWITCH (yes 1 t on true / no 0 f off false, any case), ENUM (one of a
- * fixed set of words, any case; the getter returns the table's spelling).  Values out of bounds are errors, never
+ * fixed set of words, any case; the getter returns the table's spelling),
+ * WORDS (one or more of a fixed set of words separated by blanks, any case;
+ * the getter returns them once each, in the table's order and spelling,
+ * separated by single spaces).  Values out of bounds are errors, never
  * silently clamped: "timeout: 10" is rejected, since RFC 3501 sets 30
  * minutes as the least.  configdirectory is required.  Defaults naming
  * "<configdirectory>" (sievedir, lmtpsocket, master_pidfile) are resolved
@@ -51,7 +54,8 @@ enum conf_type {
     CONF_TYPE_INT,
     CONF_TYPE_OCTAL,
     CONF_TYPE_SWITCH,
-    CONF_TYPE_ENUM
+    CONF_TYPE_ENUM,
+    CONF_TYPE_WORDS
 };
 
 enum conf_option {
@@ -77,7 +81,20 @@ int conf_load_text(const char *name, const char *text, size_t len,
  * stderr, log it, and exit(EX_CONFIG) (78). */
 void conf_init(const char *alt_config);
 
-/* STRING, PATH and ENUM options; never NULL ("" when empty). */
+/* The root rule, called right after conf_init() by every program that
+ * writes the configuration directory or a partition (imapd, pop3d, lmtpd,
+ * deliver, reconstruct, quota, ctl_mboxlist, ctl_cyrusdb), before it
+ * touches anything: files made as root would lock the server user out of
+ * them.  When the effective uid is root, unless allow_root (the program's
+ * -U) or the environment has CHAPAR_ALLOW_ROOT=1 (master -U sets it for
+ * the services it runs, which inherit its decision), print
+ * "<prog>: must run as the <cyrus_user> user, not root (-U overrides)" to
+ * stderr, log it, and exit(EX_USAGE) (64).  Not root: returns at once.
+ * master itself is not subject to it: it drops root after binding. */
+#define CONF_ALLOW_ROOT_ENV "CHAPAR_ALLOW_ROOT"
+void conf_refuse_root(const char *prog, int allow_root);
+
+/* STRING, PATH, ENUM and WORDS options; never NULL ("" when empty). */
 const char *conf_getstring(enum conf_option opt);
 /* INT and OCTAL options. */
 long long conf_getint(enum conf_option opt);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -239,31 +240,51 @@ static const struct prot_layer tls_layer = {
 
 /* ---- contexts ------------------------------------------------------------- */
 
-static int parse_min_version(const char *s, int *version_r, struct buf *error)
+/* versions: blank-separated "tls1_2" and/or "tls1_3" (any case; NULL or
+ * empty: both), into the range OpenSSL takes. */
+static int parse_versions(const char *s, int *min_r, int *max_r,
+                          struct buf *error)
 {
-    if (!s || !strcmp(s, "TLSv1.2")) {
-        *version_r = TLS1_2_VERSION;
-        return ERR_OK;
+    static const struct { const char *name; int version; } known[] = {
+        { "tls1_2", TLS1_2_VERSION }, { "tls1_3", TLS1_3_VERSION },
+    };
+    size_t len;
+
+    *min_r = *max_r = 0;
+    for (s = s ? s : ""; *(s += strspn(s, " \t")); s += len) {
+        size_t i = 0;
+
+        len = strcspn(s, " \t");
+        while (i < 2 && (strlen(known[i].name) != len ||
+                         strncasecmp(s, known[i].name, len)))
+            i++;
+        if (i == 2) {
+            set_error(error, "unsupported TLS version \"%.*s\" (use tls1_2 "
+                      "and/or tls1_3)", (int)len, s);
+            return ERR_BADARG;
+        }
+        if (!*min_r || known[i].version < *min_r)
+            *min_r = known[i].version;
+        if (known[i].version > *max_r)
+            *max_r = known[i].version;
     }
-    if (!strcmp(s, "TLSv1.3")) {
-        *version_r = TLS1_3_VERSION;
-        return ERR_OK;
+    if (!*min_r) {
+        *min_r = TLS1_2_VERSION;
+        *max_r = TLS1_3_VERSION;
     }
-    set_error(error, "unsupported minimum TLS version \"%s\" (use TLSv1.2 "
-              "or TLSv1.3)", s);
-    return ERR_BADARG;
+    return ERR_OK;
 }
 
 /* Settings common to both sides. */
-static int ctx_new(int server, const char *min_version, struct tls_ctx **ctx_r,
+static int ctx_new(int server, const char *versions, struct tls_ctx **ctx_r,
                    struct buf *error)
 {
     struct tls_ctx *ctx;
     char tmp[256];
-    int version, r;
+    int min, max, r;
 
     *ctx_r = NULL;
-    if ((r = parse_min_version(min_version, &version, error)))
+    if ((r = parse_versions(versions, &min, &max, error)))
         return r;
     ERR_clear_error();
     ctx = xzmalloc(sizeof(*ctx));
@@ -276,12 +297,12 @@ static int ctx_new(int server, const char *min_version, struct tls_ctx **ctx_r,
         free(ctx);
         return ERR_INTERNAL;
     }
-    SSL_CTX_set_min_proto_version(ctx->ssl_ctx, version);
+    SSL_CTX_set_min_proto_version(ctx->ssl_ctx, min);
+    SSL_CTX_set_max_proto_version(ctx->ssl_ctx, max);
     /* Compression invites CRIME; client-started renegotiation costs us CPU
      * for nothing. */
     SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_COMPRESSION |
-                        SSL_OP_NO_RENEGOTIATION |
-                        (server ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
+                        SSL_OP_NO_RENEGOTIATION);
     *ctx_r = ctx;
     return ERR_OK;
 }
@@ -342,17 +363,20 @@ static int load_cert_and_key(SSL_CTX *sctx, const char *cert, const char *key,
     return ERR_OK;
 }
 
-int tls_server_ctx_new(const char *cert, const char *key, const char *ciphers,
-                       const char *min_version, struct tls_ctx **ctx_r,
-                       struct buf *error)
+int tls_server_ctx_new(const char *cert, const char *key,
+                       const struct tls_server_settings *set,
+                       struct tls_ctx **ctx_r, struct buf *error)
 {
+    const char *ciphers = set ? set->ciphers : NULL;
     struct tls_ctx *ctx;
     char tmp[256];
     int r;
 
     *ctx_r = NULL;
-    if ((r = ctx_new(1, min_version, &ctx, error)))
+    if ((r = ctx_new(1, set ? set->versions : NULL, &ctx, error)))
         return r;
+    if (set && set->prefer_server_ciphers)
+        SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (ciphers && SSL_CTX_set_cipher_list(ctx->ssl_ctx, ciphers) != 1) {
         set_error(error, "bad TLS cipher list \"%s\" (OpenSSL: %s)", ciphers,
                   ossl_reason(tmp, sizeof(tmp)));
@@ -368,7 +392,7 @@ done:
 }
 
 int tls_client_ctx_new(const char *ca_file, int verify,
-                       const char *min_version, struct tls_ctx **ctx_r,
+                       const char *versions, struct tls_ctx **ctx_r,
                        struct buf *error)
 {
     struct tls_ctx *ctx;
@@ -376,7 +400,7 @@ int tls_client_ctx_new(const char *ca_file, int verify,
     int r, ok;
 
     *ctx_r = NULL;
-    if ((r = ctx_new(0, min_version, &ctx, error)))
+    if ((r = ctx_new(0, versions, &ctx, error)))
         return r;
     ctx->verify = verify;
     if (verify) {

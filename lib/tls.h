@@ -1,7 +1,7 @@
 /* tls.h -- TLS for a struct prot: the only glue to OpenSSL.
  *
- * A struct tls_ctx holds the settings (certificate, key, ciphers, minimum
- * protocol version) and is made once per process, typically before the
+ * A struct tls_ctx holds the settings (certificate, key, ciphers, protocol
+ * versions) and is made once per process, typically before the
  * daemon forks; each connection then calls tls_start_server() (STARTTLS, or
  * at once on imaps/pop3s) or tls_start_client() (chaparadm, tests).  The
  * handshake runs over the prot's current stack, so the read timeout, a
@@ -35,21 +35,33 @@
 
 struct tls_ctx;
 
+/* The protocol versions, for both sides: "tls1_2", "tls1_3" or both,
+ * separated by blanks (any case; the imapd.conf tls_versions syntax); NULL
+ * or "" means both.  Anything else (SSL, TLS 1.0, 1.1) is ERR_BADARG. */
+
+/* How a server negotiates.  ciphers: an OpenSSL cipher list for TLS 1.2
+ * (TLS 1.3 suites are OpenSSL's defaults, all with forward secrecy); NULL
+ * = OpenSSL's default; a list that selects nothing is ERR_BADARG.
+ * prefer_server_ciphers: choose in the order of ciphers, not the
+ * client's.  A NULL settings pointer means all defaults. */
+struct tls_server_settings {
+    const char *ciphers;
+    const char *versions;
+    int prefer_server_ciphers;
+};
+
 /* Server settings.  cert: PEM certificate chain file (leaf first); key: PEM
- * private key file (may be the same file).  ciphers: an OpenSSL cipher list
- * for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults); NULL = OpenSSL's
- * default.  min_version: "TLSv1.2" (NULL means this) or "TLSv1.3";
- * anything older or unknown is ERR_BADARG. */
-int tls_server_ctx_new(const char *cert, const char *key, const char *ciphers,
-                       const char *min_version, struct tls_ctx **ctx_r,
-                       struct buf *error);
+ * private key file (may be the same file). */
+int tls_server_ctx_new(const char *cert, const char *key,
+                       const struct tls_server_settings *set,
+                       struct tls_ctx **ctx_r, struct buf *error);
 
 /* Client settings.  verify != 0: the server certificate must chain to
  * ca_file (a PEM file; NULL = the system's default trust store) and match
  * the host name given to tls_start_client().  verify == 0: any certificate
  * is accepted (tests, a loopback admin connection). */
 int tls_client_ctx_new(const char *ca_file, int verify,
-                       const char *min_version, struct tls_ctx **ctx_r,
+                       const char *versions, struct tls_ctx **ctx_r,
                        struct buf *error);
 
 void tls_ctx_free(struct tls_ctx **ctx);

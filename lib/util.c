@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -318,3 +320,21 @@ void util_put64(unsigned char *p, uint64_t v)
     util_put32(p + 4, (uint32_t)v);
 }
 
+int util_socket_keepalive(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int type = 0, on = 1;
+    socklen_t tlen = sizeof(type);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+        type != SOCK_STREAM)
+        return 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0) {
+        log_error_errno("setsockopt SO_KEEPALIVE fd=<%d>", fd);
+        return -1;
+    }
+    return 1;
+}

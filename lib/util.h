@@ -13,6 +13,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Turn on SO_KEEPALIVE when fd is a TCP socket (IPv4 or IPv6), so that a
+ * client that vanished without closing (a laptop suspended, a NAT that
+ * forgot the flow) is found by the kernel's probes and the session ends
+ * instead of holding a process and its locks until the timeout.  The one
+ * place that does it: master on each accepted connection, every server on
+ * its fd 0 (inetd style).  1: set; 0: fd is not a TCP socket (a pipe, a
+ * UNIX socket, a terminal), nothing done; -1: setsockopt failed (logged). */
+int util_socket_keepalive(int fd);
+
 /* Write all n bytes; -1 with errno on failure, else n. */
 ssize_t retry_write(int fd, const void *buf, size_t n);
 /* Read until n bytes or EOF; -1 on error, else bytes read. */

@@ -227,7 +227,7 @@ static void parse_args(int argc, char **argv, struct args *a)
     a->o.sasl_host = a->o.host;
 }
 
-/* -C: take the TLS minimum version from the server's configuration. */
+/* -C: take the TLS versions (tls_versions) from the server's configuration. */
 static void load_conf(struct args *a)
 {
     struct buf err = BUF_INITIALIZER;
@@ -236,7 +236,7 @@ static void load_conf(struct args *a)
         fprintf(stderr, "chaparadm: %s\n", buf_cstring(&err));
         exit(78);
     }
-    a->o.tls_min = conf_getstring(CONF_TLS_MIN_VERSION);
+    a->o.tls_versions = conf_getstring(CONF_TLS_VERSIONS);
     buf_free(&err);
 }
 

@@ -55,7 +55,7 @@ static int start_tls(struct imapc *c, const struct imapc_opts *o,
     struct tls_ctx *ctx = NULL;
     int r;
 
-    r = tls_client_ctx_new(o->cafile, o->cafile != NULL, o->tls_min, &ctx,
+    r = tls_client_ctx_new(o->cafile, o->cafile != NULL, o->tls_versions, &ctx,
                            err);
     if (!r)
         r = tls_start_client(ctx, c->p, o->host, TIMEOUT_S, err);

@@ -31,7 +31,7 @@ struct imapc_opts {
     int implicit_tls;
     int notls;              /* never STARTTLS */
     const char *cafile;     /* verify the server certificate against it */
-    const char *tls_min;    /* NULL: TLSv1.2 */
+    const char *tls_versions;   /* NULL: tls1_2 tls1_3 */
     const char *user;
     const char *password;
     const char *mech;       /* NULL: best offered; "login": IMAP LOGIN */

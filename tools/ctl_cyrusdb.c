@@ -18,7 +18,7 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: ctl_cyrusdb [-C conf] -r|-c\n");
+    fprintf(stderr, "usage: ctl_cyrusdb [-C conf] [-U] -r|-c\n");
     exit(EX_USAGE);
 }
 
@@ -38,11 +38,12 @@ int main(int argc, char **argv)
 {
     const char *alt_config = NULL;
     struct buf dir = BUF_INITIALIZER;
-    int opt, recover = 0, ckpt = 0, r;
+    int opt, recover = 0, ckpt = 0, r, allow_root = 0;
 
-    while ((opt = getopt(argc, argv, "C:rc")) != -1) {
+    while ((opt = getopt(argc, argv, "C:Urc")) != -1) {
         switch (opt) {
         case 'C': alt_config = optarg; break;
+        case 'U': allow_root = 1; break;
         case 'r': recover = 1; break;
         case 'c': ckpt = 1; break;
         default: usage();
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
     log_init("ctl_cyrusdb");
     log_set_stderr(1);
     conf_init(alt_config);
+    conf_refuse_root("ctl_cyrusdb", allow_root);
     umask((mode_t)conf_getint(CONF_UMASK));
     buf_printf(&dir, "%s/db", conf_getstring(CONF_CONFIGDIRECTORY));
     r = recover ? db_env_recover(buf_cstring(&dir)) : checkpoint(dir.s);

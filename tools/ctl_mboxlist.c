@@ -20,7 +20,7 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: ctl_mboxlist [-C conf] -d|-u [-f file]\n");
+    fprintf(stderr, "usage: ctl_mboxlist [-C conf] [-U] -d|-u [-f file]\n");
     exit(EX_USAGE);
 }
 
@@ -80,11 +80,12 @@ static int load_from(const char *file)
 int main(int argc, char **argv)
 {
     const char *alt_config = NULL, *file = NULL;
-    int opt, dump = 0, undump = 0, r;
+    int opt, dump = 0, undump = 0, r, allow_root = 0;
 
-    while ((opt = getopt(argc, argv, "C:duf:")) != -1) {
+    while ((opt = getopt(argc, argv, "C:Uduf:")) != -1) {
         switch (opt) {
         case 'C': alt_config = optarg; break;
+        case 'U': allow_root = 1; break;
         case 'd': dump = 1; break;
         case 'u': undump = 1; break;
         case 'f': file = optarg; break;
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
     log_init("ctl_mboxlist");
     log_set_stderr(1);
     conf_init(alt_config);
+    conf_refuse_root("ctl_mboxlist", allow_root);
     umask((mode_t)conf_getint(CONF_UMASK));
     if (dump) {
         r = dump_to(file);

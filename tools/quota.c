@@ -21,7 +21,7 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: quota [-C conf] [-f] [prefix...]\n");
+    fprintf(stderr, "usage: quota [-C conf] [-U] [-f] [prefix...]\n");
     exit(EX_USAGE);
 }
 
@@ -81,11 +81,12 @@ int main(int argc, char **argv)
 {
     struct strarray prefixes = STRARRAY_INITIALIZER;
     const char *alt_config = NULL;
-    int opt, fix = 0, ex = 0, r;
+    int opt, fix = 0, ex = 0, r, allow_root = 0;
 
-    while ((opt = getopt(argc, argv, "C:f")) != -1) {
+    while ((opt = getopt(argc, argv, "C:Uf")) != -1) {
         switch (opt) {
         case 'C': alt_config = optarg; break;
+        case 'U': allow_root = 1; break;
         case 'f': fix = 1; break;
         default: usage();
         }
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
     log_init("quota");
     log_set_stderr(1);
     conf_init(alt_config);
+    conf_refuse_root("quota", allow_root);
     umask((mode_t)conf_getint(CONF_UMASK));
     if (fix && (r = reconstruct_quota_fix(&prefixes, print_line, NULL))) {
         fprintf(stderr, "quota: -f incomplete: %s\n", error_string(r));

@@ -101,12 +101,7 @@ int main(int argc, char **argv)
     log_init("reconstruct");
     log_set_stderr(1);
     conf_init(alt_config);
-    /* Files made as root would lock the server user out of them. */
-    if (geteuid() == 0 && !asroot) {
-        fprintf(stderr, "reconstruct: must run as the %s user, not root "
-                "(-U overrides)\n", conf_getstring(CONF_CYRUS_USER));
-        return EX_USAGE;
-    }
+    conf_refuse_root("reconstruct", asroot);
     umask((mode_t)conf_getint(CONF_UMASK));
     ex = run(argc - optind, argv + optind, recurse, find, mboxes);
     mboxlist_close();

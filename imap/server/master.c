@@ -167,10 +167,14 @@ static void drop_privileges(struct identity *id, int stay)
     gid_t rgid, egid, sgid;
 
     if (!id->change) {
-        if (stay && geteuid() == 0)
+        if (stay && geteuid() == 0) {
             log_warn("-U: services run as root; for tests and development "
                      "only");
-        else
+            /* The services inherit the decision (conf_refuse_root()). */
+            if (setenv(CONF_ALLOW_ROOT_ENV, "1", 1) < 0)
+                log_fatal("setenv %s: %s", CONF_ALLOW_ROOT_ENV,
+                          strerror(errno));
+        } else
             log_info("not started as root: running as uid=<%ld> gid=<%ld>",
                      (long)geteuid(), (long)getegid());
         return;
@@ -549,8 +553,7 @@ static void master_check_tls(const struct master *m)
         }
         return;
     }
-    if (tls_server_ctx_new(cert, key, conf_getstring(CONF_TLS_CIPHERS),
-                           conf_getstring(CONF_TLS_MIN_VERSION), &ctx, &err)) {
+    if (server_common_tls_new(&ctx, &err)) {
         log_crit("TLS: %s", buf_cstring(&err));
         exit(EX_CONFIG);
     }

@@ -27,6 +27,7 @@
 #include "lib/db.h"
 #include "lib/hash.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "imap/server/master.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/tcpwrap.h"
@@ -127,6 +128,7 @@ void master_child_accept(struct master *m, struct master_service *svc,
             (void)setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one,
                              sizeof(one));
         }
+        (void)util_socket_keepalive(conn);
         peer_string(&ss, len, client, sizeof(client));
         child_start(m, svc, conn, client);
     }

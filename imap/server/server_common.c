@@ -45,10 +45,13 @@ void server_common_peer(int fd, char *out, size_t outlen)
     snprintf(out, outlen, "%.200s [%.45s]", host, ip);
 }
 
-void server_common_start(const char *ident, const char *alt_config)
+void server_common_start(const char *ident, const char *alt_config,
+                         int allow_root)
 {
     log_init(ident);
     conf_init(alt_config);
+    conf_refuse_root(ident, allow_root);
+    util_socket_keepalive(0);
     umask((mode_t)conf_getint(CONF_UMASK));
     signal(SIGPIPE, SIG_IGN);
 }
@@ -57,24 +60,26 @@ void server_common_init(int argc, char **argv, const char *ident,
                         int *implicit_tls_r)
 {
     const char *alt_config = NULL;
-    int opt;
+    int opt, allow_root = 0;
 
     if (implicit_tls_r)
         *implicit_tls_r = 0;
-    while ((opt = getopt(argc, argv, implicit_tls_r ? "C:s" : "C:")) != -1) {
+    while ((opt = getopt(argc, argv, implicit_tls_r ? "C:Us" : "C:U")) != -1) {
         if (opt == 'C')
             alt_config = optarg;
+        else if (opt == 'U')
+            allow_root = 1;
         else if (opt == 's' && implicit_tls_r)
             *implicit_tls_r = 1;
         else
             break;
     }
     if (opt != -1 || optind != argc) {
-        fprintf(stderr, "usage: %s [-C imapd.conf]%s\n", ident,
+        fprintf(stderr, "usage: %s [-C imapd.conf] [-U]%s\n", ident,
                 implicit_tls_r ? " [-s]" : "");
         exit(EX_USAGE);
     }
-    server_common_start(ident, alt_config);
+    server_common_start(ident, alt_config, allow_root);
 }
 
 char *server_common_msg_file(const char *name)
@@ -101,17 +106,27 @@ int server_common_tls_configured(void)
            *conf_getstring(CONF_TLS_SERVER_KEY);
 }
 
+int server_common_tls_new(struct tls_ctx **ctx_r, struct buf *error)
+{
+    const struct tls_server_settings set = {
+        .ciphers = conf_getstring(CONF_TLS_CIPHERS),
+        .versions = conf_getstring(CONF_TLS_VERSIONS),
+        .prefer_server_ciphers = conf_getswitch(CONF_TLS_PREFER_SERVER_CIPHERS),
+    };
+
+    return tls_server_ctx_new(conf_getstring(CONF_TLS_SERVER_CERT),
+                              conf_getstring(CONF_TLS_SERVER_KEY), &set,
+                              ctx_r, error);
+}
+
 struct tls_ctx *server_common_tls_ctx(void)
 {
     struct buf err = BUF_INITIALIZER;
     struct tls_ctx *ctx = NULL;
-    const char *cert = conf_getstring(CONF_TLS_SERVER_CERT);
-    const char *key = conf_getstring(CONF_TLS_SERVER_KEY);
 
-    if (!*cert || !*key)
+    if (!server_common_tls_configured())
         return NULL;
-    if (tls_server_ctx_new(cert, key, conf_getstring(CONF_TLS_CIPHERS),
-                           conf_getstring(CONF_TLS_MIN_VERSION), &ctx, &err)) {
+    if (server_common_tls_new(&ctx, &err)) {
         log_error("TLS disabled: %s", buf_cstring(&err));
         ctx = NULL;
     }

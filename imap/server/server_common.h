@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct prot;
 struct sasl_glue;
 struct tls_ctx;
@@ -22,13 +23,18 @@ struct tls_ctx;
 void server_common_peer(int fd, char *out, size_t outlen);
 
 /* The start of every server process: log as ident, load the configuration
- * (alt_config or the default; exits 78 on error), apply its umask, and
- * ignore SIGPIPE (a vanished client is a write error, not a death). */
-void server_common_start(const char *ident, const char *alt_config);
+ * (alt_config or the default; exits 78 on error), refuse to run as root
+ * unless allow_root (conf_refuse_root(): exits 64 before anything is
+ * written), turn on TCP keepalive on fd 0 when it is a TCP socket (inetd
+ * or master; util_socket_keepalive()), apply the umask, and ignore SIGPIPE
+ * (a vanished client is a write error, not a death). */
+void server_common_start(const char *ident, const char *alt_config,
+                         int allow_root);
 
-/* A server's command line and start: "<ident> [-C imapd.conf] [-s]" (-s,
- * implicit TLS, only when implicit_tls_r is not NULL).  Bad arguments print
- * the usage line and exit EX_USAGE (64); then server_common_start(). */
+/* A server's command line and start: "<ident> [-C imapd.conf] [-U] [-s]"
+ * (-U: allow running as root, for tests; -s, implicit TLS, only when
+ * implicit_tls_r is not NULL).  Bad arguments print the usage line and
+ * exit EX_USAGE (64); then server_common_start(). */
 void server_common_init(int argc, char **argv, const char *ident,
                         int *implicit_tls_r);
 
@@ -44,8 +50,13 @@ char *server_common_msg_file(const char *name);
  * asks for TLS: at STARTTLS, or at once for implicit TLS. */
 int server_common_tls_configured(void);
 
-/* The TLS server settings from tls_server_cert, tls_server_key,
- * tls_ciphers and tls_min_version, or NULL when no certificate is
+/* The TLS server context from imapd.conf: tls_server_cert, tls_server_key,
+ * tls_ciphers, tls_versions and tls_prefer_server_ciphers.  ERR_OK, or an
+ * error of tls_server_ctx_new() with its one-line reason in *error (master
+ * checks this at start and refuses to run with the reason). */
+int server_common_tls_new(struct tls_ctx **ctx_r, struct buf *error);
+
+/* The same for a session: the context, or NULL when no certificate is
  * configured or it is unusable (logged: STARTTLS and implicit TLS are then
  * unavailable; master refuses to start with an unusable one, so this only
  * happens when the files changed since).  Free with tls_ctx_free(). */

@@ -17,6 +17,11 @@ listens itself (spawn + wait_for_port).  Every process is started in its own
 process group and tracked by pid; teardown() sends SIGTERM to each group, then
 SIGKILL after a grace period, reaps everything and closes the listeners.
 
+The servers and tools that write the store refuse to run as root without
+-U (conf_refuse_root() in lib/conf.h); the tests run as root in CI, so argv()
+adds -U to those programs when the tests run as root (master -U passes the
+override on to the services it starts).
+
 Only standard-library code; no pip packages.
 """
 
@@ -42,6 +47,10 @@ CONFIG_SUBDIRS = ("db", "quota", "user", "proc", "log", "msg", "socket")
 SASLPASSWD2 = "/usr/sbin/saslpasswd2"
 SASLDBLISTUSERS2 = "/usr/sbin/sasldblistusers2"
 OPENSSL = "/usr/bin/openssl"
+# Programs that refuse to run as root unless given -U (lib/conf.h).
+ROOT_REFUSING = ("imap/imapd/imapd", "imap/pop3d/pop3d", "deliver/lmtpd",
+                 "deliver/deliver", "tools/reconstruct", "tools/quota",
+                 "tools/ctl_mboxlist", "tools/ctl_cyrusdb")
 TERM_GRACE = 3.0          # seconds between SIGTERM and SIGKILL at teardown
 DEFAULT_TIMEOUT = 10.0    # seconds, client reads and waits
 
@@ -467,8 +476,10 @@ class Instance:
         return find_program(relpath, self.build)
 
     def argv(self, relpath, *args):
-        """[program(relpath), "-C", <imapd.conf>, *args]."""
-        return [self.program(relpath), "-C", self.config_path, *args]
+        """[program(relpath), "-C", <imapd.conf>, *args], with -U after the
+        -C when running as root and the program is one of ROOT_REFUSING."""
+        root = ["-U"] if relpath in ROOT_REFUSING and os.geteuid() == 0 else []
+        return [self.program(relpath), "-C", self.config_path, *root, *args]
 
     def _start(self, argv, stdin, stdout, label, **kw):
         """Start argv in its own process group and track it."""

@@ -139,7 +139,7 @@ def test_ctl_cyrusdb_checkpoint_and_recover_under_a_live_server(fast):
     assert a.command("a3", "STATUS INBOX (MESSAGES)")[-1] == "a3 OK Completed"
     r = run()
     assert r.returncode == 64
-    assert r.stderr == "usage: ctl_cyrusdb [-C conf] -r|-c\n"
+    assert r.stderr == "usage: ctl_cyrusdb [-C conf] [-U] -r|-c\n"
     r = run("-r", "-c")
     assert r.returncode == 64
     stop_master(fast, p)

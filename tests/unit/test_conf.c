@@ -80,8 +80,13 @@ static void test_defaults(void)
     TEST_ASSERT_INT(conf_getswitch(CONF_ALLOWPLAINTEXT), 0);
     TEST_ASSERT_STR(conf_getstring(CONF_TLS_SERVER_CERT), "");
     TEST_ASSERT_STR(conf_getstring(CONF_TLS_SERVER_KEY), "");
-    TEST_ASSERT_STR(conf_getstring(CONF_TLS_CIPHERS), "HIGH:!aNULL:!MD5:!RC4");
-    TEST_ASSERT_STR(conf_getstring(CONF_TLS_MIN_VERSION), "TLSv1.2");
+    /* Mozilla's "intermediate" profile: ECDHE and AEAD only. */
+    TEST_ASSERT_STR(conf_getstring(CONF_TLS_CIPHERS),
+                    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    TEST_ASSERT_STR(conf_getstring(CONF_TLS_VERSIONS), "tls1_2 tls1_3");
+    TEST_ASSERT_INT(conf_getswitch(CONF_TLS_PREFER_SERVER_CIPHERS), 0);
     TEST_ASSERT_INT(conf_getint(CONF_MAXMESSAGESIZE), 0);
     TEST_ASSERT_INT(conf_getint(CONF_MAXLINELENGTH), 65536);
     TEST_ASSERT_INT(conf_getint(CONF_MAXNESTING), 64);
@@ -126,7 +131,8 @@ static void test_every_type_parsed(void)
             "quotawarn: 100\n"
             "maxargs: 1\n"
             "umask: 027\n"
-            "tls_min_version: tlsv1.3\n"          /* any case, kept canonical */
+            "tls_versions: TLS1_3\ttls1_2 tls1_3\n" /* any case, once each,
+                                                   in the table's order */
             "reject8bit: yes\n");
     TEST_ASSERT_STR(conf_getstring(CONF_ADMINS), "bob  alice");
     TEST_ASSERT_STR(conf_getstring(CONF_TLS_CIPHERS), "HIGH:!aNULL");
@@ -139,10 +145,12 @@ static void test_every_type_parsed(void)
     TEST_ASSERT_INT(conf_getint(CONF_QUOTAWARN), 100);
     TEST_ASSERT_INT(conf_getint(CONF_MAXARGS), 1);
     TEST_ASSERT_INT(conf_getint(CONF_UMASK), 027);
-    TEST_ASSERT_STR(conf_getstring(CONF_TLS_MIN_VERSION), "TLSv1.3");
+    TEST_ASSERT_STR(conf_getstring(CONF_TLS_VERSIONS), "tls1_2 tls1_3");
     TEST_ASSERT_INT(conf_getswitch(CONF_REJECT8BIT), 1);
 
-    load_ok("umask: 0\nquotawarn: 0\nautocreatequota: 2048\n");
+    load_ok("umask: 0\nquotawarn: 0\nautocreatequota: 2048\n"
+            "tls_versions:  tls1_3 \n");
+    TEST_ASSERT_STR(conf_getstring(CONF_TLS_VERSIONS), "tls1_3");
     TEST_ASSERT_INT(conf_getint(CONF_UMASK), 0);
     TEST_ASSERT_INT(conf_getint(CONF_QUOTAWARN), 0);
     TEST_ASSERT_INT(conf_getint(CONF_AUTOCREATEQUOTA), 2048);
@@ -215,12 +223,14 @@ static void test_bad_octal_switch_enum_path(void)
     expect_line3_error("reject8bit:",
                        "reject8bit: \"\" is not a switch (use yes/no, "
                        "on/off, true/false, t/f or 1/0)");
-    expect_line3_error("tls_min_version: TLSv1.1",
-                       "tls_min_version: \"TLSv1.1\" is not one of TLSv1.2, "
-                       "TLSv1.3");
-    expect_line3_error("tls_min_version: TLSv1.2 TLSv1.3",
-                       "tls_min_version: \"TLSv1.2 TLSv1.3\" is not one of "
-                       "TLSv1.2, TLSv1.3");
+    expect_line3_error("tls_versions: tls1_1 tls1_2",
+                       "tls_versions: \"tls1_1\" is not one of tls1_2, "
+                       "tls1_3");
+    expect_line3_error("tls_versions: tls1_2,tls1_3",
+                       "tls_versions: \"tls1_2,tls1_3\" is not one of "
+                       "tls1_2, tls1_3");
+    expect_line3_error("tls_versions:",
+                       "tls_versions: \"\" is not one of tls1_2, tls1_3");
     expect_line3_error("sievedir: sieve",
                        "sievedir: \"sieve\" is not an absolute path");
     expect_line3_error("partition-x: relative",
@@ -523,8 +533,8 @@ static void test_manpage_content(void)
                           "default: \\fB077\\fR.\n"));
     TEST_ASSERT(strstr(s, ".TP\n\\fBconfigdirectory\\fR\nAbsolute path; "
                           "required.\n"));
-    TEST_ASSERT(strstr(s, "\nOne of \\fBTLSv1.2\\fR, \\fBTLSv1.3\\fR; "
-                          "default: \\fBTLSv1.2\\fR.\n"));
+    TEST_ASSERT(strstr(s, "\nOne or more of \\fBtls1_2\\fR, \\fBtls1_3\\fR; "
+                          "default: \\fBtls1_2 tls1_3\\fR.\n"));
     TEST_ASSERT(strstr(s, "Also accepted as \\fBcleartextloginpause\\fR.\n"));
     /* Build-time values must not leak into the committed page. */
     TEST_ASSERT(strstr(s, "default: chosen at build time (configure "

@@ -34,14 +34,14 @@ static void make_cert(const char *name)
     free(cmd);
 }
 
-static struct tls_ctx *server_ctx(const char *min_version)
+static struct tls_ctx *server_ctx(const char *versions)
 {
+    const struct tls_server_settings set = { NULL, versions, 0 };
     struct buf err = BUF_INITIALIZER;
     struct tls_ctx *ctx = NULL;
 
     make_cert("srv");
-    if (tls_server_ctx_new("srv-cert.pem", "srv-key.pem", NULL, min_version,
-                           &ctx, &err))
+    if (tls_server_ctx_new("srv-cert.pem", "srv-key.pem", &set, &ctx, &err))
         test_fail(__FILE__, __LINE__, "server ctx: %s", buf_cstring(&err));
     buf_free(&err);
     return ctx;
@@ -225,10 +225,10 @@ static void old_client(int fd, int min, int max)
     _exit(SSL_connect(s) == 1 ? 1 : 0);
 }
 
-static void check_refused(const char *server_min, int client_min,
+static void check_refused(const char *server_versions, int client_min,
                           int client_max)
 {
-    struct tls_ctx *ctx = server_ctx(server_min);
+    struct tls_ctx *ctx = server_ctx(server_versions);
     struct buf err = BUF_INITIALIZER;
     struct prot *p;
     pid_t pid;
@@ -260,7 +260,14 @@ static void test_tls11_client_refused(void)
 
 static void test_tls12_client_refused_by_tls13_minimum(void)
 {
-    check_refused("TLSv1.3", TLS1_2_VERSION, TLS1_2_VERSION);
+    check_refused("tls1_3", TLS1_2_VERSION, TLS1_2_VERSION);
+}
+
+/* tls_versions is a set, not only a minimum: "tls1_2" alone refuses a
+ * client that speaks only TLS 1.3. */
+static void test_tls13_client_refused_by_tls12_only(void)
+{
+    check_refused("TLS1_2", TLS1_3_VERSION, TLS1_3_VERSION);
 }
 
 /* A client that talks IMAP instead of TLS: an error, no crash, no hang. */
@@ -380,7 +387,7 @@ static void test_timeout_inside_tls(void)
         struct tls_ctx *cctx = NULL;
         struct prot *cp = prot_new(sv[1], sv[1]);
         close(sv[0]);
-        CHILD_CHECK(tls_client_ctx_new(NULL, 0, "TLSv1.3", &cctx, &err) == 0);
+        CHILD_CHECK(tls_client_ctx_new(NULL, 0, "tls1_3", &cctx, &err) == 0);
         CHILD_CHECK(tls_start_client(cctx, cp, NULL, 10, &err) == ERR_OK);
         /* Say nothing; leave when the server hangs up. */
         CHILD_CHECK(prot_readline(cp, &line) == ERR_EOF);
@@ -402,13 +409,14 @@ static void test_timeout_inside_tls(void)
 /* ---- settings -------------------------------------------------------------- */
 
 static void expect_ctx_error(const char *cert, const char *key,
-                             const char *ciphers, const char *min,
+                             const char *ciphers, const char *versions,
                              const char *want1, const char *want2)
 {
+    const struct tls_server_settings set = { ciphers, versions, 0 };
     struct buf err = BUF_INITIALIZER;
     struct tls_ctx *ctx = (struct tls_ctx *)&err;   /* must become NULL */
 
-    TEST_ASSERT_INT(tls_server_ctx_new(cert, key, ciphers, min, &ctx, &err),
+    TEST_ASSERT_INT(tls_server_ctx_new(cert, key, &set, &ctx, &err),
                     ERR_BADARG);
     TEST_ASSERT(ctx == NULL);
     if (!strstr(buf_cstring(&err), want1) ||
@@ -444,14 +452,21 @@ static void test_bad_settings(void)
                      NULL);
     expect_ctx_error("a-cert.pem", "a-key.pem", "NO-SUCH-CIPHER", NULL,
                      "bad TLS cipher list \"NO-SUCH-CIPHER\"", "OpenSSL: ");
-    expect_ctx_error("a-cert.pem", "a-key.pem", NULL, "TLSv1.1",
-                     "unsupported minimum TLS version \"TLSv1.1\"", NULL);
+    expect_ctx_error("a-cert.pem", "a-key.pem", NULL, "tls1_1 tls1_2",
+                     "unsupported TLS version \"tls1_1\" (use tls1_2 and/or "
+                     "tls1_3)", NULL);
     expect_ctx_error("a-cert.pem", "a-key.pem", NULL, "SSLv3",
-                     "unsupported minimum TLS version", NULL);
-    expect_ctx_error("a-cert.pem", "a-key.pem", NULL, "", "unsupported", NULL);
-    /* The good combination, with a cipher list and TLS 1.3 minimum. */
+                     "unsupported TLS version \"SSLv3\"", NULL);
+    expect_ctx_error("a-cert.pem", "a-key.pem", NULL, "tls1_3 tls1_",
+                     "unsupported TLS version \"tls1_\"", NULL);
+    /* Only TLS 1.3 names: no TLS 1.2 suite is selected. */
+    expect_ctx_error("a-cert.pem", "a-key.pem", "TLS_AES_128_GCM_SHA256",
+                     NULL, "bad TLS cipher list", "OpenSSL: ");
+    /* The good combination, with a cipher list and TLS 1.3 only. */
     TEST_ASSERT_INT(tls_server_ctx_new("a-cert.pem", "a-key.pem",
-                                       "HIGH:!aNULL", "TLSv1.3", &ctx, &err),
+                                       &(struct tls_server_settings){
+                                           "HIGH:!aNULL", "tls1_3", 1 },
+                                       &ctx, &err),
                     ERR_OK);
     tls_ctx_free(&ctx);
     /* Client side: an unreadable CA file; wrong side for a handshake. */
@@ -476,6 +491,7 @@ TEST_MAIN("tls",
           TEST_CASE(test_client_verifies_hostname),
           TEST_CASE(test_tls11_client_refused),
           TEST_CASE(test_tls12_client_refused_by_tls13_minimum),
+          TEST_CASE(test_tls13_client_refused_by_tls12_only),
           TEST_CASE(test_plaintext_peer),
           TEST_CASE(test_handshake_timeout_and_eof),
           TEST_CASE(test_starttls_injection),
