@@ -186,26 +186,67 @@ static int rename_plan(struct rename_op *op)
 }
 
 /* A mailbox whose files cannot be opened: changed meanwhile (a create,
- * delete or rename got in between: ERR_AGAIN), busy (ERR_LOCKED), or
- * really broken. */
+ * delete or rename got in between: ERR_AGAIN), busy (ERR_LOCKED), not
+ * made yet (a create that committed its record after our plan began is
+ * still making the files: wait for its intent, then ERR_AGAIN if they are
+ * there now), or really broken. */
 static int rename_lock_failed(const struct mboxlist_move *m, int r)
 {
+    struct mailbox *mb = NULL;
+
     if (mboxlist_changed(&m->old))
         return ERR_AGAIN;
     if (r == ERR_LOCKED || r == ERR_TIMEOUT)
         return ERR_LOCKED;
+    if (r == ERR_NOTFOUND && !mboxlist_intent_settle(m->old.name, 1) &&
+        !mailbox_open(m->old.name, m->oldpath, MAILBOX_UNLOCKED, &mb)) {
+        mailbox_close(&mb);
+        return ERR_AGAIN;
+    }
     log_error("mboxlist: cannot rename a mailbox whose files cannot be "
               "opened: mailbox=<%s> error=<%s>; run reconstruct",
               m->old.name, error_string(r));
     return r == ERR_NOTFOUND ? ERR_IO : r;
 }
 
+/* Lock the i-th planned mailbox.  The plan locks in name order, as every
+ * rename does; but a plan can go stale while we wait (another rename moved
+ * names under us), and then our order is not theirs: two renames could
+ * each hold what the other waits for until the lock timeout.  So wait in
+ * steps of RENAME_LOCK_STEP_MS and, between them, give up (ERR_AGAIN: the
+ * caller plans again, holding nothing) if a planned record changed. */
+#define RENAME_LOCK_STEP_MS 200
+#define RENAME_LOCK_STEPS 300
+
+static int rename_open_locked(struct rename_op *op, size_t i)
+{
+    const struct mboxlist_move *m = &op->in.m[i];
+    int r = mailbox_open(m->old.name, m->oldpath, MAILBOX_UNLOCKED,
+                         &op->held[i]);
+
+    for (int step = 0; !r; step++) {
+        r = mailbox_lock(op->held[i], RENAME_LOCK_STEP_MS);
+        if (r != ERR_TIMEOUT || step + 1 >= RENAME_LOCK_STEPS)
+            break;
+        for (size_t k = 0; k < op->in.n && r != ERR_AGAIN; k++)
+            if (mboxlist_changed(&op->in.m[k].old))
+                r = ERR_AGAIN;
+        if (r == ERR_AGAIN)
+            break;
+        r = ERR_OK;
+    }
+    if (r)
+        mailbox_close(&op->held[i]);
+    return r;
+}
+
 static int rename_lock(struct rename_op *op)
 {
     for (size_t i = 0; i < op->in.n; i++) {
         const struct mboxlist_move *m = &op->in.m[i];
-        int r = mailbox_open(m->old.name, m->oldpath, MAILBOX_EXCLUSIVE,
-                             &op->held[i]);
+        int r = rename_open_locked(op, i);
+        if (r == ERR_AGAIN)
+            return r;
         if (r)
             return rename_lock_failed(m, r);
     }
