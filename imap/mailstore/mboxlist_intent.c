@@ -615,18 +615,38 @@ static int64_t intent_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Keep in ids only the ones in first. */
+static void intent_keep_known(struct strarray *ids, const struct strarray *first)
+{
+    for (size_t i = ids->count; i-- > 0;)
+        if (strarray_find(first, ids->data[i]) < 0)
+            strarray_remove(ids, i);
+}
+
 int mboxlist_intent_settle(const char *name, int change)
 {
     struct intent_scan sc = { name, change, STRARRAY_INITIALIZER };
+    struct strarray first = STRARRAY_INITIALIZER;
     int64_t deadline = intent_now_ms() + MBOXLIST_INTENT_WAIT_MS;
     useconds_t pause = 2000;
     int r;
 
-    for (;;) {
+    for (int round = 0;; round++) {
         int busy = 0;
         strarray_fini(&sc.ids);
         if ((r = intent_scan(NULL, &sc)) || !sc.ids.count)
             break;
+        /* A lookup waits for the changes under way when it came, not for
+         * ones begun since: a session renaming a tree back and forth
+         * would otherwise keep every reader of the tree waiting until the
+         * deadline. */
+        if (!change) {
+            for (size_t i = 0; !round && i < sc.ids.count; i++)
+                strarray_append(&first, sc.ids.data[i]);
+            intent_keep_known(&sc.ids, &first);
+            if (!sc.ids.count)
+                break;
+        }
         for (size_t i = 0; !r && i < sc.ids.count; i++) {
             r = intent_take_over(sc.ids.data[i], LOCK_NOWAIT);
             if (r == ERR_LOCKED) {
@@ -648,6 +668,7 @@ int mboxlist_intent_settle(const char *name, int change)
         }
     }
     strarray_fini(&sc.ids);
+    strarray_fini(&first);
     return r;
 }
 

@@ -8,7 +8,10 @@ style on a private instance, as in test_imap_mailbox.py):
     reports it corrupt, and sees it again, with what was added, when it
     is back; another mailbox created at the old name is not taken for it;
   - UID MOVE out of a mailbox whose parent another session renames back
-    and forth: each message ends up once, where the MOVE's answer says.
+    and forth: each message ends up once, where the MOVE's answer says;
+  - STATUS and SELECT of a mailbox inside a tree another session keeps
+    renaming answer at once (a lookup waits for the renames under way
+    when it came, not for every one begun since).
 """
 
 import pytest
@@ -142,3 +145,37 @@ def test_move_and_rename_of_its_source_leave_each_message_once(inst, port):
              for m, boxes in seen.items()}
     assert where == {m: answers.get(m, "source") for m in where}, answers
     no_corruption_logged(inst)
+
+
+def test_lookups_are_not_starved_by_a_renaming_session(inst, port):
+    import threading
+    import time
+    a, b = Session(inst, port, "alice"), Session(inst, port, "alice")
+    b.ok("CREATE INBOX.t")
+    b.ok("CREATE INBOX.t.a")
+    stop, renames = threading.Event(), [0]
+
+    def renamer():
+        names = ("INBOX.t", "INBOX.t2")
+        while not stop.is_set():
+            if b.status(f"RENAME {names[renames[0] % 2]} "
+                        f"{names[(renames[0] + 1) % 2]}").startswith("OK"):
+                renames[0] += 1
+    t = threading.Thread(target=renamer)
+    t.start()
+    slowest, answers = 0.0, 0
+    try:
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            for cmd in ("STATUS INBOX.t.a (MESSAGES)",
+                        "STATUS INBOX.t2.a (MESSAGES)", "SELECT INBOX.t.a"):
+                t0 = time.monotonic()
+                status = a.status(cmd)
+                slowest = max(slowest, time.monotonic() - t0)
+                assert status.startswith(("OK", NONEXISTENT)), status
+                answers += status.startswith("OK")
+    finally:
+        stop.set()
+        t.join()
+    assert slowest < 2, (slowest, renames[0])
+    assert answers > 10 and renames[0] > 10, (answers, renames[0])
