@@ -107,6 +107,14 @@ int util_atomic_replace(const char *path, const void *data, size_t len,
                         mode_t mode)
 {
     char *tmp = strconcat(path, ".NEW", (char *)NULL);
+    int r = util_atomic_replace_tmp(path, tmp, data, len, mode);
+    free(tmp);
+    return r;
+}
+
+int util_atomic_replace_tmp(const char *path, const char *tmp,
+                            const void *data, size_t len, mode_t mode)
+{
     int fd, r = ERR_IO;
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -127,7 +135,6 @@ int util_atomic_replace(const char *path, const void *data, size_t len,
     }
     r = util_fsync_parent(path);
 done:
-    free(tmp);
     return r;
 }
 

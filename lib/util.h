@@ -37,6 +37,10 @@ int util_fsync_dir(const char *dir);
  * file).  The temp file is "<path>.NEW"; a stale one is overwritten. */
 int util_atomic_replace(const char *path, const void *data, size_t len,
                         mode_t mode);
+/* The same through the temporary file tmp (util_atomic_replace uses
+ * "<path>.NEW"), for directories where that name could be a real one. */
+int util_atomic_replace_tmp(const char *path, const char *tmp,
+                            const void *data, size_t len, mode_t mode);
 /* Read a whole (small) file into a fresh NUL-terminated string. */
 int util_read_file(const char *path, char **data_r, size_t *len_r);
 /* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian,

@@ -58,7 +58,7 @@ static int report(const struct strarray *prefixes)
         if (!wanted(roots.data[i], prefixes))
             continue;
         memset(&q, 0, sizeof(q));
-        if ((r = quota_read(roots.data[i], &q))) {
+        if ((r = mboxlist_quota_read(roots.data[i], &q))) {
             fprintf(stderr, "quota: %s: %s (run quota -f)\n", roots.data[i],
                     error_string(r));
             failed = 1;

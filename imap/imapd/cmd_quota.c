@@ -93,7 +93,7 @@ void cmd_getquota(struct imapd_session *s, const struct imapd_command *c)
     }
     r = quota_cmd_root(s, ext, &root);
     if (!r)
-        r = quota_read(buf_cstring(&root), &q);
+        r = mboxlist_quota_read(buf_cstring(&root), &q);
     if (r == ERR_NOTFOUND) {
         imapd_tagged_no(s, c->tag, "[NONEXISTENT] No such quota root");
     } else if (r) {
@@ -123,12 +123,19 @@ void cmd_getquotaroot(struct imapd_session *s, const struct imapd_command *c)
     r = quota_cmd_root(s, ext, &name);
     if (!r && s->is_admin)
         r = mboxlist_lookup(buf_cstring(&name), NULL);
-    if (!r) {
+    /* A root whose removal a crash interrupted is gone once read. */
+    for (int tries = 0; !r; tries++) {
+        free(root);
         r = quota_find_root(buf_cstring(&name), &root);
-        if (r == ERR_NOTFOUND)
+        if (r == ERR_NOTFOUND) {
             r = ERR_OK;
-        else if (!r)
-            r = quota_read(root, &q);
+            break;
+        }
+        if (!r && (r = mboxlist_quota_read(root, &q)) == ERR_NOTFOUND &&
+            tries < 2)
+            r = ERR_OK;
+        else
+            break;
     }
     if (r) {
         imapd_tagged_error(s, c->tag, r, NULL);

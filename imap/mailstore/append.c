@@ -294,15 +294,14 @@ int append_commit(struct append_state **asp, struct append_result *result)
     if (as->count) {
         /* The new directory entries must be durable before the index
          * points at them. */
-        if ((r = util_fsync_dir(mb->path)) || (r = mailbox_commit(mb))) {
+        if ((r = util_fsync_dir(mb->path)) || (r = mailbox_quota_begin(mb)) ||
+            (r = mailbox_commit(mb))) {
             log_error("append: commit failed: mailbox=<%s>", mb->name);
+            mailbox_quota_end(mb);      /* the committed usage */
             append_abort(asp);
             return r;
         }
-        if (mb->quotaroot &&
-            quota_update(mb->quotaroot, as->bytes, as->count))
-            log_error("append: quota not charged: root=<%s> bytes=<%lld>; "
-                      "run quota -f", mb->quotaroot, (long long)as->bytes);
+        mailbox_quota_end(mb);
     }
     if (as->count && as->nseen && as->params.seen_userid)
         seen_add_appended(as->params.seen_userid, mb->uniqueid, as->seen,

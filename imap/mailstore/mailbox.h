@@ -259,6 +259,20 @@ int mailbox_user_flag(struct mailbox *mb, const char *flag, int create,
 /* Rewrite cyrus.header with the current acl / quotaroot / flag names. */
 int mailbox_write_header(struct mailbox *mb);
 
+/* The mailbox's contribution to its quota root across a change
+ * (quota.h, CRASHES; mailbox_quota.c).  Under the exclusive lock:
+ * mailbox_quota_begin() before mailbox_commit() (or any other commit of
+ * the mailbox's usage) records the committed contribution as changing;
+ * mailbox_quota_end() after it (or after a failed commit, before the
+ * lock goes) settles the root with the committed usage.  Both do
+ * nothing without a quota root.  mailbox_set_quotaroot() makes root (taken
+ * over; NULL: none) the mailbox's root: both roots record the change, the
+ * cyrus.header rewrite (always done, with the current ACL and flags) is
+ * the commit point, then both settle. */
+int mailbox_quota_begin(struct mailbox *mb);
+int mailbox_quota_end(struct mailbox *mb);
+int mailbox_set_quotaroot(struct mailbox *mb, char *root);
+
 /* Remove every file of the mailbox and its directory if then empty (child
  * mailboxes' directories are left alone). */
 int mailbox_delete_files(struct mailbox *mb);

@@ -178,8 +178,11 @@ static int expunge_rewrite(struct mailbox *mb,
      * live in the index (before the commit) or tombstoned (after). */
     if (f.ngone && (r = mailbox_tombstones_write(mb, &nh, f.gone, f.ngone)))
         goto done;
+    if ((r = mailbox_quota_begin(mb)))
+        goto done;
     if (rename(f.index_tmp, ipath) < 0) {
         log_error_errno("expunge: rename failed: file=<%s>", ipath);
+        mailbox_quota_end(mb);          /* nothing changed */
         r = ERR_IO;
         goto done;
     }
@@ -189,13 +192,9 @@ static int expunge_rewrite(struct mailbox *mb,
     removed = mb->i.num_records - nh.num_records;
     mailbox_swap_files(mb, f.index_fd, f.cache_fd, &nh);
     f.index_fd = f.cache_fd = -1;
-    /* The quota root gives back what append charged it (append_commit
-     * charges after its commit; this releases after ours).  A crash in
-     * between leaves usage high, which quota -f recomputes. */
-    if (mb->quotaroot &&
-        quota_update(mb->quotaroot, -(int64_t)freed, -(int64_t)removed))
-        log_error("expunge: quota not released: root=<%s> bytes=<%llu>; "
-                  "run quota -f", mb->quotaroot, (unsigned long long)freed);
+    /* The quota root settles with the new usage (a kill before this is
+     * settled by the next writer or GETQUOTA: quota.h, CRASHES). */
+    mailbox_quota_end(mb);
 
     for (size_t k = 0; k < f.ngone; k++) {
         mailbox_message_path(mb, f.gone[k].uid, &path);

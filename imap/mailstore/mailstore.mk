@@ -18,7 +18,7 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mailbox.c imap/mailstore/mailbox.h \
 	imap/mailstore/mailbox_private.h \
 	imap/mailstore/mailbox_format.c imap/mailstore/mailbox_expunge.c \
-	imap/mailstore/mailbox_tombstone.c \
+	imap/mailstore/mailbox_tombstone.c imap/mailstore/mailbox_quota.c \
 	imap/mailstore/quota.c imap/mailstore/quota.h \
 	imap/mailstore/append.c imap/mailstore/append.h \
 	imap/mailstore/seqset.c imap/mailstore/seqset.h \

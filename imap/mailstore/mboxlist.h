@@ -278,6 +278,19 @@ int mboxlist_setquota(const char *root, int64_t storage_kb, int64_t messages,
                       const struct auth_state *who);
 int mboxlist_unsetquota(const char *root, const struct auth_state *who);
 
+/* Read root like quota_read(), first settling the PENDING lines killed
+ * writers left (quota.h, CRASHES): after finishing interrupted intents,
+ * each such mailbox is opened under its exclusive lock (which waits for a
+ * live writer) and its contribution settled: its index usage if its record
+ * exists and its cyrus.header names root, else 0.  A line whose mailbox
+ * cannot be opened stays (logged), counted as recorded.  Holds no lock
+ * when called.  GETQUOTA, GETQUOTAROOT and the quota tool read this way. */
+struct quota;
+int mboxlist_quota_read(const char *root, struct quota *q);
+/* The same for every root (master at start); the number of roots that
+ * still have PENDING lines. */
+int mboxlist_quota_settle_all(void);
+
 /* Complete (or roll back) every pending intent whose owner is gone; one
  * a live process holds is left to it (logged).  master calls it at start,
  * reconstruct before it looks at anything.  The first error met. */

@@ -168,6 +168,15 @@ static int mboxlist_delete_try(const char *name, const struct auth_state *who,
     if ((r = mboxlist_delete_plan(&list, &in, held)) ||
         (r = mboxlist_intent_lock(&in)))
         goto done;
+    /* Each quota root records the change before the records go (quota.h,
+     * CRASHES); steps_delete settles them with 0. */
+    for (size_t i = 0; i < in.n && !r; i++)
+        if (held[i])
+            r = mailbox_quota_begin(held[i]);
+    if (r) {
+        mboxlist_intent_abandon(&in);
+        goto done;
+    }
     mboxlist_intent_point("planned");
     for (int tries = 0; tries < MBOXLIST_MAX_RETRIES; tries++)
         if ((r = mboxlist_delete_once(&in, name, below, &list)) !=
@@ -182,8 +191,11 @@ static int mboxlist_delete_try(const char *name, const struct auth_state *who,
     log_info("mailbox deleted: mailbox=<%s> count=<%zu> by=<%s>", name,
              list.n, auth_userid(who));
 done:
-    for (size_t i = 0; held && i < list.n; i++)
+    for (size_t i = 0; held && i < list.n; i++) {
+        if (r && held[i])
+            mailbox_quota_end(held[i]);     /* nothing was deleted */
         mailbox_close(&held[i]);
+    }
     free(held);
     mboxlist_intent_fini(&in);
     mboxlist_list_fini(&list);

@@ -5,11 +5,9 @@
  * every step checks what is already done (mboxlist_files.c), so running
  * them again after a kill at any instant finishes the job.
  *
- * What a step cannot know is whether a quota usage transfer just before
- * the kill happened: a moved mailbox's usage goes from its old root to
- * its new one and then its cyrus.header is rewritten naming the new root,
- * so the header says whether the transfer is done, except in the instant
- * between the two (usage then off by that mailbox: quota -f).
+ * A moved mailbox's usage goes from its old root to its new one with its
+ * cyrus.header rewrite naming the new root as the commit point
+ * (mailbox_set_quotaroot; quota.h, CRASHES).
  */
 #include "config.h"
 
@@ -62,7 +60,7 @@ static int steps_make(const struct mboxlist_move *m, uint32_t uidvalidity)
         if ((r = mboxlist_files_remove(m->newpath)))
             return r;
     }
-    r = quota_find_root(e->name, &root);
+    r = quota_find_root_live(e->name, &root);
     if (r == ERR_OK || r == ERR_NOTFOUND)
         r = mailbox_create(e->name, m->newpath, e->uniqueid, e->acl, root,
                            uidvalidity);
@@ -82,8 +80,8 @@ static void steps_unmake(const struct mboxlist_move *m)
 
 /* ---- delete --------------------------------------------------------------- */
 
-/* Children first; each one's usage is released after its files are gone,
- * so a kill in between leaves usage too high, never too low. */
+/* Children first; each one's usage is released after its files are gone
+ * (its PENDING line, written before the records went, covers a kill). */
 static int steps_delete(struct mboxlist_intent *in, struct mailbox **held)
 {
     int first = ERR_OK;
@@ -99,11 +97,11 @@ static int steps_delete(struct mboxlist_intent *in, struct mailbox **held)
                                 &mb))
             mb = NULL;
         r = mboxlist_files_remove(m->oldpath);
-        if (!r && mb && mb->quotaroot &&
-            quota_update(mb->quotaroot, -(int64_t)mb->i.quota_used,
-                         -(int64_t)mb->i.num_records))
-            log_warn("mboxlist: quota not released: mailbox=<%s> root=<%s>;"
-                     " run quota -f", m->old.name, mb->quotaroot);
+        /* The record is gone: it counts 0 (quota.h, CRASHES).  Files that
+         * could not be opened leave their PENDING line to
+         * mboxlist_quota_settle(). */
+        if (!r && mb && mb->quotaroot)
+            quota_settle(mb->quotaroot, mb->uniqueid, 0, 0);
         mailbox_close(&mb);
         mboxlist_intent_point("deleted");
         mboxlist_files_prune(m->oldpath, m->old.partition);
@@ -175,20 +173,16 @@ static void steps_header(const struct mboxlist_intent *in, size_t i)
             before = in->m[j].new.name;
             break;
         }
-    if (quota_find_root(m->new.name, &root))
+    if (quota_find_root_live(m->new.name, &root))
         root = NULL;
-    if (!steps_same(before, root) &&
-        ((before && quota_update(before, -(int64_t)mb->i.quota_used,
-                                 -(int64_t)mb->i.num_records)) ||
-         (root && quota_update(root, (int64_t)mb->i.quota_used,
-                               (int64_t)mb->i.num_records))))
-        log_warn("mboxlist: quota usage not moved: mailbox=<%s>; "
-                 "run quota -f", m->new.name);
+    if (before != mb->quotaroot && steps_same(before, root)) {
+        /* The same root under its new name: no usage moves. */
+        free(mb->quotaroot);
+        mb->quotaroot = xstrdup(root);
+    }
     free(mb->acl);
     mb->acl = xstrdup(m->new.acl);
-    free(mb->quotaroot);
-    mb->quotaroot = root;
-    if (mailbox_write_header(mb))
+    if (mailbox_set_quotaroot(mb, root))
         log_warn("mboxlist: cyrus.header not updated after rename: "
                  "mailbox=<%s>; run reconstruct", m->new.name);
     mailbox_close(&mb);

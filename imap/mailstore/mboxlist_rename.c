@@ -249,6 +249,9 @@ static int rename_lock(struct rename_op *op)
             return r;
         if (r)
             return rename_lock_failed(m, r);
+        /* A PENDING line a killed writer left names the old name: settle
+         * it while that name still finds the mailbox (quota.h, CRASHES). */
+        mailbox_quota_end(op->held[i]);
     }
     return ERR_OK;
 }

@@ -449,25 +449,31 @@ static int swap_in(const char *path, const char *tmp)
     return r;
 }
 
-/* Correct the quota root after the rebuild. */
+/* Whether the old files say what the root counted for the mailbox (its
+ * index usage, under the same root): then the root moves by the
+ * difference, else the whole root is recounted. */
+static int quota_known(const struct salvage *s, const struct mailbox *nb)
+{
+    return nb->quotaroot && s->have_index && s->have_header &&
+           s->hdr.quotaroot && !strcmp(s->hdr.quotaroot, nb->quotaroot);
+}
+
+/* Correct the quota root after the rebuild (a known contribution was
+ * recorded as changing before the swap: quota.h, CRASHES). */
 static int fix_quota(const char *name, const struct salvage *s,
                      const struct mailbox *nb, reconstruct_report_fn *report,
                      void *rock)
 {
-    int64_t dbytes, dmsgs;
-
     if (!nb->quotaroot)
         return ERR_OK;
-    if (!s->have_index || !s->have_header || !s->hdr.quotaroot ||
-        strcmp(s->hdr.quotaroot, nb->quotaroot))
+    if (!quota_known(s, nb))
         return quota_fix_one_root(nb->quotaroot, report, rock);
-    dbytes = (int64_t)nb->i.quota_used - (int64_t)s->ih.quota_used;
-    dmsgs = (int64_t)nb->i.num_records - (int64_t)s->ih.num_records;
-    if (!dbytes && !dmsgs)
-        return ERR_OK;
-    reconstruct_say(report, rock, "%s: usage was %" PRIu64 ", now %" PRIu64,
-                    name, s->ih.quota_used, nb->i.quota_used);
-    return quota_update(nb->quotaroot, dbytes, dmsgs);
+    if (nb->i.quota_used != s->ih.quota_used)
+        reconstruct_say(report, rock, "%s: usage was %" PRIu64 ", now %"
+                        PRIu64, name, s->ih.quota_used, nb->i.quota_used);
+    return quota_settle(nb->quotaroot, nb->uniqueid,
+                        (int64_t)nb->i.quota_used,
+                        (int64_t)nb->i.num_records);
 }
 
 static void report_state(const char *name, const struct salvage *s,
@@ -509,9 +515,19 @@ int reconstruct_mailbox(const char *name, reconstruct_report_fn *report,
     else
         quota_find_root(name, &root);
     tmp = path_join(path.s, RECONSTRUCT_TMPDIR);
-    if ((r = build_new(name, path.s, tmp, &e, root, &s, &nb, report, rock)) ||
-        (r = swap_in(path.s, tmp)))
+    if ((r = build_new(name, path.s, tmp, &e, root, &s, &nb, report, rock)))
         goto done;
+    if (quota_known(&s, nb) &&
+        (r = quota_change_begin(nb->quotaroot, nb->uniqueid, name,
+                                (int64_t)s.ih.quota_used,
+                                (int64_t)s.ih.num_records)))
+        goto done;
+    if ((r = swap_in(path.s, tmp))) {
+        if (quota_known(&s, nb))
+            quota_settle(nb->quotaroot, nb->uniqueid,
+                         (int64_t)s.ih.quota_used, (int64_t)s.ih.num_records);
+        goto done;
+    }
     if (fd >= 0)
         close(fd);
     fd = -1;
@@ -827,7 +843,8 @@ static int rewrite_corrupt_root(const char *root, int64_t bytes, int64_t msgs,
 {
     struct buf path = BUF_INITIALIZER, text = BUF_INITIALIZER;
     struct quota q = { NULL, { bytes, msgs },
-                       { QUOTA_UNLIMITED, QUOTA_UNLIMITED } };
+                       { QUOTA_UNLIMITED, QUOTA_UNLIMITED }, NULL, 0,
+                       QUOTA_STATE_OK };
     char *data = NULL, *line2, *line3;
     size_t len;
     int r;
@@ -846,7 +863,7 @@ static int rewrite_corrupt_root(const char *root, int64_t bytes, int64_t msgs,
             q.limit[QUOTA_MESSAGE] = v;
     }
     quota_format(&q, &text);
-    r = util_atomic_replace(path.s, text.s, text.len, 0600);
+    r = quota_write_text(root, &text);
     if (!r) {
         reconstruct_say(report, rock, "%s: usage was unreadable, now %" PRId64,
                         root, bytes);

@@ -578,6 +578,9 @@ static void master_db_start(struct master *m)
      * before any server starts (mboxlist.h, CRASHES AND INTENTS). */
     if (mboxlist_recover_intents())
         log_error("mailbox changes left unfinished: see above");
+    /* And so are quota changes (imap/mailstore/quota.h, CRASHES). */
+    if (mboxlist_quota_settle_all())
+        log_error("quota changes left unsettled: see above");
     mboxlist_close();
 }
 

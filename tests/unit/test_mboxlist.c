@@ -991,5 +991,8 @@ TEST_MAIN("mboxlist",
           TEST_CASE(test_crash_rename_partition),
           TEST_CASE(test_crash_rename_rollback),
           TEST_CASE(test_crash_create_delete),
+          TEST_CASE(test_crash_quota_append_expunge),
+          TEST_CASE(test_crash_rename_quota),
+          TEST_CASE(test_crash_setquota),
           TEST_CASE(test_crash_rename_inbox),
           TEST_CASE(test_race_rename_create_delete))

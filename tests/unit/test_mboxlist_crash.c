@@ -25,6 +25,7 @@
 #include "lib/buf.h"
 #include "lib/db.h"
 #include "lib/error.h"
+#include "lib/log.h"
 #include "lib/strarray.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/append.h"
@@ -32,6 +33,7 @@
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/mboxlist_private.h"
+#include "imap/mailstore/quota.h"
 #include "imap/mailstore/reconstruct.h"
 #include "imap/mailstore/subs.h"
 #include "tests/unit/harness.h"
@@ -151,6 +153,56 @@ static int store_ignored(const char *path)
            (path[n] == '\0' || path[n] == '/');
 }
 
+/* Every quota root counts exactly the messages below it (read as
+ * GETQUOTA does, settling what a kill left: quota.h, CRASHES). */
+static void quota_check_all(const struct store *st)
+{
+    struct strarray roots = STRARRAY_INITIALIZER;
+
+    /* Read each root as GETQUOTA does (which finishes what a kill left),
+     * then compare the files with the mailboxes. */
+    TEST_ASSERT_INT(reconstruct_quota_roots(&roots), ERR_OK);
+    for (size_t i = 0; i < roots.count; i++) {
+        struct quota q;
+        int r = mboxlist_quota_read(roots.data[i], &q);
+        TEST_ASSERT(r == ERR_OK || r == ERR_NOTFOUND);
+        quota_fini(&q);
+    }
+    strarray_fini(&roots);
+    TEST_ASSERT_INT(reconstruct_quota_roots(&roots), ERR_OK);
+    for (size_t i = 0; i < roots.count; i++) {
+        int64_t bytes = 0, msgs = 0;
+        struct quota q;
+        for (size_t j = 0; j < st->n; j++) {
+            char *root = NULL;
+            struct mailbox *mb;
+            if (quota_find_root(st->b[j].name, &root) ||
+                strcmp(root, roots.data[i])) {
+                free(root);
+                continue;
+            }
+            free(root);
+            mb = open_mb(st->b[j].name);
+            bytes += (int64_t)mb->i.quota_used;
+            msgs += mb->i.num_records;
+            TEST_ASSERT_STR(mb->quotaroot ? mb->quotaroot : "(none)",
+                            roots.data[i]);
+            mailbox_close(&mb);
+        }
+        TEST_ASSERT_INT(quota_read(roots.data[i], &q), ERR_OK);
+        TEST_ASSERT_INT(q.state, QUOTA_STATE_OK);
+        if (q.used[QUOTA_STORAGE] != bytes || q.used[QUOTA_MESSAGE] != msgs)
+            test_fail(__FILE__, __LINE__, "quota root %s: usage %lld bytes "
+                      "%lld messages, the mailboxes hold %lld and %lld",
+                      roots.data[i], (long long)q.used[QUOTA_STORAGE],
+                      (long long)q.used[QUOTA_MESSAGE], (long long)bytes,
+                      (long long)msgs);
+        TEST_ASSERT_INT(q.npending, 0);
+        quota_fini(&q);
+    }
+    strarray_fini(&roots);
+}
+
 /* Recover, then check everything; st gets every mailbox. */
 static void store_check(struct store *st)
 {
@@ -162,6 +214,8 @@ static void store_check(struct store *st)
     TEST_ASSERT_INT(mboxlist_intent_ids(&ids), ERR_OK);
     TEST_ASSERT_INT(ids.count, 0);
     TEST_ASSERT_INT(mboxlist_find("*", admin, store_collect, st), ERR_OK);
+    /* Quota first: reconstruct (in check_box) settles too. */
+    quota_check_all(st);
     for (size_t i = 0; i < st->n; i++)
         check_box(&st->b[i]);
     /* No mailbox directory without a record ... */
@@ -275,6 +329,7 @@ static int crash_run(crash_op_fn *op, void *rock, int at, long delay_us,
         crash_kill_at = at;
         crash_calls = 0;
         mboxlist_intent_hook = crash_hook;
+        quota_test_hook = crash_hook;
         if (write(fds[1], "s", 1) != 1)
             _exit(2);
         r = op(rock);
@@ -611,8 +666,144 @@ void test_crash_create_delete(void)
 {
     setup();
     make("shared", admin);
+    TEST_ASSERT_INT(mboxlist_setquota("shared", 1000, QUOTA_UNLIMITED, admin),
+                    ERR_OK);
     crash_all("create, then delete of a folder with a child", cd_op, NULL,
               cd_where, cd_check);
+}
+
+/* ---- quota usage across append and expunge ------------------------------ */
+
+static int want_first(const struct index_record *rec, void *rock)
+{
+    uint32_t *first = rock;
+    if (!*first)
+        *first = rec->uid;
+    return rec->uid == *first;
+}
+
+/* Append one message, then expunge the oldest: two usage changes. */
+static int ae_op(void *rock)
+{
+    struct mailbox *mb;
+    uint32_t first = 0;
+    int r;
+
+    (void)rock;
+    put_message("shared.q");
+    if ((r = mboxlist_open_mailbox("shared.q", MAILBOX_EXCLUSIVE, &mb)))
+        return r;
+    r = mailbox_expunge(mb, want_first, &first, NULL, NULL);
+    mailbox_close(&mb);
+    return r;
+}
+
+static void ae_check(void *rock)
+{
+    struct store st = { NULL, 0 };
+    struct buf path = BUF_INITIALIZER;
+    const struct box *b;
+    struct mailbox *mb;
+
+    (void)rock;
+    /* A kill before the append's commit leaves its message file above the
+     * last UID (append.h: reconstruct would adopt it), one between an
+     * expunge's commit and its unlink the file of a tombstoned UID (which
+     * reconstruct removes); here only quota is under test: they go. */
+    TEST_ASSERT_INT(mboxlist_recover_intents(), ERR_OK);
+    mb = open_mb("shared.q");
+    for (uint32_t uid = 1, n; uid <= mb->i.last_uid + 1; uid++) {
+        if (uid <= mb->i.last_uid && !mailbox_find_uid(mb, uid, &n))
+            continue;
+        mailbox_message_path(mb, uid, &path);
+        unlink(buf_cstring(&path));
+    }
+    mailbox_close(&mb);
+    buf_free(&path);
+    store_check(&st);
+    b = store_name(&st, "shared.q");
+    /* A run adds one and removes one; a killed run may only add. */
+    TEST_ASSERT(b && b->messages >= 3);
+    store_fini(&st);
+}
+
+void test_crash_quota_append_expunge(void)
+{
+    setup();
+    make("shared", admin);
+    make("shared.q", admin);
+    TEST_ASSERT_INT(mboxlist_setacl("shared.q", admin, "admin", "+x"),
+                    ERR_OK);
+    TEST_ASSERT_INT(mboxlist_setquota("shared", 1000, QUOTA_UNLIMITED, admin),
+                    ERR_OK);
+    put_message("shared.q");
+    put_message("shared.q");
+    put_message("shared.q");
+    crash_all("append and expunge under a quota root", ae_op, NULL, NULL,
+              ae_check);
+}
+
+/* SETQUOTA of a new root below another, then its removal: each re-roots
+ * the mailboxes below it, one by one. */
+static int sq_op(void *rock)
+{
+    (void)rock;
+    if (quota_used("shared.s") >= 0)
+        return mboxlist_unsetquota("shared.s", admin);
+    return mboxlist_setquota("shared.s", 500, QUOTA_UNLIMITED, admin);
+}
+
+static int sq_where(void *rock)
+{
+    (void)rock;
+    return quota_used("shared.s") >= 0;
+}
+
+static void sq_check(void *rock)
+{
+    struct store st = { NULL, 0 };
+    (void)rock;
+    store_check(&st);
+    store_fini(&st);
+}
+
+void test_crash_setquota(void)
+{
+    setup();
+    if (getenv("TEST_LOG"))
+        log_set_stderr(1);
+    make("shared", admin);
+    make("shared.s", admin);
+    make("shared.s.a", admin);
+    make("shared.s.b", admin);
+    TEST_ASSERT_INT(mboxlist_setquota("shared", 1000, QUOTA_UNLIMITED, admin),
+                    ERR_OK);
+    put_message("shared");
+    put_message("shared.s");
+    put_message("shared.s.a");
+    put_message("shared.s.a");
+    put_message("shared.s.b");
+    crash_all("SETQUOTA of a root below another, and its removal", sq_op,
+              NULL, sq_where, sq_check);
+}
+
+/* A rename from one quota root to another moves the usage. */
+void test_crash_rename_quota(void)
+{
+    struct flip f = { "shared.x.f", "default", "shared.y.f", "default",
+                      { ".kid", NULL }, { 2, 1 }, { NULL } };
+    setup();
+    make("shared", admin);
+    make("shared.x", admin);
+    make("shared.y", admin);
+    TEST_ASSERT_INT(mboxlist_setquota("shared.x", 1000, QUOTA_UNLIMITED,
+                                      admin), ERR_OK);
+    TEST_ASSERT_INT(mboxlist_setquota("shared.y", 1000, QUOTA_UNLIMITED,
+                                      admin), ERR_OK);
+    flip_setup(&f);
+    crash_all("rename from one quota root to another", flip_op, &f,
+              flip_where, flip_check);
+    flip_fini(&f);
 }
 
 /* ---- RENAME INBOX ------------------------------------------------------ */

@@ -153,6 +153,61 @@ static void test_corrupt_file(void)
 /* A SETQUOTA killed after creating (and locking) a new root's file and
  * before writing it leaves it empty: that is no root yet, not a corrupt
  * one (it answered NO [CORRUPTION] for every mailbox below it). */
+/* PENDING lines (quota.h, CRASHES): recorded, settled by difference,
+ * one per mailbox, dropped by quota -f, kept through the file's text. */
+static void test_pending_lines(void)
+{
+    struct quota q;
+    struct buf text = BUF_INITIALIZER;
+    setup();
+    TEST_ASSERT_INT(quota_set_limits("user.p", 100, QUOTA_UNLIMITED), ERR_OK);
+    TEST_ASSERT_INT(quota_update("user.p", 500, 5), ERR_OK);
+    TEST_ASSERT_INT(quota_change_begin("user.p", "U1", "user.p.a b", 300, 3),
+                    ERR_OK);
+    TEST_ASSERT_INT(quota_read("user.p", &q), ERR_OK);
+    TEST_ASSERT_INT(q.used[QUOTA_STORAGE], 500);
+    TEST_ASSERT_INT(q.npending, 1);
+    TEST_ASSERT_STR(q.pending[0].uniqueid, "U1");
+    TEST_ASSERT_STR(q.pending[0].name, "user.p.a b");
+    TEST_ASSERT_INT(q.pending[0].used[QUOTA_STORAGE], 300);
+    quota_format(&q, &text);
+    TEST_ASSERT_STR(buf_cstring(&text), "500\n100\nMESSAGE 5 -1\n"
+                    "PENDING 300 3 U1 user.p.a b\n");
+    quota_fini(&q);
+    /* Another mailbox's settlement leaves U1's line alone. */
+    TEST_ASSERT_INT(quota_settle("user.p", "U2", 9, 9), ERR_OK);
+    TEST_ASSERT_INT(quota_read("user.p", &q), ERR_OK);
+    TEST_ASSERT_INT(q.npending, 1);
+    TEST_ASSERT_INT(q.used[QUOTA_STORAGE], 500);
+    quota_fini(&q);
+    /* A second begin settles the first line with its contribution. */
+    TEST_ASSERT_INT(quota_change_begin("user.p", "U1", "user.p.a b", 320, 4),
+                    ERR_OK);
+    TEST_ASSERT_INT(quota_settle("user.p", "U1", 400, 5), ERR_OK);
+    TEST_ASSERT_INT(quota_read("user.p", &q), ERR_OK);
+    TEST_ASSERT_INT(q.used[QUOTA_STORAGE], 600);
+    TEST_ASSERT_INT(q.used[QUOTA_MESSAGE], 7);
+    TEST_ASSERT_INT(q.npending, 0);
+    quota_fini(&q);
+    /* quota -f drops lines. */
+    TEST_ASSERT_INT(quota_change_begin("user.p", "U3", "user.p", 0, 0),
+                    ERR_OK);
+    TEST_ASSERT_INT(quota_set_usage("user.p", 10, 1), ERR_OK);
+    TEST_ASSERT_INT(quota_read("user.p", &q), ERR_OK);
+    TEST_ASSERT_INT(q.npending, 0);
+    quota_fini(&q);
+    /* No root: nothing recorded, no error. */
+    TEST_ASSERT_INT(quota_change_begin("user.none", "U1", "user.none", 1, 1),
+                    ERR_OK);
+    TEST_ASSERT(access(test_path("conf/quota/user.none"), F_OK) != 0);
+    /* A malformed line makes the file corrupt. */
+    test_write_file("conf/quota/user.bad", "1\n2\nPENDING 1 x U1 n\n");
+    TEST_ASSERT_INT(quota_read("user.bad", &q), ERR_BADFORMAT);
+    test_write_file("conf/quota/user.bad", "1\n2\nPENDING 1 1 U1\n");
+    TEST_ASSERT_INT(quota_read("user.bad", &q), ERR_BADFORMAT);
+    buf_free(&text);
+}
+
 static void test_empty_file_is_no_root(void)
 {
     struct strarray roots = STRARRAY_INITIALIZER;
@@ -191,4 +246,5 @@ TEST_MAIN("quota",
           TEST_CASE(test_check_rules),
           TEST_CASE(test_concurrent_updates_lose_nothing),
           TEST_CASE(test_corrupt_file),
-          TEST_CASE(test_empty_file_is_no_root))
+          TEST_CASE(test_empty_file_is_no_root),
+          TEST_CASE(test_pending_lines))
