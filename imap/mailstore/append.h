@@ -14,11 +14,12 @@
  * header bytes per reject8bit), written nameless and fsynced, then linked
  * in as "<uid>." (so a file of that name is always whole), parsed
  * ONCE into the cache entry, and staged as an index record with its SHA-1
- * GUID.  append_commit fsyncs the directory, commits the index (header
- * last) and only then charges the quota root: a crash before the commit
- * leaves only stray files above last_uid, which the next append
- * overwrites; a crash after it leaves quota usage low, which quota -f
- * recomputes from the files (DESIGN.md invariants 1 and 5).
+ * GUID.  append_commit fsyncs the directory, records the change in the
+ * quota root (a PENDING line), commits the index (header last), then
+ * settles the root: a crash before the commit leaves only stray files
+ * above last_uid, which the next append overwrites; the quota root is
+ * exact either way once its line is settled (quota.h, CRASHES; DESIGN.md
+ * invariants 1 and 5).
  *
  * Rights are the caller's business (it checks `i` or `p` with
  * acl_myrights before calling).  Quota is checked here, per params->quota.

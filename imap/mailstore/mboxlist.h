@@ -86,10 +86,8 @@
  * is, or is above or below, an intent's old or new name waits for it; and
  * every change re-reads, inside its transaction, the intents and the
  * records it planned from, starting again when another change got in
- * between.  What is not atomic: a rename killed between moving a
- * mailbox's usage to its new root and rewriting its cyrus.header moves it
- * twice, and a delete killed between removing files and releasing usage
- * leaves it too high (quota -f, either way).
+ * between.  Quota usage follows through PENDING lines in the roots
+ * (quota.h, CRASHES): exact after a kill anywhere.
  *
  * HANDLES.  The database is opened on first use and kept open for the
  * process (mboxlist_close() releases it).  A forked child notices it is
