@@ -385,8 +385,9 @@ class Client(threading.Thread):
                      for a, b in (SUBS, SUBS[::-1])], "sub")
 
     def do_creator(self):
-        mine = [k for k, v in self.ledger.kids.items()
-                if v == "live" and k.startswith(f"k{self.cid}n")]
+        with self.ledger.lock:
+            mine = [k for k, v in self.ledger.kids.items()
+                    if v == "live" and k.startswith(f"k{self.cid}n")]
         if len(mine) < 3 and (not mine or self.rng.random() < 0.5):
             leaf = f"k{self.cid}n{self.n}"
             names = [f"INBOX.{r}.{p}.{leaf}" for r in ROOTS
