@@ -43,6 +43,7 @@ struct prot {
     int out_is_socket;
     int close_on_free;
     int timeout_s;
+    long long deadline_ms;          /* monotonic; 0 = none */
     size_t maxline;
 
     char in[PROT_INBUF_SIZE];
@@ -130,6 +131,14 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int prot_set_deadline(struct prot *p, int seconds)
+{
+    if (seconds < 0 || seconds > INT_MAX / 1000)
+        return ERR_BADARG;
+    p->deadline_ms = seconds ? now_ms() + seconds * 1000LL : 0;
+    return ERR_OK;
+}
+
 /* ---- telemetry ----------------------------------------------------------- */
 
 void prot_set_telemetry(struct prot *p, int fd, int timestamps)
@@ -192,12 +201,15 @@ static void tee(struct prot *p, char dir, const char *data, size_t n)
 /* ---- the fds: level 0 of the stack ---------------------------------------- */
 
 /* Wait until fd is ready for `events`; ERR_TIMEOUT after timeout_s
- * (0 = never), ERR_IO if poll fails.  Signals do not shorten the wait. */
-static int wait_fd(int fd, short events, int timeout_s)
+ * (0 = never) or at p's deadline, whichever comes first; ERR_IO if poll
+ * fails.  Signals do not shorten the wait. */
+static int wait_fd(const struct prot *p, int fd, short events)
 {
-    long long deadline = timeout_s ? now_ms() + timeout_s * 1000LL : 0;
+    long long deadline = p->timeout_s ? now_ms() + p->timeout_s * 1000LL : 0;
     struct pollfd pfd = { .fd = fd, .events = events };
 
+    if (p->deadline_ms && (!deadline || p->deadline_ms < deadline))
+        deadline = p->deadline_ms;
     for (;;) {
         int ms = -1, n;
         if (deadline) {
@@ -220,7 +232,8 @@ static int fd_read(struct prot *p, void *buf, size_t size, size_t *n_r)
         ssize_t n;
         int r;
 
-        if (p->timeout_s && (r = wait_fd(p->in_fd, POLLIN, p->timeout_s)))
+        if ((p->timeout_s || p->deadline_ms) &&
+            (r = wait_fd(p, p->in_fd, POLLIN)))
             return r;
         n = read(p->in_fd, buf, size);
         if (n > 0) {
@@ -233,7 +246,7 @@ static int fd_read(struct prot *p, void *buf, size_t size, size_t *n_r)
             continue;
         /* Someone made the fd non-blocking: wait as a blocking read would. */
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if ((r = wait_fd(p->in_fd, POLLIN, p->timeout_s)))
+            if ((r = wait_fd(p, p->in_fd, POLLIN)))
                 return r;
             continue;
         }
@@ -264,7 +277,7 @@ static int fd_write(struct prot *p, const char *data, size_t n)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return ERR_IO;
-        if ((r = wait_fd(p->out_fd, POLLOUT, p->timeout_s)))
+        if ((r = wait_fd(p, p->out_fd, POLLOUT)))
             return r;
     }
     return ERR_OK;

@@ -11,7 +11,8 @@
  * on with the next line.  Literals are read by count (prot_read_exact,
  * prot_skip); the caller checks an announced size against its own maximum
  * before reading.  Everything is binary-safe: NUL bytes never cut a line.
- * Reads block, for at most the timeout set by prot_set_timeout() per wait.
+ * Reads block, for at most the timeout set by prot_set_timeout() per wait
+ * and never past a deadline set by prot_set_deadline().
  * Read errors are ERR_EOF (the peer closed), ERR_TIMEOUT, ERR_IO (errno
  * kept) or ERR_PROTOCOL (a layer could not decode its input).  After
  * ERR_TIMEOUT, ERR_IO or ERR_PROTOCOL the position in the stream is
@@ -88,6 +89,13 @@ int prot_set_maxline(struct prot *p, size_t maxline);
 /* Seconds to wait for the peer per read (and per stalled write on a
  * socket); 0 waits forever.  ERR_BADARG outside 0..INT_MAX/1000. */
 int prot_set_timeout(struct prot *p, int seconds);
+/* A deadline `seconds` from now for every later wait for the peer (reads,
+ * stalled writes on a socket, handshakes under a layer), whatever arrives
+ * meanwhile: a wait reaching it returns ERR_TIMEOUT, as a read timeout
+ * does.  Bounds a client that dribbles a byte at a time (which resets the
+ * per-wait timeout) -- the servers give the whole pre-login phase one
+ * (logintimeout).  0 removes it; ERR_BADARG outside 0..INT_MAX/1000. */
+int prot_set_deadline(struct prot *p, int seconds);
 
 /* Read one line into `line` (replacing its contents), without the LF and
  * a CR just before it.  ERR_TOOBIG: the line was longer than the maximum;

@@ -2,9 +2,11 @@
  * CAPABILITY, NOOP, LOGOUT, ID (RFC 2971), ENABLE (RFC 5161), STARTTLS,
  * LOGIN and AUTHENTICATE (with SASL-IR, RFC 4959).
  *
- * Failed logins are delayed (failedloginpause) and logged at warning as
- * "badlogin: <host> <mech> <user> <reason>" (SPEC.md); successful ones at
- * notice.  Plaintext passwords are refused before TLS unless
+ * Failed logins are counted, delayed and logged by login_limit.h
+ * ("badlogin: <host> <mech> <user> <reason>", SPEC.md); a user name or
+ * client address locked out by too many failures is answered
+ * NO [UNAVAILABLE] without a password check.  Successful logins are logged
+ * at notice.  Plaintext passwords are refused before TLS unless
  * allowplaintext is set (LOGINDISABLED is then advertised).
  */
 #include "config.h"
@@ -30,6 +32,7 @@
 #include "imap/mailstore/mboxname.h"
 #include "imap/server/procinfo.h"
 #include "imap/mailstore/quota.h"
+#include "imap/server/login_limit.h"
 #include "imap/server/server_common.h"
 
 void cmd_capability(struct imapd_session *s, const struct imapd_command *c)
@@ -133,6 +136,9 @@ void imapd_login_complete(struct imapd_session *s, const char *userid,
     s->is_admin = auth_userid_is_admin(userid);
     s->auth = auth_new(userid, s->is_admin);
     s->state = IMAPD_AUTH;
+    login_limit_succeeded(userid);
+    /* The pre-login deadline (logintimeout) is over; now idle time counts. */
+    prot_set_deadline(s->prot, 0);
     prot_set_timeout(s->prot, (int)conf_getint(CONF_TIMEOUT) * 60);
     {
         struct imap_parser_limits limits;
@@ -156,18 +162,27 @@ static void imapd_login_failed(struct imapd_session *s, const char *tag,
                                const char *mech, const char *user,
                                const char *reason, int authz)
 {
-    log_warn("badlogin: %s %s %s %s", s->clienthost, mech,
-             user && *user ? user : "-", reason);
     s->failed_logins++;
-    /* The delay slows down password guessing on this connection. */
-    if (conf_getint(CONF_FAILEDLOGINPAUSE) > 0)
-        sleep((unsigned)conf_getint(CONF_FAILEDLOGINPAUSE));
+    /* Counted, logged and delayed across every connection. */
+    login_limit_failed(s->clienthost, mech, user, reason);
     if (authz)
         imapd_tagged_no(s, tag, "[AUTHORIZATIONFAILED] Not authorized to "
                                 "act as that user");
     else
         imapd_tagged_no(s, tag, "[AUTHENTICATIONFAILED] Authentication "
                                 "failed");
+}
+
+/* login_limit_check() for user (NULL: the client address only); on a
+ * refusal answers it and returns 1. */
+static int imapd_login_locked(struct imapd_session *s, const char *tag,
+                              const char *mech, const char *user)
+{
+    if (!login_limit_check(s->clienthost, mech, user))
+        return 0;
+    imapd_tagged_no(s, tag, "[UNAVAILABLE] Too many failed logins; try "
+                            "again later");
+    return 1;
 }
 
 static void imapd_login_ok(struct imapd_session *s, const char *tag)
@@ -210,6 +225,8 @@ void cmd_login(struct imapd_session *s, const struct imapd_command *c)
                                    "disabled; use STARTTLS first");
         return;
     }
+    if (imapd_login_locked(s, c->tag, "plaintext", user))
+        return;
     r = sasl_glue_checkpass(s->sasl, user, pass);
     if (r || !sasl_glue_username(s->sasl)) {
         imapd_login_failed(s, c->tag, "plaintext", user,
@@ -284,6 +301,8 @@ void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_no(s, c->tag, "Authentication is unavailable");
         return;
     }
+    if (imapd_login_locked(s, c->tag, mech, NULL))
+        return;
     if (initial && strcmp(initial, "=") &&
         base64_decode(initial, strlen(initial), &ir)) {
         imapd_tagged_bad(s, c->tag, "Invalid base64 in initial response");
@@ -302,6 +321,14 @@ void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
         why = sasl_glue_errdetail(s->sasl);
     if (r == ERR_AGAIN && !strcmp(why, "cancelled")) {
         imapd_tagged_bad(s, c->tag, "Authentication cancelled");
+        goto done;
+    }
+    /* Now SASL knows who it was: a locked-out name is refused even with
+     * the right password. */
+    if ((!r || sasl_glue_username(s->sasl)) &&
+        imapd_login_locked(s, c->tag, mech, sasl_glue_username(s->sasl))) {
+        if (!r)
+            server_common_sasl_release(&s->sasl);
         goto done;
     }
     if (r) {

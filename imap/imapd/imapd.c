@@ -280,8 +280,11 @@ int main(int argc, char **argv)
 
     memset(&s, 0, sizeof(s));
     s.prot = prot_new(0, 1);
-    /* Until login the short logintimeout applies; then timeout. */
+    /* Until login the short logintimeout applies, to each wait and to
+     * the whole time before login (a client dribbling a byte at a time
+     * must not hold a process forever); then timeout. */
     prot_set_timeout(s.prot, (int)conf_getint(CONF_LOGINTIMEOUT));
+    prot_set_deadline(s.prot, (int)conf_getint(CONF_LOGINTIMEOUT));
     imapd_parser_limits(&limits, 0);
     s.parser = imap_parser_new(s.prot, &limits);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));

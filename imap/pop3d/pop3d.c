@@ -256,6 +256,9 @@ int main(int argc, char **argv)
     s.state = POP3D_AUTHORIZATION;
     s.prot = prot_new(0, 1);
     prot_set_timeout(s.prot, (int)conf_getint(CONF_POPTIMEOUT) * 60);
+    /* The whole time before login is bounded too (logintimeout), however
+     * busily a client dribbles bytes; pop3d_auth.c lifts it at login. */
+    prot_set_deadline(s.prot, (int)conf_getint(CONF_LOGINTIMEOUT));
     prot_set_maxline(s.prot, POP3D_MAXLINE);
     server_common_peer(0, s.clienthost, sizeof(s.clienthost));
     /* SASL starts when the greeting, a login or AUTH needs it. */

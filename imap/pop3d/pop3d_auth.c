@@ -4,9 +4,11 @@
  * 2595).  A login ends with the maildrop opened (pop3d_maildrop.h): only
  * then is the session in TRANSACTION state.
  *
- * Failed authentications are delayed (failedloginpause) and logged at
- * warning as "badlogin: <host> <mech> <user> <reason>"; successful logins
- * at notice as "login: <host> <user> <mech>[ TLS]", like imapd.  USER is
+ * Failed authentications are counted, delayed and logged by login_limit.h
+ * ("badlogin: <host> <mech> <user> <reason>"), as in imapd; a user name or
+ * client address locked out by too many failures is answered
+ * "-ERR [SYS/TEMP]" without a password check.  Successful logins are
+ * logged at notice as "login: <host> <user> <mech>[ TLS]".  USER is
  * refused before TLS unless allowplaintext is set (the password would
  * follow in the clear), with the same rule SASL applies to PLAIN/LOGIN.
  * APOP is offered when SASL can check it (a password store with clear
@@ -32,6 +34,7 @@
 #include "imap/pop3d/pop3d.h"
 #include "imap/pop3d/pop3d_parse.h"
 #include "imap/pop3d/pop3d_maildrop.h"
+#include "imap/server/login_limit.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/server_common.h"
 
@@ -47,13 +50,21 @@ static void pop3d_login_failed(struct pop3d_session *s, const char *mech,
                                const char *user, const char *reason,
                                int authz)
 {
-    log_warn("badlogin: %s %s %s %s", s->clienthost, mech,
-             user && *user ? user : "-", reason);
-    /* The delay slows down password guessing on this connection. */
-    if (conf_getint(CONF_FAILEDLOGINPAUSE) > 0)
-        sleep((unsigned)conf_getint(CONF_FAILEDLOGINPAUSE));
+    /* Counted, logged and delayed across every connection. */
+    login_limit_failed(s->clienthost, mech, user, reason);
     pop3d_err(s, authz ? "[AUTH] Not authorized to act as that user"
                        : "[AUTH] Authentication failed");
+}
+
+/* login_limit_check() for user (NULL: the client address only); on a
+ * refusal answers it and returns 1. */
+static int pop3d_login_locked(struct pop3d_session *s, const char *mech,
+                              const char *user)
+{
+    if (!login_limit_check(s->clienthost, mech, user))
+        return 0;
+    pop3d_err(s, "[SYS/TEMP] Too many failed logins; try again later");
+    return 1;
 }
 
 /* After a SASL exchange that did not end in a session (failure, cancel,
@@ -113,6 +124,9 @@ static int pop3d_login_complete(struct pop3d_session *s, const char *userid,
     s->userid = xstrdup(userid);
     s->auth = auth;
     s->state = POP3D_TRANSACTION;
+    login_limit_succeeded(userid);
+    /* The pre-login deadline (logintimeout) is over. */
+    prot_set_deadline(s->prot, 0);
     if (authid && strcmp(authid, userid))
         log_notice("login: %s %s %s%s as %s by %s", s->clienthost, userid,
                    mech, s->tls_on ? " TLS" : "", userid, authid);
@@ -155,6 +169,10 @@ void pop3d_cmd_pass(struct pop3d_session *s, const char *args)
         pop3d_err(s, "Send USER first");
         return;
     }
+    if (pop3d_login_locked(s, "plaintext", user)) {
+        free(user);
+        return;
+    }
     r = s->sasl ? sasl_glue_checkpass(s->sasl, user, args) : ERR_NOTSUPP;
     if (!r && !sasl_glue_username(s->sasl))
         r = ERR_PERM;
@@ -185,6 +203,10 @@ void pop3d_cmd_apop(struct pop3d_session *s, const char *args)
     }
     if (pop3d_parse_apop(args, &user, &digest)) {
         pop3d_err(s, "APOP needs a name and a digest");
+        return;
+    }
+    if (pop3d_login_locked(s, "APOP", user)) {
+        free(user);
         return;
     }
     if (sasl_glue_checkapop(s->sasl, s->apop_challenge, args) ||
@@ -298,6 +320,8 @@ void pop3d_cmd_auth(struct pop3d_session *s, const char *args)
         pop3d_err(s, "[SYS/TEMP] Authentication is unavailable");
         goto done;
     }
+    if (pop3d_login_locked(s, mech, NULL))
+        goto done;
     r = pop3d_auth_run(s, mech, initial, &why);
     if (s->state == POP3D_DONE)
         goto done;
@@ -305,6 +329,10 @@ void pop3d_cmd_auth(struct pop3d_session *s, const char *args)
         pop3d_err(s, "Mechanism %s is not available", mech);
     } else if (r == ERR_AGAIN && !strcmp(why, "cancelled")) {
         pop3d_err(s, "Authentication cancelled");
+    } else if ((!r || sasl_glue_username(s->sasl)) &&
+               pop3d_login_locked(s, mech, sasl_glue_username(s->sasl))) {
+        /* SASL knows who it was now: a locked-out name is refused even
+         * with the right password. */
     } else if (r) {
         pop3d_login_failed(s, mech, sasl_glue_username(s->sasl), why,
                            sasl_glue_authz_refused(s->sasl));

@@ -293,7 +293,8 @@ static struct master_service *take_service(struct master_service **list,
     return NULL;
 }
 
-/* A kept service takes the new command and limit, keeps its sockets. */
+/* A kept service takes the new command and limits, keeps its sockets
+ * (and its count of children per client address). */
 static void update_service(struct master_service *old,
                            struct master_service *fresh)
 {
@@ -305,6 +306,7 @@ static void update_service(struct master_service *old,
     fresh->argv = argv;
     fresh->cmd = cmd;
     old->maxchild = fresh->maxchild;
+    old->maxperclient = fresh->maxperclient;
     old->lineno = fresh->lineno;
     if (old->at_limit && master_service_accepting(old))
         old->at_limit = 0;
@@ -447,6 +449,12 @@ static void run(struct master *m)
         m->accept_failed = 0;
         if (ps.fds[0].revents)
             drain_wake_pipe();
+        /* A child that exited while connections came in frees its slot
+         * (and its client address's) before they are counted. */
+        if (got_chld) {
+            got_chld = 0;
+            master_child_reap(m);
+        }
         for (size_t i = 1; i < ps.n; i++)
             if (ps.fds[i].revents)
                 master_child_accept(m, ps.owner[i], ps.fds[i].fd);
@@ -675,7 +683,7 @@ int main(int argc, char **argv)
         master_service_free(&m.retired);
         m.retired = next;
     }
-    hash_free(&m.children, NULL);
+    hash_free(&m.children, free);
     free(m.conf_path);
     free(m.table_path);
     strarray_fini(&m.progdirs);

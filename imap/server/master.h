@@ -2,8 +2,12 @@
  * and the children.  Not for other programs.
  *
  * A service is one line of the service table (cyrus.conf(5)): a name (also
- * the libwrap daemon name), a command line, a listen address and a child
- * limit.  master_service.c parses the table and opens the listeners;
+ * the libwrap daemon name), a command line, a listen address, a child
+ * limit and a limit per client address (maxperclient: a connection over it
+ * is answered with the protocol's "too many connections" line, when master
+ * knows the protocol from the program's name, and closed at once, without
+ * a child, so one address cannot take every child while master goes on
+ * accepting everyone else's).  master_service.c parses the table and opens the listeners;
  * master_child.c forks one child per accepted connection and reaps them;
  * master.c holds main(), the privilege drop, the loop and the signals.
  *
@@ -36,6 +40,8 @@ struct master_service {
     char *listen;                   /* as written */
     enum master_proto proto;
     int maxchild;                   /* -1: no limit */
+    int maxperclient;               /* per client address; -1: no limit */
+    struct hash *clients;           /* "<address>" -> struct master_client */
     int is_unix;                    /* listen is a UNIX socket path */
     int fds[MASTER_MAX_LISTENERS];  /* listening sockets */
     size_t nfds;
@@ -49,6 +55,19 @@ struct hash;
 
 struct db_env;
 
+/* The connections of one client address to one service (TCP only). */
+struct master_client {
+    int nchildren;
+    unsigned long refused;          /* over maxperclient, this episode */
+};
+
+/* One live child (master->children; one allocation, freed with free()). */
+struct master_child {
+    struct master_service *svc;
+    int counted;                    /* client is a key of svc->clients */
+    char client[];                  /* the peer's numeric address */
+};
+
 struct master {
     char *conf_path;                /* absolute, or NULL: the default */
     char *table_path;               /* absolute */
@@ -57,7 +76,7 @@ struct master {
     int pidfd;                      /* open and locked until exit */
     struct master_service *services;
     struct master_service *retired;
-    struct hash *children;          /* "<pid>" -> struct master_service */
+    struct hash *children;          /* "<pid>" -> struct master_child */
     int accept_failed;              /* accept() ran out of resources */
     struct db_env *dbenv;           /* kept: recovery and checkpoints */
     int stopping;                   /* SIGTERM: children are being stopped */
@@ -95,6 +114,11 @@ int master_service_same_listen(const struct master_service *a,
                                const struct master_service *b);
 /* 1 while svc may take another connection (below maxchild). */
 int master_service_accepting(const struct master_service *svc);
+/* The line (CRLF included) a client over svc's maxperclient is sent before
+ * the close, chosen by the program's name: imapd "* BYE [UNAVAILABLE] ...",
+ * pop3d "-ERR [SYS/TEMP] ...", lmtpd "421 4.3.2 ..."; NULL for another
+ * program (the connection is just closed). */
+const char *master_service_refusal(const struct master_service *svc);
 
 /* ---- master_child.c ------------------------------------------------------ */
 

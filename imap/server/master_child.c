@@ -6,8 +6,13 @@
  * TCP connection -- the libwrap check, and execs the service's program.
  * Signals are blocked across fork() so a signal meant for master never
  * runs master's handler in the child.  The parent keeps no descriptor of
- * the connection.  Children are tracked by pid in a hash table pointing at
- * their service, whose nchildren enforces maxchild.
+ * the connection.  Children are tracked by pid in a hash table (struct
+ * master_child: the service, whose nchildren enforces maxchild, and the
+ * client's address), and per service by client address, which enforces
+ * maxperclient: a connection over it gets the protocol's refusal line and
+ * is closed without a fork.  One call accepts at most MASTER_ACCEPT_BATCH
+ * connections, so a flood on one listener cannot keep master from the
+ * others and from reaping.
  */
 #include "config.h"
 
@@ -28,9 +33,12 @@
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/xmalloc.h"
 #include "imap/server/master.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/tcpwrap.h"
+
+#define MASTER_ACCEPT_BATCH 64
 
 static void pid_key(pid_t pid, char *key, size_t size)
 {
@@ -59,9 +67,71 @@ child_exec(struct master_service *svc, int conn, const char *client)
     _exit(EX_OSERR);
 }
 
+/* The count of client's connections to svc (made when missing), or NULL
+ * when svc has no per-client limit or client is no TCP peer. */
+static struct master_client *client_entry(struct master_service *svc,
+                                          const char *client, int create)
+{
+    struct master_client *mc;
+
+    if (svc->maxperclient < 0 || svc->is_unix)
+        return NULL;
+    if (!svc->clients) {
+        if (!create)
+            return NULL;
+        svc->clients = hash_new(64);
+    }
+    mc = hash_lookup(svc->clients, client);
+    if (!mc && create) {
+        mc = xzmalloc(sizeof(*mc));
+        hash_insert(svc->clients, client, mc);
+    }
+    return mc;
+}
+
+/* 1 if client is at svc's maxperclient: it is sent the refusal line and
+ * closed (and the first refusal of a run is logged, then every 1000th). */
+static int client_refused(struct master_service *svc, int conn,
+                          const char *client)
+{
+    struct master_client *mc = client_entry(svc, client, 0);
+    const char *line;
+
+    if (!mc || mc->nchildren < svc->maxperclient)
+        return 0;
+    if (mc->refused++ % 1000 == 0)
+        log_warn("refused: service=<%s> client=<%s>: maxperclient=<%d> "
+                 "connections from this address (refused=<%lu>)", svc->name,
+                 client, svc->maxperclient, mc->refused);
+    /* The socket buffer takes one short line: this never blocks. */
+    if ((line = master_service_refusal(svc)))
+        (void)send(conn, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(conn);
+    return 1;
+}
+
+static void client_exited(struct master_child *child)
+{
+    struct master_service *svc = child->svc;
+    struct master_client *mc;
+
+    if (!child->counted || !svc->clients ||
+        !(mc = hash_lookup(svc->clients, child->client)))
+        return;
+    if (--mc->nchildren > 0)
+        return;
+    if (mc->refused > 1)
+        log_notice("service=<%s> client=<%s>: refused=<%lu> connections "
+                   "over maxperclient=<%d>", svc->name, child->client,
+                   mc->refused, svc->maxperclient);
+    free(hash_delete(svc->clients, child->client));
+}
+
 static void child_start(struct master *m, struct master_service *svc,
                         int conn, const char *client)
 {
+    struct master_client *mc;
+    struct master_child *child;
     char key[32];
     pid_t pid;
 
@@ -77,7 +147,14 @@ static void child_start(struct master *m, struct master_service *svc,
         return;
     }
     pid_key(pid, key, sizeof(key));
-    hash_insert(m->children, key, svc);
+    child = xzmalloc(sizeof(*child) + strlen(client) + 1);
+    child->svc = svc;
+    memcpy(child->client, client, strlen(client) + 1);
+    if ((mc = client_entry(svc, client, 1))) {
+        mc->nchildren++;
+        child->counted = 1;
+    }
+    free(hash_insert(m->children, key, child));
     svc->nchildren++;
     log_debug("started: service=<%s> pid=<%ld> client=<%s>", svc->name,
               (long)pid, client);
@@ -104,7 +181,8 @@ static void peer_string(const struct sockaddr_storage *ss, socklen_t len,
 void master_child_accept(struct master *m, struct master_service *svc,
                          int fd)
 {
-    while (master_service_accepting(svc)) {
+    for (int n = 0; n < MASTER_ACCEPT_BATCH && master_service_accepting(svc);
+         n++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         char client[NI_MAXHOST];
@@ -130,7 +208,8 @@ void master_child_accept(struct master *m, struct master_service *svc,
         }
         (void)util_socket_keepalive(conn);
         peer_string(&ss, len, client, sizeof(client));
-        child_start(m, svc, conn, client);
+        if (!client_refused(svc, conn, client))
+            child_start(m, svc, conn, client);
     }
 }
 
@@ -153,13 +232,17 @@ static void release_retired(struct master *m, struct master_service *svc)
 
 static void child_exited(struct master *m, pid_t pid, int status)
 {
+    struct master_child *child;
     struct master_service *svc;
     char key[32];
 
     pid_key(pid, key, sizeof(key));
-    svc = hash_delete(m->children, key);
-    if (!svc)
+    child = hash_delete(m->children, key);
+    if (!child)
         return;
+    svc = child->svc;
+    client_exited(child);
+    free(child);
     svc->nchildren--;
     /* A killed child could not remove its own proc file. */
     procinfo_remove(pid);

@@ -20,6 +20,7 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/strarray.h"
 #include "lib/util.h"
@@ -174,6 +175,11 @@ static int set_option(struct table_parse *tp, struct master_service *svc,
             return table_error(tp, "maxchild=<%s>: expected -1 (no limit) "
                                "or 1..%d", value, MASTER_MAXCHILD_MAX);
         svc->maxchild = (int)n;
+    } else if (!strcmp(key, "maxperclient")) {
+        if (util_parse_long(value, -1, MASTER_MAXCHILD_MAX, &n) || n == 0)
+            return table_error(tp, "maxperclient=<%s>: expected -1 (no "
+                               "limit) or 1..%d", value, MASTER_MAXCHILD_MAX);
+        svc->maxperclient = (int)n;
     } else if (!strcmp(key, "proto")) {
         if (!strcmp(value, "tcp"))
             svc->proto = MASTER_PROTO_TCP;
@@ -192,7 +198,7 @@ static int set_option(struct table_parse *tp, struct master_service *svc,
                                "supported", value);
     } else {
         return table_error(tp, "unknown option <%s> (expected cmd, listen, "
-                           "maxchild, proto, prefork)", key);
+                           "maxchild, maxperclient, proto, prefork)", key);
     }
     return ERR_OK;
 }
@@ -255,6 +261,7 @@ static int parse_line(struct table_parse *tp, char *line,
     svc = xzmalloc(sizeof(*svc));
     svc->name = xstrdup(name);
     svc->maxchild = -1;
+    svc->maxperclient = -1;
     svc->lineno = tp->lineno;
     for (;;) {
         while (is_space(*p))
@@ -347,6 +354,28 @@ int master_service_same_listen(const struct master_service *a,
 int master_service_accepting(const struct master_service *svc)
 {
     return svc->maxchild < 0 || svc->nchildren < svc->maxchild;
+}
+
+const char *master_service_refusal(const struct master_service *svc)
+{
+    static const struct {
+        const char *program, *line;
+    } lines[] = {
+        { "imapd", "* BYE [UNAVAILABLE] Too many connections from your "
+                   "address; try again later\r\n" },
+        { "pop3d", "-ERR [SYS/TEMP] Too many connections from your "
+                   "address; try again later\r\n" },
+        { "lmtpd", "421 4.3.2 Too many connections from your address; try "
+                   "again later\r\n" },
+    };
+    const char *prog = svc->argv.count ? svc->argv.data[0] : "";
+    const char *slash = strrchr(prog, '/');
+
+    prog = slash ? slash + 1 : prog;
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        if (!strcmp(prog, lines[i].program))
+            return lines[i].line;
+    return NULL;
 }
 
 /* ---- listening ----------------------------------------------------------- */
@@ -488,6 +517,7 @@ void master_service_free(struct master_service **svcp)
     if (!svc)
         return;
     master_service_close(svc);
+    hash_free(&svc->clients, free);
     free(svc->name);
     free(svc->cmd);
     free(svc->listen);

@@ -282,6 +282,51 @@ static void test_read_timeout(void)
     buf_free(&line);
 }
 
+/* A peer that sends a byte every 300 ms resets every per-wait timeout;
+ * the deadline still ends the read after its 2 s, and once removed the
+ * stream reads on. */
+static void test_deadline(void)
+{
+    struct buf line = BUF_INITIALIZER;
+    struct timespec t0;
+    struct prot *p;
+    double secs;
+    pid_t pid;
+    int sv[2], status;
+
+    make_pair(sv);
+    pid = fork();
+    TEST_ASSERT(pid >= 0);
+    if (pid == 0) {
+        close(sv[0]);
+        for (int i = 0; i < 12; i++) {
+            struct timespec pause = { 0, 300 * 1000000L };
+            if (write(sv[1], "x", 1) != 1)
+                _exit(1);
+            nanosleep(&pause, NULL);
+        }
+        _exit(write(sv[1], "\n", 1) == 1 ? 0 : 1);
+    }
+    close(sv[1]);
+    p = prot_new(sv[0], sv[0]);
+    TEST_ASSERT_INT(prot_set_deadline(p, -1), ERR_BADARG);
+    TEST_ASSERT_INT(prot_set_timeout(p, 1), ERR_OK);
+    TEST_ASSERT_INT(prot_set_deadline(p, 2), ERR_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_TIMEOUT);
+    secs = elapsed_since(&t0);
+    TEST_ASSERT(secs >= 1.9 && secs < 3.5);
+    /* Without it the rest of the line arrives (the per-wait timeout of
+     * 1 s is never reached). */
+    TEST_ASSERT_INT(prot_set_deadline(p, 0), ERR_OK);
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_OK);
+    TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                WEXITSTATUS(status) == 0);
+    prot_free(&p);
+    close(sv[0]);
+    buf_free(&line);
+}
+
 static void test_wait_input(void)
 {
     struct buf line = BUF_INITIALIZER, got = BUF_INITIALIZER;
@@ -777,6 +822,7 @@ TEST_MAIN("prot",
           TEST_CASE(test_read_exact_and_skip),
           TEST_CASE(test_read_exact_large),
           TEST_CASE(test_read_timeout),
+          TEST_CASE(test_deadline),
           TEST_CASE(test_wait_input),
           TEST_CASE(test_discard_input),
           TEST_CASE(test_output_buffering),
