@@ -675,14 +675,15 @@ int mailbox_cache_entry(const struct mailbox *mb,
     const unsigned char *p;
     uint32_t len;
 
-    if (off < MAILBOX_CACHE_HEADER_SIZE ||
-        off + CACHE_ENTRY_OVERHEAD > m->len) {
+    /* (off is a record's: compared so that a huge one cannot wrap) */
+    if (off < MAILBOX_CACHE_HEADER_SIZE || off > m->len ||
+        m->len - off < CACHE_ENTRY_OVERHEAD) {
         /* Our own staged entry, not yet mapped: map again. */
         char *cpath = mailbox_file(mb, MAILBOX_CACHE_FILE);
         int r = map_refresh(&mb->priv->cache_map, mb->priv->cache_fd, cpath);
         free(cpath);
-        if (r || off + CACHE_ENTRY_OVERHEAD > m->len ||
-            off < MAILBOX_CACHE_HEADER_SIZE)
+        if (r || off < MAILBOX_CACHE_HEADER_SIZE || off > m->len ||
+            m->len - off < CACHE_ENTRY_OVERHEAD)
             return mailbox_corrupt(mb, MAILBOX_CACHE_FILE, "bad offset");
     }
     p = (const unsigned char *)m->base + off;

@@ -256,9 +256,14 @@ static int wire_body(struct wire *w, struct buf *out)
 
 int message_body_from_structure(const char *bs, size_t len, struct buf *out)
 {
-    struct wire w = { bs, bs + len, 0 };
+    struct wire w;
     size_t start = out->len;
 
+    /* An empty value is no BODYSTRUCTURE; its bs may be NULL (an empty
+     * buf's), where even bs + 0 is undefined. */
+    if (!len)
+        return ERR_BADFORMAT;
+    w = (struct wire){ bs, bs + len, 0 };
     if (!wire_body(&w, out) || w.p != w.end) {
         buf_truncate(out, start);
         return ERR_BADFORMAT;

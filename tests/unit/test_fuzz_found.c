@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,6 +17,8 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/message.h"
 #include "tests/unit/harness.h"
@@ -139,7 +143,74 @@ static void test_cache_bad_bytes_in_quoted_string(void)
     buf_free(&bs);
 }
 
+/* fuzz_cache_decode (long run): a version-2 entry with an empty
+ * BODYSTRUCTURE.  Unpacked into an empty buf, it reached
+ * message_body_from_structure(NULL, 0), whose "bs + len" is undefined on
+ * NULL (UBSan stops there; the sanitizer build of this test fails without
+ * the fix).  Nothing is no BODYSTRUCTURE: ERR_BADFORMAT. */
+static void test_body_from_empty_structure(void)
+{
+    struct buf out = BUF_INITIALIZER;
+
+    TEST_ASSERT_INT(message_body_from_structure(NULL, 0, &out),
+                    ERR_BADFORMAT);
+    TEST_ASSERT_INT(out.len, 0);
+    TEST_ASSERT_INT(message_body_from_structure("", 0, &out), ERR_BADFORMAT);
+    TEST_ASSERT_INT(out.len, 0);
+}
+
+/* fuzz_mailbox_index: a record (with a right CRC) whose cache offset is
+ * within 8 of 2^64.  mailbox_cache_entry checked "off + 8 > length",
+ * which wraps, and read the entry before the map (a wild read; UBSan
+ * stops at the pointer overflow, so the sanitizer build of this test
+ * fails without the fix).  It is a corrupt record: ERR_BADFORMAT. */
+static void test_cache_offset_wraps(void)
+{
+    const char *dir = test_path("mbox");
+    char *ipath = strconcat(dir, "/", MAILBOX_INDEX_FILE, (char *)NULL);
+    unsigned char hbuf[MAILBOX_INDEX_SIZE_MAX], rbuf[MAILBOX_INDEX_SIZE_MAX];
+    struct index_header h;
+    struct index_record rec;
+    struct mailbox *mb = NULL;
+    struct buf file = BUF_INITIALIZER;
+    const char *data;
+    size_t len;
+    char *old;
+    int fd;
+
+    TEST_ASSERT_INT(mailbox_create("user.fuzz", dir, "0123", "", NULL, 1),
+                    ERR_OK);
+    TEST_ASSERT_INT(util_read_file(ipath, &old, &len), ERR_OK);
+    TEST_ASSERT_INT(mailbox_index_header_decode((unsigned char *)old, len, &h),
+                    ERR_OK);
+    h.num_records = h.last_uid = 1;
+    mailbox_index_header_encode(&h, hbuf);
+    memset(&rec, 0, sizeof(rec));
+    rec.uid = 1;
+    rec.cache_offset = UINT64_MAX - 3;
+    mailbox_index_record_encode(&rec, h.record_size, rbuf);
+    buf_appendmap(&file, hbuf, h.header_size);
+    buf_appendmap(&file, rbuf, h.record_size);
+    fd = open(ipath, O_WRONLY | O_TRUNC);
+    TEST_ASSERT(fd >= 0 && retry_write(fd, file.s, file.len) ==
+                               (ssize_t)file.len);
+    close(fd);
+
+    TEST_ASSERT_INT(mailbox_open("user.fuzz", dir, MAILBOX_UNLOCKED, &mb),
+                    ERR_OK);
+    TEST_ASSERT_INT(mailbox_read_record(mb, 0, &rec), ERR_OK);
+    TEST_ASSERT(rec.cache_offset == UINT64_MAX - 3);
+    TEST_ASSERT_INT(mailbox_cache_entry(mb, &rec, &data, &len),
+                    ERR_BADFORMAT);
+    mailbox_close(&mb);
+    free(old);
+    free(ipath);
+    buf_free(&file);
+}
+
 TEST_MAIN("fuzz_found",
           TEST_CASE(test_header_version_at_end_of_data),
           TEST_CASE(test_cache_references_longer_than_entry),
-          TEST_CASE(test_cache_bad_bytes_in_quoted_string))
+          TEST_CASE(test_cache_bad_bytes_in_quoted_string),
+          TEST_CASE(test_body_from_empty_structure),
+          TEST_CASE(test_cache_offset_wraps))
