@@ -66,6 +66,7 @@ tests_unit_test_search_SOURCES = tests/unit/test_search.c \
 tests_unit_test_search_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mboxlist_SOURCES = tests/unit/test_mboxlist.c \
 	tests/unit/test_mboxlist_rename.c tests/unit/test_mboxlist_inbox.c \
-	tests/unit/test_mboxlist_crash.c \
+	tests/unit/test_mboxlist_crash.c tests/unit/test_mboxlist_intent.c \
+	tests/unit/crash_check.h \
 	tests/unit/mboxlist_check.c tests/unit/mboxlist_check.h
 tests_unit_test_mboxlist_LDADD = $(MAILSTORE_LDADD)
