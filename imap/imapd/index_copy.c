@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
@@ -151,9 +152,16 @@ fail:
 }
 
 /* Lock src and dest exclusively, in name order (append_begin() finds
- * dest locked already; index_expunge_where() and append unlock them).  A
- * move into the mailbox itself locks nothing here: the two handles are
+ * dest locked already; index_expunge_where() and append unlock them).  The
+ * selected mailbox's name may be stale (renamed since it was selected),
+ * and then the order may not be the one a RENAME locks in: so the second
+ * lock is waited for in steps of MOVE_LOCK_STEP_MS, letting the first go
+ * in between, instead of holding it while the other side waits for it.
+ * A move into the mailbox itself locks nothing here: the two handles are
  * one file, which append and expunge lock in turn. */
+#define MOVE_LOCK_STEP_MS 100
+#define MOVE_LOCK_STEPS 600
+
 static int move_lock(struct mailbox *src, struct mailbox *dest)
 {
     int cmp = strcmp(src->name, dest->name);
@@ -163,9 +171,16 @@ static int move_lock(struct mailbox *src, struct mailbox *dest)
 
     if (!cmp)
         return ERR_OK;
-    if ((r = mailbox_lock(first, 0)))
-        return r;
-    if ((r = mailbox_lock(second, 0)))
+    for (int step = 0;; step++) {
+        if ((r = mailbox_lock(first, 0)))
+            return r;
+        r = mailbox_lock(second, MOVE_LOCK_STEP_MS);
+        if (r != ERR_TIMEOUT || step + 1 >= MOVE_LOCK_STEPS)
+            break;
+        mailbox_unlock(first);
+        usleep(1000 + (useconds_t)(rand() % 20000));
+    }
+    if (r)
         mailbox_unlock(first);
     return r;
 }
