@@ -139,30 +139,36 @@ def test_planted_quota_drift_is_counted(tls_pair, builddir, tmp_path, strict):
 
 def test_main_stops_everything_on_sigint(builddir):
     """The program, interrupted: exit 130 and no process left behind."""
+    interrupt_leaves_nothing(
+        [os.path.join(REPO, "tools", "crashtest"), "--build", builddir,
+         "--op", "append", "--kills", "100000", "--seed", "1"], workers=3)
+
+
+def interrupt_leaves_nothing(argv, workers):
+    """Run a tool (/usr/bin/python3 argv) until it has started at least
+    `workers` processes, SIGINT it: exit 130, "interrupted" on stderr and
+    none of its processes left (tests/proto/test_stress.py uses it too)."""
     import subprocess
     import time
-    p = subprocess.Popen(["/usr/bin/python3",
-                          os.path.join(REPO, "tools", "crashtest"),
-                          "--build", builddir, "--op", "append", "--kills",
-                          "100000", "--seed", "1"],
+    p = subprocess.Popen(["/usr/bin/python3", *argv],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        workers = set()
-        while time.monotonic() < deadline and len(workers) < 3:
-            workers |= _descendants(p.pid)
+        seen = set()
+        while time.monotonic() < deadline and len(seen) < workers:
+            seen |= _descendants(p.pid)
             time.sleep(0.05)
-        assert workers, "crashtest started no process"
+        assert len(seen) >= workers, f"{argv[0]} started {len(seen)} processes"
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
     assert p.returncode == 130, (out, err)
     assert b"interrupted" in err
-    left = [pid for pid in workers if chapar_instance.pid_alive(pid)]
+    left = [pid for pid in seen if chapar_instance.pid_alive(pid)]
     assert not left, left
 
 

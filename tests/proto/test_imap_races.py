@@ -14,22 +14,11 @@ style on a private instance, as in test_imap_mailbox.py):
     when it came, not for every one begun since).
 """
 
-import pytest
-
-from test_imap_mailbox import FAST, MSG, NONEXISTENT, Session
+from test_imap_mailbox import (MSG, NONEXISTENT, Session,  # noqa: F401
+                               inst, port)
 
 CORRUPT = ("corrupt", "reconstruct")
 GONE = "NO [EXPUNGEISSUED] Some of the requested messages no longer exist"
-
-
-@pytest.fixture
-def inst(make_instance):
-    return make_instance(options=FAST)
-
-
-@pytest.fixture
-def port(inst):
-    return inst.serve_tcp(inst.argv("imap/imapd/imapd"))
 
 
 def no_corruption_logged(inst):

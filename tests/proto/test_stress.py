@@ -31,7 +31,7 @@ import sys
 import pytest
 
 import chapar_instance
-from test_crash import _descendants
+from test_crash import interrupt_leaves_nothing
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -124,28 +124,6 @@ def test_planted_faults_are_reported(stress, builddir):
 def test_main_stops_everything_on_sigint(builddir):
     """The program, interrupted while its clients run: exit 130 and no
     process left behind."""
-    import signal
-    import time
-    p = subprocess.Popen([sys.executable, os.path.join(REPO, "tools", "stress"),
-                          "--build", builddir, "--clients", "6",
-                          "--seconds", "600", "--seed", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        workers = set()
-        while time.monotonic() < deadline and len(workers) < 8:
-            workers |= _descendants(p.pid)
-            time.sleep(0.05)
-        assert len(workers) >= 8, "stress started too few processes"
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    assert p.returncode == 130, (out, err)
-    assert b"interrupted" in err
-    left = [pid for pid in workers if chapar_instance.pid_alive(pid)]
-    assert not left, left
-
+    interrupt_leaves_nothing(
+        [os.path.join(REPO, "tools", "stress"), "--build", builddir,
+         "--clients", "6", "--seconds", "600", "--seed", "1"], workers=8)
