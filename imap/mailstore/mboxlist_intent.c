@@ -636,17 +636,17 @@ int mboxlist_intent_settle(const char *name, int change)
         strarray_fini(&sc.ids);
         if ((r = intent_scan(NULL, &sc)) || !sc.ids.count)
             break;
-        /* A lookup waits for the changes under way when it came, not for
-         * ones begun since: a session renaming a tree back and forth
-         * would otherwise keep every reader of the tree waiting until the
-         * deadline. */
-        if (!change) {
-            for (size_t i = 0; !round && i < sc.ids.count; i++)
-                strarray_append(&first, sc.ids.data[i]);
-            intent_keep_known(&sc.ids, &first);
-            if (!sc.ids.count)
-                break;
-        }
+        /* Wait for the changes under way when we came, not for ones begun
+         * since: a session renaming a tree back and forth would otherwise
+         * keep every reader of the tree waiting until the deadline, and
+         * sessions creating children in it every rename of the tree.  A
+         * change still meets those in its transaction (ERR_AGAIN: it
+         * settles and plans again). */
+        for (size_t i = 0; !round && i < sc.ids.count; i++)
+            strarray_append(&first, sc.ids.data[i]);
+        intent_keep_known(&sc.ids, &first);
+        if (!sc.ids.count)
+            break;
         for (size_t i = 0; !r && i < sc.ids.count; i++) {
             r = intent_take_over(sc.ids.data[i], LOCK_NOWAIT);
             if (r == ERR_LOCKED) {

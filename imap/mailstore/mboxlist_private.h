@@ -146,8 +146,8 @@ int mboxlist_intent_check(struct db_txn *txn, const char *name);
  * above it or below it) or a lookup (0: whose top is name or above it):
  * take over every such intent whose owner died, and wait up to
  * MBOXLIST_INTENT_WAIT_MS for live owners (then ERR_LOCKED).  This
- * process's own running intents are not waited for, nor, by a lookup,
- * intents begun after it started waiting. */
+ * process's own running intents are not waited for, nor intents begun
+ * after it started waiting (a change meets those at its commit). */
 int mboxlist_intent_settle(const char *name, int change);
 /* The commit did not happen: drop the lock file. */
 void mboxlist_intent_abandon(struct mboxlist_intent *in);
