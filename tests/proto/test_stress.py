@@ -14,8 +14,10 @@ the run.
 Before the fixes it found (test_imap_races.py; util_mkdir_p; RENAME
 locking), this run failed every time: false "mailbox corrupt ... run
 reconstruct" errors and NO [SERVERBUG] for sessions whose mailbox was
-renamed, MOVEs leaving messages in both mailboxes, two RENAMEs waiting
-60 s for each other's locks, CREATE and RENAME answering NO [SERVERBUG].
+renamed, MOVEs leaving messages in both mailboxes, two RENAMEs (or a
+MOVE and a RENAME) waiting 60 s for each other's locks, lookups and
+renames waiting for every new change in the tree, CREATE and RENAME
+answering NO [SERVERBUG].
 
 Planted faults prove the check can fail: a message file and a mailbox's
 files removed behind the server's back (its mailboxes.db record left
