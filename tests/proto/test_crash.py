@@ -2,8 +2,9 @@
 program) kills each writer with SIGKILL at a few random instants and
 checks DESIGN.md's invariants after each kill (see the tool's docstring
 for what each check means).  A few kills per operation here; the tool run
-by hand does thousands.  Quota drift after a kill is known (the root is
-charged after the index commit): it is counted, not asserted.
+by hand does thousands.  Quota drift after a kill is a failure: each root
+counts exactly its messages once GETQUOTAROOT has read it (which settles
+what a killed writer left; imap/mailstore/quota.h, CRASHES).
 
 Two planted faults prove the checks can fail: an acknowledged message's
 file removed behind the server's back must be reported under invariant 1

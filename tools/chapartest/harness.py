@@ -69,7 +69,7 @@ class Harness(Procs, Checks):
     h.close()
     """
 
-    def __init__(self, build=None, seed=None, keep=False, strict_quota=False,
+    def __init__(self, build=None, seed=None, keep=False, strict_quota=True,
                  verbose=False, out=sys.stdout, workdir=None, tls=None):
         self.build = os.path.abspath(build or ci.builddir())
         self.seed = int(time.time()) if seed is None else seed
