@@ -28,7 +28,7 @@ man_MANS += man/imapd.8
 EXTRA_DIST += man/imapd.8
 
 IMAPD_TESTS = tests/unit/test_imap_parser tests/unit/test_index \
-	tests/unit/test_index_search
+	tests/unit/test_index_search tests/unit/test_index_hdrcache
 check_PROGRAMS += $(IMAPD_TESTS)
 TESTS += $(IMAPD_TESTS)
 tests_unit_test_imap_parser_LDADD = $(IMAPD_LDADD)
@@ -40,3 +40,7 @@ tests_unit_test_index_search_SOURCES = tests/unit/test_index_search.c \
 	tests/unit/index_check.c tests/unit/index_check.h \
 	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
 tests_unit_test_index_search_LDADD = $(IMAPD_LDADD)
+tests_unit_test_index_hdrcache_SOURCES = tests/unit/test_index_hdrcache.c \
+	tests/unit/index_check.c tests/unit/index_check.h \
+	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
+tests_unit_test_index_hdrcache_LDADD = $(IMAPD_LDADD)

@@ -2,7 +2,10 @@
  * CHANGEDSINCE modifier and MODSEQ item of RFC 7162).
  *
  * Everything but body data comes from cyrus.index and cyrus.cache; the
- * message file is mapped only for RFC822* and BODY[...] items.  A message
+ * message file is mapped only for RFC822* and BODY[...] items, and not
+ * even for those when all are HEADER.FIELDS of names whose raw lines the
+ * cache entry keeps (message_field_cached; Roundcube's and Thunderbird's
+ * message lists): the kept lines are filtered the same way instead.  A message
  * is loaded completely (record, cache entry, file) before the first byte
  * of its "* n FETCH" line is written, so a failure never leaves half a
  * response on the wire: such a message is left out and the command ends
@@ -79,6 +82,9 @@ struct fetch_msg {
     struct index_record rec;
     struct message_cache_peek pk;   /* set when the cache entry is read */
     struct message_info *info;      /* decoded only for body sections */
+    struct buf fields;              /* the entry's raw header lines, when
+                                     * they answer every section */
+    int from_cache;
     struct buf structure;           /* BODYSTRUCTURE, when asked for */
     struct buf body;                /* BODY, derived when asked for */
     struct map map;
@@ -210,7 +216,23 @@ static void fetch_msg_fini(struct fetch_msg *fm)
     message_info_free(&fm->info);
     buf_free(&fm->structure);
     buf_free(&fm->body);
+    buf_free(&fm->fields);
     map_free(&fm->map);
+}
+
+/* 1 when the cache entry's raw header lines answer every body section
+ * (so the message file is not read), with them in fm->fields. */
+static int sections_from_cache(const struct fetch_req *req,
+                               struct fetch_msg *fm)
+{
+    if (!req->nsecs || (req->items & FI_NEEDS_FILE))
+        return 0;
+    for (size_t i = 0; i < req->nsecs; i++)
+        if (!req->secs[i].from_cache)
+            return 0;
+    /* ERR_NOTFOUND: an older entry, or a header too big to keep; a
+     * corrupt one is read from the file as well */
+    return message_cache_header_fields(&fm->pk, &fm->fields) == ERR_OK;
 }
 
 static int fetch_load(struct index_state *st, const struct fetch_req *req,
@@ -242,8 +264,11 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
     fm->seen = index_uid_seen(st, fm->rec.uid);
     if ((req->items & FI_NEEDS_CACHE) || req->nsecs) {
         if ((r = mailbox_cache_entry(st->mb, &fm->rec, &data, &len)) ||
-            (r = message_cache_peek(data, len, &fm->pk)) ||
-            (req->nsecs && (r = message_info_decode(data, len, &fm->info))) ||
+            (r = message_cache_peek(data, len, &fm->pk)))
+            return r;
+        fm->from_cache = sections_from_cache(req, fm);
+        if ((req->nsecs && !fm->from_cache &&
+             (r = message_info_decode(data, len, &fm->info))) ||
             ((req->items & (FI_BODY | FI_BODYSTRUCTURE)) &&
              (r = message_cache_bodystructure(&fm->pk, &fm->structure))) ||
             ((req->items & FI_BODY) &&
@@ -252,7 +277,7 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
                                               &fm->body))))
             return r;
     }
-    if ((req->items & FI_NEEDS_FILE) || req->nsecs)
+    if ((req->items & FI_NEEDS_FILE) || (req->nsecs && !fm->from_cache))
         return index_map_message(st, fm->rec.uid, &fm->map);
     return ERR_OK;
 }
@@ -299,11 +324,15 @@ static void write_section(struct prot *out, struct buf *b,
     if (sec->partial)
         buf_printf(b, "<%" PRIu32 ">", sec->origin);
     buf_putc(b, ' ');
-    if (message_find_section(fm->info, sec->spec, &off, &len)) {
+    if (fm->from_cache) {               /* every section is from_cache */
+        data = fm->fields.s ? fm->fields.s : "";
+        len = fm->fields.len;
+    } else if (message_find_section(fm->info, sec->spec, &off, &len)) {
         buf_appendcstr(b, "NIL");
         return;
+    } else {
+        data = file_range(fm, off, &len);
     }
-    data = file_range(fm, off, &len);
     if (sec->filter) {
         index_header_filter(data, len, &sec->fields,
                             sec->filter == INDEX_FILTER_FIELDS_NOT, tmp);

@@ -153,6 +153,9 @@ struct index_section {
     char *spec;                 /* for message_find_section: "1.HEADER" */
     struct strarray fields;     /* HEADER.FIELDS[.NOT] names */
     int filter;                 /* INDEX_FILTER_* */
+    int from_cache;             /* HEADER.FIELDS of the message header,
+                                 * every name message_field_cached(): the
+                                 * cache entry's raw lines answer it */
     int peek;
     int partial;
     uint32_t origin, count;

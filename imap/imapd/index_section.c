@@ -18,6 +18,7 @@
 #include "lib/xmalloc.h"
 #include "imap/imapd/imap_parser.h"
 #include "imap/imapd/index_private.h"
+#include "imap/mailstore/message.h"
 
 /* ftext of RFC 5322: printable US-ASCII except ':'. */
 static int is_ftext(unsigned char c)
@@ -218,6 +219,18 @@ static int parse_partial(const char *p, struct index_section *sec)
     return ERR_OK;
 }
 
+/* HEADER.FIELDS of the message header, every name one the cache keeps. */
+static int answered_from_cache(const struct index_section *sec)
+{
+    if (sec->filter != INDEX_FILTER_FIELDS || strcmp(sec->spec, "HEADER"))
+        return 0;
+    for (size_t i = 0; i < sec->fields.count; i++)
+        if (!message_field_cached(sec->fields.data[i],
+                                  strlen(sec->fields.data[i])))
+            return 0;
+    return 1;
+}
+
 int index_section_parse(const char *atom, struct index_section *sec,
                         struct buf *error)
 {
@@ -255,6 +268,7 @@ int index_section_parse(const char *atom, struct index_section *sec,
     }
     buf_putc(&name, ']');
     sec->name = buf_release(&name);
+    sec->from_cache = answered_from_cache(sec);
     return ERR_OK;
 }
 
@@ -283,31 +297,14 @@ void index_header_filter(const char *p, size_t len,
                          const struct strarray *fields, int not,
                          struct buf *out)
 {
+    struct message_field f;
     size_t pos = 0;
 
     buf_reset(out);
-    while (pos < len) {
-        size_t start = pos, name_len;
-        const char *colon;
-
-        if (p[pos] == '\n' || (p[pos] == '\r' && pos + 1 < len &&
-                               p[pos + 1] == '\n'))
-            break;              /* the empty line: end of the header */
-        /* The field runs to the end of the line and its continuations. */
-        do {
-            const char *nl = memchr(p + pos, '\n', len - pos);
-            pos = nl ? (size_t)(nl - p) + 1 : len;
-        } while (pos < len && (p[pos] == ' ' || p[pos] == '\t'));
-        colon = memchr(p + start, ':', pos - start);
-        if (!colon)
-            continue;           /* not a field: never returned */
-        name_len = (size_t)(colon - (p + start));
-        while (name_len && (p[start + name_len - 1] == ' ' ||
-                            p[start + name_len - 1] == '\t'))
-            name_len--;
-        if (field_wanted(p + start, name_len, fields) == !not) {
-            buf_appendmap(out, p + start, pos - start);
-            if (p[pos - 1] != '\n')
+    while (message_header_next_field(p, len, &pos, &f)) {
+        if (field_wanted(f.name, f.name_len, fields) == !not) {
+            buf_appendmap(out, f.line, f.len);
+            if (f.line[f.len - 1] != '\n')
                 buf_appendcstr(out, "\r\n");
         }
     }

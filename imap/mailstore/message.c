@@ -462,6 +462,8 @@ int message_parse(const char *msg, size_t len, struct message_info **info_r)
     info->header_size = root->hdr_len;
     info->body_size = (uint32_t)(len - root->hdr_len);
     info->body_lines = count_lines(p.base + root->body_off, info->body_size);
+    info->header_fields = message_raw_fields(p.base, info->header_size,
+                                             &info->header_fields_len);
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++) {
         info->headers[i] = values[i];
         values[i] = NULL;
@@ -508,6 +510,7 @@ void message_info_free(struct message_info **infop)
         free(s->charset);
     }
     free(info->sections);
+    free(info->header_fields);
     free(info);
     *infop = NULL;
 }

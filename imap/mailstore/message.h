@@ -3,8 +3,10 @@
  * When a message enters a mailbox (APPEND, deliver, lmtpd, reconstruct) it
  * is normalised (message_normalize), written to disk, and parsed ONCE
  * (message_parse).  The result -- sizes, sent date, cached header values,
- * the ENVELOPE, BODY and BODYSTRUCTURE strings exactly as they go on the
- * wire, and a table of every MIME part's byte ranges -- is serialised
+ * the raw lines of the header fields mail clients list (for
+ * BODY[HEADER.FIELDS]), the ENVELOPE, BODY and BODYSTRUCTURE strings
+ * exactly as they go on the wire, and a table of every MIME part's byte
+ * ranges -- is serialised
  * (message_info_encode) into cyrus.cache, so FETCH never re-reads or
  * re-parses the message file.  Only what cannot be derived is stored:
  * ENVELOPE is written again from the cached header values, BODY cut out
@@ -85,7 +87,10 @@
 
 #define MESSAGE_MAX_DEPTH 100       /* nested multipart / message levels */
 #define MESSAGE_MAX_PARTS 65536     /* listed MIME parts per message */
-#define MESSAGE_CACHE_VERSION 3     /* first byte of message_info_encode() */
+#define MESSAGE_CACHE_VERSION 4     /* first byte of message_info_encode() */
+/* The most bytes of raw header lines (message_info.header_fields) a cache
+ * entry keeps; a message with more keeps none (FETCH reads its file). */
+#define MESSAGE_FIELDS_MAX 8192
 
 /* The header fields whose values are kept (unfolded, trimmed, first
  * occurrence) for FETCH, SORT, THREAD, SEARCH and deliver's duplicate
@@ -142,7 +147,42 @@ struct message_info {
     char *bodystructure;        /* BODYSTRUCTURE, "(...)" as on the wire */
     size_t nsections;
     struct message_section *sections;
+    /* The raw lines of the message header's fields that
+     * message_field_cached() names, for BODY[HEADER.FIELDS (...)]: what
+     * index_header_filter() of imapd would return for them, without the
+     * final empty line (every occurrence, in order, folded as written,
+     * each ending in a line end).  NULL when not kept: more than
+     * MESSAGE_FIELDS_MAX bytes, or decoded from an entry older than
+     * version 4.  header_fields_len bytes, NUL-terminated. */
+    char *header_fields;
+    size_t header_fields_len;
 };
+
+/* One field of a header, as BODY[HEADER.FIELDS] sees it (RFC 3501
+ * 6.4.5): a line and its continuation lines (those starting with SP or
+ * HTAB).  line/len: its bytes with the line end (the last field of a header
+ * without an empty line may have none); name/name_len: the text before
+ * the first ':', less trailing SP/HTAB. */
+struct message_field {
+    const char *line;
+    size_t len;
+    const char *name;
+    size_t name_len;
+};
+
+/* The next field of the header p[0, len) from *pos: 1 with *f and *pos
+ * moved past it; 0 at the empty line or the end.  A unit without ':' is
+ * not a field and is skipped.  The one splitter of headers into fields
+ * for FETCH, shared by imapd's filter and the cache. */
+int message_header_next_field(const char *p, size_t len, size_t *pos,
+                              struct message_field *f);
+
+/* 1 if the raw lines of the field named name[0, len) (any case) are kept
+ * in message_info.header_fields, else 0.  They are the cached header
+ * values' fields (enum message_header) and Content-Type, List-Post,
+ * Disposition-Notification-To, X-Priority, Priority and Newsgroups: the
+ * lists Roundcube and Thunderbird fetch for a message list. */
+int message_field_cached(const char *name, size_t len);
 
 /* Prepare raw message bytes for the mailstore, writing the result over
  * *out (which is emptied first).  Bare LF and bare CR become CRLF.  In the
@@ -216,7 +256,7 @@ int message_info_decode_wire(const char *p, size_t len,
  * only for an entry of the older version 2, which stored the ENVELOPE
  * string.  ERR_BADFORMAT if the prefix holding them is malformed. */
 struct message_cache_peek {
-    uint8_t version;            /* MESSAGE_CACHE_VERSION, or 2 */
+    uint8_t version;            /* MESSAGE_CACHE_VERSION, 3 or 2 */
     uint32_t size;
     uint32_t header_size;
     uint32_t body_lines;
@@ -229,6 +269,9 @@ struct message_cache_peek {
     int irt_from_refs;          /* internal: In-Reply-To is derived */
     const char *envelope;
     size_t envelope_len;
+    const char *fields;         /* internal: the coded header_fields */
+    size_t fields_len;          /*  (NULL when the entry has none) and */
+    uint64_t nfields;           /*  how many lines they are */
 };
 int message_cache_peek(const char *p, size_t len,
                        struct message_cache_peek *pk);
@@ -242,6 +285,12 @@ int message_cache_bodystructure(const struct message_cache_peek *pk,
  * made it; *scratch is working space (its contents are replaced). */
 void message_cache_envelope(const struct message_cache_peek *pk,
                             struct buf *scratch, struct buf *out);
+
+/* Append the header_fields of a peeked entry (see message_info) to *out.
+ * ERR_NOTFOUND when the entry keeps none (version 2 or 3, or too many
+ * bytes), ERR_BADFORMAT when they are corrupt; then *out is unchanged. */
+int message_cache_header_fields(const struct message_cache_peek *pk,
+                                struct buf *out);
 
 /* BODY (RFC 3501 7.4.2) cut out of a BODYSTRUCTURE wire string, appended
  * to *out.  ERR_BADFORMAT (and *out unchanged) if bs is not one. */

@@ -1,7 +1,7 @@
 /* message_cache.c -- struct message_info to bytes and back, for
  * cyrus.cache.
  *
- * Layout, version 3 (doc/format.md has it in full).  A "varint" is an
+ * Layout, version 4 (doc/format.md has it in full).  A "varint" is an
  * unsigned LEB128 number (7 bits per byte, low group first, high bit =
  * more follows; at most 10 bytes); a "word" is a varint v: 0 for NULL,
  * 2k + 1 for word k of message_pack.c's table, 2(n + 1) for n bytes that
@@ -12,8 +12,12 @@
  *   varint sent_date, zig-zag coded ((t << 1) ^ (t >> 63))
  *   varint n, then n bytes: BODYSTRUCTURE packed (message_pack_wire)
  *   varint header count (MESSAGE_HDR__COUNT), then that many header
- *          values, in the order of enum message_header (FETCH reads only
- *          the prefix up to them)
+ *          values, in the order of enum message_header
+ *   varint raw header lines (message_info.header_fields): 0 when not
+ *          kept, else the line count + 1, then per line a varint: 2k + 1
+ *          for "Name: value\r\n" of cached header k (message_header_name,
+ *          the value as header_value() gives it), or 2n and n bytes (see
+ *          put_fields); FETCH reads only the prefix up to here
  *   varint section count, then per section:
  *          word spec, type, subtype, encoding, charset
  *          varint header_offset, header_size, body_offset, body_size
@@ -24,8 +28,10 @@
  * Message-ID header, so none of them is stored: the ENVELOPE alone was
  * ~40% of a version 2 entry.
  *
- * Version 2 entries are still read: they stored the ENVELOPE as a "str"
- * (a varint n, then n - 1 bytes; 0 for NULL) between sent_date and
+ * Version 3 entries are still read: version 4 without the raw header
+ * lines (message_cache_header_fields() says ERR_NOTFOUND, and FETCH reads
+ * the file).  Version 2 entries are still read: they stored the ENVELOPE
+ * as a "str" (a varint n, then n - 1 bytes; 0 for NULL) between sent_date and
  * BODYSTRUCTURE, BODYSTRUCTURE as a str (its wire text), every header
  * value and section string as a str, and Content-Type as a 13th cached
  * header.  There is no checksum here: cyrus.cache frames each entry with
@@ -54,7 +60,7 @@
 
 /* ---- header values that are derived ------------------------------------- *
  *
- * A header value in a version 3 entry is a varint v: 0 when the field is
+ * A header value (version 3 and later) is a varint v: 0 when the field is
  * absent, 2(n + 1) for n bytes that follow, or 2c + 1 for a value that is
  * written again from what the entry already holds:
  *   Date         c = (zone + 1440) * 4 + style: the sent date shown in the
@@ -221,6 +227,56 @@ static void put_section(struct buf *out, const struct message_section *s)
     }
 }
 
+/* The cached header k whose line "Name: value\r\n" is exactly f, or -1. */
+static int field_ref(const struct message_info *info,
+                     const struct message_field *f)
+{
+    for (int k = 0; k < MESSAGE_HDR__COUNT; k++) {
+        const char *name = message_header_name(k), *v = info->headers[k];
+        size_t nl = strlen(name), vl;
+
+        if (!v || f->name_len != nl || memcmp(f->line, name, nl))
+            continue;
+        vl = strlen(v);
+        if (f->len == nl + 2 + vl + 2 && !memcmp(f->line + nl, ": ", 2) &&
+            !memcmp(f->line + nl + 2, v, vl) &&
+            !memcmp(f->line + nl + 2 + vl, "\r\n", 2))
+            return k;
+    }
+    return -1;
+}
+
+/* The raw header lines (version 4): 0 when not kept, else the line count
+ * + 1 and one code per line: 2k + 1 for "Name: value\r\n" of cached
+ * header k (the common single-line field costs one byte), 2n for n bytes
+ * that follow. */
+static void put_fields(struct buf *out, const struct message_info *info)
+{
+    struct buf lines = BUF_INITIALIZER;
+    struct message_field f;
+    size_t pos = 0;
+    uint64_t n = 0;
+
+    if (!info->header_fields) {
+        message_put_varint(out, 0);
+        return;
+    }
+    while (message_header_next_field(info->header_fields,
+                                     info->header_fields_len, &pos, &f)) {
+        int k = field_ref(info, &f);
+        if (k >= 0) {
+            message_put_varint(&lines, 2 * (uint64_t)k + 1);
+        } else {
+            message_put_varint(&lines, 2 * (uint64_t)f.len);
+            buf_appendmap(&lines, f.line, f.len);
+        }
+        n++;
+    }
+    message_put_varint(out, n + 1);
+    buf_appendbuf(out, &lines);
+    buf_free(&lines);
+}
+
 void message_info_encode(const struct message_info *info, struct buf *out)
 {
     int64_t t = (int64_t)info->sent_date;
@@ -239,6 +295,7 @@ void message_info_encode(const struct message_info *info, struct buf *out)
     message_put_varint(out, MESSAGE_HDR__COUNT);
     for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
         putheader(out, info, i);
+    put_fields(out, info);
     message_put_varint(out, info->nsections);
     for (size_t i = 0; i < info->nsections; i++)
         put_section(out, &info->sections[i]);
@@ -341,7 +398,7 @@ static const char *get_coded_bytes(struct reader *r, uint64_t v,
     return s;
 }
 
-/* A word (version 3) or a str (version 2), as a fresh string. */
+/* A word (version 3 and later) or a str (version 2), as a fresh string. */
 static char *getword(struct reader *r, int version, int nullable)
 {
     uint64_t v;
@@ -402,8 +459,34 @@ static void get_section(struct reader *r, int version,
         r->bad = 1;
 }
 
+/* The coded raw header lines of a version 4 entry (see put_fields), in
+ * place: every code is checked here, the header references again when
+ * they are written out. */
+static void get_fields(struct reader *r, struct message_cache_peek *pk)
+{
+    uint64_t n = getvar(r);
+    const unsigned char *start = r->p;
+
+    if (!n || r->bad)
+        return;
+    for (uint64_t i = 0; i < n - 1 && !r->bad; i++) {
+        uint64_t v = getvar(r);
+        if (v & 1) {
+            if (v >> 1 >= MESSAGE_HDR__COUNT)
+                r->bad = 1;
+        } else if (!v) {
+            r->bad = 1;
+        } else {
+            getbytes(r, v / 2, 0);
+        }
+    }
+    pk->fields = (const char *)start;
+    pk->fields_len = (size_t)(r->p - start);
+    pk->nfields = n - 1;
+}
+
 /* The prefix, shared by peek and decode, up to the ENVELOPE's header
- * values; leaves r after them. */
+ * values and the raw header lines; leaves r after them. */
 static void get_prefix(struct reader *r, struct message_cache_peek *pk,
                        int64_t *sent_r)
 {
@@ -411,7 +494,7 @@ static void get_prefix(struct reader *r, struct message_cache_peek *pk,
     uint8_t version = get8(r);
 
     memset(pk, 0, sizeof(*pk));
-    if (version != MESSAGE_CACHE_VERSION && version != 2)
+    if (version != MESSAGE_CACHE_VERSION && version != 3 && version != 2)
         r->bad = 1;
     pk->version = version;
     pk->size = get32(r);
@@ -449,6 +532,8 @@ static void get_prefix(struct reader *r, struct message_cache_peek *pk,
             r->bad = 1;
         }
     }
+    if (version >= 4)
+        get_fields(r, pk);
     if (pk->irt_from_refs &&
         !last_ref(pk->hdr[MESSAGE_HDR_REFERENCES],
                   pk->hdr_len[MESSAGE_HDR_REFERENCES]))
@@ -500,6 +585,39 @@ static int header_value(const struct message_cache_peek *pk, int i,
         return 0;
     buf_appendmap(out, pk->hdr[i], pk->hdr_len[i]);
     return 1;
+}
+
+int message_cache_header_fields(const struct message_cache_peek *pk,
+                                struct buf *out)
+{
+    struct reader r = { (const unsigned char *)pk->fields, pk->fields_len,
+                        0 };
+    size_t mark = out->len;
+
+    if (!pk->fields)
+        return ERR_NOTFOUND;
+    for (uint64_t i = 0; i < pk->nfields && !r.bad; i++) {
+        uint64_t v = getvar(&r);
+        if (v & 1) {
+            const char *name = message_header_name((int)(v >> 1));
+            if (!name)
+                break;
+            buf_appendcstr(out, name);
+            buf_appendcstr(out, ": ");
+            if (!header_value(pk, (int)(v >> 1), out))
+                r.bad = 1;
+            buf_appendcstr(out, "\r\n");
+        } else {
+            const char *s = getbytes(&r, v / 2, 0);
+            if (s)
+                buf_appendmap(out, s, (size_t)(v / 2));
+        }
+    }
+    if (r.bad || r.left) {
+        buf_truncate(out, mark);
+        return ERR_BADFORMAT;
+    }
+    return ERR_OK;
 }
 
 /* The header values of a peeked entry as C strings, v[i] NULL when
@@ -584,6 +702,13 @@ static int decode(const char *p, size_t len, int wire,
         for (int i = 0; i < MESSAGE_HDR__COUNT; i++)
             info->headers[i] = v[i] ? xstrdup(v[i]) : NULL;
         buf_free(&values);
+    }
+    if (pk.fields) {
+        struct buf fields = BUF_INITIALIZER;
+        if (message_cache_header_fields(&pk, &fields))
+            r.bad = 1;
+        info->header_fields_len = fields.len;
+        info->header_fields = buf_release(&fields);
     }
     if (pk.version == 2) {              /* its cached Content-Type */
         const char *ct;

@@ -534,3 +534,80 @@ void message_part_free(struct message_part **partp)
     free(part);
     *partp = NULL;
 }
+
+/* ---- raw header lines, for BODY[HEADER.FIELDS (...)] -------------------- */
+
+int message_header_next_field(const char *p, size_t len, size_t *pos,
+                              struct message_field *f)
+{
+    while (*pos < len) {
+        size_t start = *pos, name_len;
+        const char *colon;
+
+        if (p[start] == '\n' || (p[start] == '\r' && start + 1 < len &&
+                                 p[start + 1] == '\n'))
+            return 0;           /* the empty line: end of the header */
+        /* The field runs to the end of the line and its continuations. */
+        do {
+            const char *nl = memchr(p + *pos, '\n', len - *pos);
+            *pos = nl ? (size_t)(nl - p) + 1 : len;
+        } while (*pos < len && (p[*pos] == ' ' || p[*pos] == '\t'));
+        colon = memchr(p + start, ':', *pos - start);
+        if (!colon)
+            continue;           /* not a field */
+        name_len = (size_t)(colon - (p + start));
+        while (name_len && (p[start + name_len - 1] == ' ' ||
+                            p[start + name_len - 1] == '\t'))
+            name_len--;
+        f->line = p + start;
+        f->len = *pos - start;
+        f->name = f->line;
+        f->name_len = name_len;
+        return 1;
+    }
+    return 0;
+}
+
+/* Kept beyond the cached values' fields: what webmail and desktop clients
+ * put in the HEADER.FIELDS of a message list.  Each costs only when a
+ * message has it. */
+static const char *const extra_raw_fields[] = {
+    "Content-Type", "List-Post", "Disposition-Notification-To",
+    "X-Priority", "Priority", "Newsgroups",
+};
+
+int message_field_cached(const char *name, size_t len)
+{
+    size_t nextra = sizeof(extra_raw_fields) / sizeof(extra_raw_fields[0]);
+
+    for (size_t i = 0; i < MESSAGE_HDR__COUNT + nextra; i++) {
+        const char *n = i < MESSAGE_HDR__COUNT
+                            ? field_names[i]
+                            : extra_raw_fields[i - MESSAGE_HDR__COUNT];
+        if (strlen(n) == len && !strncasecmp(n, name, len))
+            return 1;
+    }
+    return 0;
+}
+
+char *message_raw_fields(const char *p, size_t len, size_t *len_r)
+{
+    struct buf b = BUF_INITIALIZER;
+    struct message_field f;
+    size_t pos = 0;
+
+    *len_r = 0;
+    while (message_header_next_field(p, len, &pos, &f)) {
+        if (!message_field_cached(f.name, f.name_len))
+            continue;
+        buf_appendmap(&b, f.line, f.len);
+        if (f.line[f.len - 1] != '\n')
+            buf_appendcstr(&b, "\r\n");
+        if (b.len > MESSAGE_FIELDS_MAX) {
+            buf_free(&b);
+            return NULL;
+        }
+    }
+    *len_r = b.len;
+    return buf_release(&b);
+}

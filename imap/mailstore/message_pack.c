@@ -8,7 +8,7 @@
  * 70-byte BODYSTRUCTURE takes about 15.  Unpacking gives back exactly the
  * bytes that were packed.
  *
- * The word table below is part of the cache format (version 3): its
+ * The word table below is part of the cache format (since version 3): its
  * entries may only ever be appended to, never changed or reordered.
  */
 #include "config.h"

@@ -110,6 +110,12 @@ void message_pack_wire(struct buf *out, const char *wire, size_t len);
  * ERR_BADFORMAT (out unchanged) for bytes message_pack_wire never makes. */
 int message_unpack_wire(const char *packed, size_t len, struct buf *out);
 
+/* ---- message_fields.c: raw header lines ----------------------------- */
+
+/* message_info.header_fields of the header p[0, len): a fresh string and
+ * *len_r, or NULL when longer than MESSAGE_FIELDS_MAX. */
+char *message_raw_fields(const char *p, size_t len, size_t *len_r);
+
 /* ---- message_body.c ------------------------------------------------ */
 
 /* Append BODYSTRUCTURE (extended) or BODY of the entity part. */

@@ -17,6 +17,7 @@ SANE = {
     "LMTP delivery, 4 connections": (1, 1e6),
     "web-mail session": (0.5, 1e5),
     "FETCH 1:*": (0, 10),
+    "FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (DATE)])": (0, 10),
     "SEARCH TEXT": (0, 10),
     "SEARCH FROM": (0, 10),
     "mixed load": (1, 1e6),

@@ -2,6 +2,7 @@
  * see mail_corpus.h. */
 #include "config.h"
 
+#include "lib/buf.h"
 #include "tests/unit/mail_corpus.h"
 
 const char ix_msg_plain[] =
@@ -81,6 +82,64 @@ const char ix_msg_latin1[] =
     "Content-Transfer-Encoding: 8bit\r\n"
     "\r\n"
     "Le caf\xe9 est tr\xe8s bon.\r\n";
+
+const char *const ix_hdr_msgs[] = {
+    /* repeated, folded, odd case, a space before the colon */
+    "date: Fri, 11 Feb 1994 10:00:00 +0000\r\n"
+    "Received: from a by b;\r\n\tFri, 11 Feb 1994 10:00:00 +0000\r\n"
+    "SUBJECT: first\r\n"
+    "To: one@example.org,\r\n two@example.org,\r\n\tthree@example.org\r\n"
+    "Subject : second, with a space before the colon\r\n"
+    "X-Priority: 1 (Highest)\r\n"
+    "Content-Type: multipart/alternative;\r\n boundary=\"b1\"\r\n"
+    "cc: a@example.org\r\n"
+    "CC:b@example.org\r\n"
+    "List-Post: <mailto:list@example.org>\r\n"
+    "\r\n"
+    "--b1\r\n\r\nx\r\n--b1--\r\n",
+    /* values the cache writes again: Date from the sent date, In-Reply-To
+     * from References; a Message-Id spelt otherwise; a trailing space */
+    "Date: Mon, 7 Feb 1994 21:52:25 -0800\r\n"
+    "From: Fred <fred@example.org>\r\n"
+    "Message-Id: <x@example.org>\r\n"
+    "Message-ID: <x@example.org>\r\n"
+    "In-Reply-To: <b@x>\r\n"
+    "References: <a@x> <b@x>\r\n"
+    "Subject: trailing space \r\n"
+    "Reply-To:\r\n"
+    "Disposition-Notification-To: fred@example.org\r\n"
+    "\r\n"
+    "Subject: not a header field, body text\r\n",
+    /* a first line like a continuation, a line without a colon, 8-bit */
+    " Date: not a field of its own\r\n"
+    "Date:no-space\r\n"
+    "this line has no colon\r\n"
+    "From: J\xfcrgen <j@example.de>\r\n"
+    "Subject: caf\xe9 cr\xe8me\r\n"
+    "\r\n"
+    "body\r\n",
+    /* no empty line, the last line without its end */
+    "From: nobody@example.org\r\n"
+    "Subject: no body at all",
+    /* no empty line, every line ended */
+    "Subject: just a header\r\n"
+    "To: x@example.org\r\n",
+    /* an empty header */
+    "\r\n"
+    "Subject: body only\r\n",
+    NULL
+};
+
+char *ix_hdr_huge_text(unsigned n)
+{
+    struct buf b = BUF_INITIALIZER;
+
+    buf_appendcstr(&b, "From: big@example.org\r\nReferences:");
+    for (unsigned i = 0; i < n; i++)
+        buf_printf(&b, "\r\n <%030u@example.org>", i);
+    buf_appendcstr(&b, "\r\nSubject: huge\r\n\r\nbody\r\n");
+    return buf_release(&b);
+}
 
 /* 1994-02-08 06:00, 1994-02-09 12:00, 1994-02-10 12:00, 1994-02-11 23:59:59
  * UTC */

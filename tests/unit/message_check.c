@@ -73,6 +73,11 @@ void assert_same_info(const struct message_info *a,
         if (a->headers[i])
             TEST_ASSERT_STR(a->headers[i], b->headers[i]);
     }
+    /* the raw header lines (version 4) round-trip byte for byte */
+    TEST_ASSERT(!a->header_fields == !b->header_fields);
+    if (a->header_fields)
+        TEST_ASSERT_MEM(a->header_fields, a->header_fields_len,
+                        b->header_fields, b->header_fields_len);
     TEST_ASSERT_STR(a->envelope, b->envelope);
     TEST_ASSERT_STR(a->body, b->body);
     TEST_ASSERT_STR(a->bodystructure, b->bodystructure);

@@ -795,13 +795,16 @@ static void test_missing_file(void)
 
     snprintf(path, sizeof(path), "%s/2.", ix_dir("user.bob"));
     TEST_ASSERT_INT(unlink(path), 0);
-    TEST_ASSERT_INT(ix_run(st, "FETCH 1:3 BODY.PEEK[HEADER.FIELDS (TO)]"),
+    /* (MIME-Version is not among the fields cyrus.cache keeps raw, so
+     * this reads the files: test_index_hdrcache.c has the cached ones.) */
+    TEST_ASSERT_INT(ix_run(st, "FETCH 1:3 BODY.PEEK[HEADER.FIELDS "
+                               "(MIME-VERSION)]"),
                     ERR_NOTFOUND);
     TEST_ASSERT_STR(ix_out(),
-                    "* 1 FETCH (BODY[HEADER.FIELDS (TO)] {30}\r\n"
-                    "To: mooch@owatagu.siam.edu\r\n\r\n)\r\n"
-                    "* 3 FETCH (BODY[HEADER.FIELDS (TO)] {23}\r\n"
-                    "To: bob@example.org\r\n\r\n)\r\n");
+                    "* 1 FETCH (BODY[HEADER.FIELDS (MIME-VERSION)] {21}\r\n"
+                    "MIME-Version: 1.0\r\n\r\n)\r\n"
+                    "* 3 FETCH (BODY[HEADER.FIELDS (MIME-VERSION)] {21}\r\n"
+                    "MIME-Version: 1.0\r\n\r\n)\r\n");
     EXPECT(st, "FETCH 2 (UID ENVELOPE)",
            "* 2 FETCH (UID 2 ENVELOPE (\"Tue, 8 Feb 1994 09:00:00 +0100\" "
            "\"=?utf-8?q?Gr=C3=BC=C3=9Fe_aus_?= =?utf-8?b?S8O2bG4=?=\" "
