@@ -9,8 +9,9 @@
  *   - message_info_decode_wire: on success BODY is BODYSTRUCTURE cut, and
  *     the record encodes to bytes that decode and encode again to the
  *     same bytes;
- *   - message_cache_peek: on success message_cache_bodystructure and
- *     message_cache_envelope run on what it found (any verdict);
+ *   - message_cache_peek: on success message_cache_bodystructure,
+ *     message_cache_envelope and message_cache_header_fields run on what
+ *     it found (any verdict);
  *   - message_body_from_structure on the raw bytes (any verdict).
  * Built by `make fuzz` (configure CC=clang --enable-fuzzers); run by
  * tools/fuzz and tests/proto/test_fuzz.py.
@@ -85,6 +86,9 @@ static void check_peek(const char *p, size_t len)
         if (message_cache_bodystructure(&pk, &out))
             CHECK(out.len == before);       /* *out unchanged */
         message_cache_envelope(&pk, &scratch, &out);
+        before = out.len;
+        if (message_cache_header_fields(&pk, &out))
+            CHECK(out.len == before);       /* *out unchanged */
     }
     buf_free(&out);
     buf_free(&scratch);

@@ -12,7 +12,8 @@
  *     message_info_decode_wire gives the same sizes, header values,
  *     sections, ENVELOPE, BODY and BODYSTRUCTURE, and encodes to the same
  *     bytes; message_cache_peek + message_cache_bodystructure /
- *     message_cache_envelope give the same wire strings;
+ *     message_cache_envelope give the same wire strings, and
+ *     message_cache_header_fields the same raw header lines;
  *   - BODY cut out of BODYSTRUCTURE is the parser's BODY;
  *   - every listed section is found again by message_find_section.
  * Built by `make fuzz` (configure CC=clang --enable-fuzzers); run by
@@ -111,6 +112,15 @@ static void check_message(const char *msg, size_t len)
     buf_reset(&out);
     message_cache_envelope(&pk, &scratch, &out);
     CHECK(!strcmp(buf_cstring(&out), info->envelope));
+    buf_reset(&out);
+    /* the raw header lines come back byte for byte, or none were kept */
+    if (info->header_fields) {
+        CHECK(message_cache_header_fields(&pk, &out) == ERR_OK);
+        CHECK(out.len == info->header_fields_len &&
+              !memcmp(out.s, info->header_fields, out.len));
+    } else {
+        CHECK(message_cache_header_fields(&pk, &out) == ERR_NOTFOUND);
+    }
     buf_reset(&out);
     CHECK(message_body_from_structure(info->bodystructure,
                                       strlen(info->bodystructure),
