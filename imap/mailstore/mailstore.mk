@@ -33,7 +33,8 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mboxlist_dump.c \
 	imap/mailstore/mboxlist_intent.c imap/mailstore/mboxlist_intent_steps.c \
 	imap/mailstore/mboxlist_files.c imap/mailstore/mboxlist_delete.c \
-	imap/mailstore/reconstruct.c imap/mailstore/reconstruct.h
+	imap/mailstore/reconstruct.c imap/mailstore/reconstruct.h \
+	imap/mailstore/reconstruct_quota.c imap/mailstore/reconstruct_private.h
 MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD)
 
 MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
