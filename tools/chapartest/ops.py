@@ -109,6 +109,20 @@ class Op:
         earlier kill left gets in the way of the next operation."""
         self.refused.append((3, f"refused after the earlier kills: {text}"))
 
+    def tracked(self, units, what, send, label):
+        """Send one command whose outcome the checks need: [what, state]
+        joins units, "flight" until the answer, then "ack" or "no" (a NO is
+        refused: False, the caller stops).  send() returns (status, lines)."""
+        unit = [what, "flight"]
+        units.append(unit)
+        st, lines = send()
+        if st != "OK":
+            unit[1] = "no"
+            self.refuse(f"{label}: {lines[-1]}")
+            return False
+        unit[1] = "ack"
+        return True
+
     def admin(self):
         return self.h.login(self.inst, ADMIN, ADMIN_PASSWORD)[0]
 
@@ -231,15 +245,10 @@ class AppendOp(Op):
         for _ in range(300):
             n = 1 if self.rng.random() < 0.75 else self.rng.randint(2, 3)
             mids = [self.new_msgid() for _ in range(n)]
-            unit = [mids, "flight"]
-            self.units.append(unit)
-            st, lines = s.raw(append_cmd("INBOX",
-                                         [self.message(m) for m in mids]))
-            if st != "OK":
-                unit[1] = "no"
-                self.refuse(f"APPEND: {lines[-1]}")
+            cmd = append_cmd("INBOX", [self.message(m) for m in mids])
+            if not self.tracked(self.units, mids, lambda: s.raw(cmd),
+                                "APPEND"):
                 break
-            unit[1] = "ack"
 
     def expect(self):
         e = super().expect()
@@ -295,15 +304,10 @@ class CopyOp(Op):
         w.started.set()
         while todo:
             mids, todo = todo[:self.rng.randint(1, 3)], todo[3:]
-            unit = [mids, "flight"]
-            self.units.append(unit)
             uids = ",".join(str(self.uids[self.SRC][m][0]) for m in mids)
-            st, lines = s.cmd(f"UID COPY {uids} {self.DST}")
-            if st != "OK":
-                unit[1] = "no"
-                self.refuse(f"UID COPY {uids} {self.DST}: {lines[-1]}")
+            cmd = f"UID COPY {uids} {self.DST}"
+            if not self.tracked(self.units, mids, lambda: s.cmd(cmd), cmd):
                 break
-            unit[1] = "ack"
 
     def expect(self):
         e = super().expect()
@@ -361,15 +365,10 @@ class MoveOp(Op):
         w.started.set()
         while todo:
             mids, todo = todo[:self.rng.randint(1, 3)], todo[3:]
-            unit = [mids, "flight"]
-            self.units.append(unit)
             uids = ",".join(str(self.uids[self.src][m][0]) for m in mids)
-            st, lines = s.cmd(f"UID MOVE {uids} {self.dst}")
-            if st != "OK":
-                unit[1] = "no"
-                self.refuse(f"UID MOVE {uids} {self.dst}: {lines[-1]}")
+            cmd = f"UID MOVE {uids} {self.dst}"
+            if not self.tracked(self.units, mids, lambda: s.cmd(cmd), cmd):
                 break
-            unit[1] = "ack"
 
     def expect(self):
         e = super().expect()

@@ -169,14 +169,10 @@ class CreateOp(Op):
         w.started.set()
         for _ in range(100):
             self.n += 1
-            r = [f"INBOX.cr{self.n}", "flight"]
-            self.results.append(r)
-            st, lines = s.cmd(f"CREATE {r[0]}")
-            if st != "OK":
-                r[1] = "no"
-                self.refuse(f"CREATE {r[0]}: {lines[-1]}")
+            name = f"INBOX.cr{self.n}"
+            cmd = f"CREATE {name}"
+            if not self.tracked(self.results, name, lambda: s.cmd(cmd), cmd):
                 break
-            r[1] = "ack"
 
     def expect_boxes(self):
         e = super().expect_boxes()
@@ -241,14 +237,9 @@ class DeleteOp(Op):
         self.rng.shuffle(names)
         w.started.set()
         for name in names:
-            r = [name, "flight"]
-            self.results.append(r)
-            st, lines = s.cmd(f"DELETE {name}")
-            if st != "OK":
-                r[1] = "no"
-                self.refuse(f"DELETE {name}: {lines[-1]}")
+            cmd = f"DELETE {name}"
+            if not self.tracked(self.results, name, lambda: s.cmd(cmd), cmd):
                 break
-            r[1] = "ack"
 
     def expect(self):
         e = super().expect()
