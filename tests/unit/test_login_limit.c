@@ -1,10 +1,13 @@
 /* test_login_limit.c -- the password-guessing limits: per-user and
  * per-address lockouts, shared between processes, names canonified, a
  * success clearing the user's count, and the state file surviving damage
- * (a bad header is rebuilt, a torn slot reads as empty). */
+ * (a bad header is rebuilt, a torn slot reads as empty) and writers killed
+ * at any instant. */
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,9 +154,57 @@ static void test_damaged_file(void)
     free(data);
 }
 
+/* Writers killed with SIGKILL at random instants (the file's creation
+ * included: it is removed before every third round): after each kill a
+ * fresh process still counts and locks out, and an untouched name is
+ * not locked. */
+static void fail_forever(void *rock)
+{
+    char user[32];
+    (void)rock;
+    for (unsigned i = 0;; i++) {
+        snprintf(user, sizeof(user), "w%u", i % 97);
+        login_limit_failed(HOST1, "plaintext", user, "wrong");
+    }
+}
+
+static void fail_named_three(void *rock)
+{
+    for (int i = 0; i < 3; i++)
+        login_limit_failed(HOST2, "plaintext", rock, "wrong");
+    exit(0);
+}
+
+static void test_killed_writers(void)
+{
+    char user[32];
+
+    setup(3, 0);
+    srand((unsigned)getpid());
+    for (int round = 0; round < 30; round++) {
+        pid_t pid;
+        if (round % 3 == 0)
+            unlink(test_path("conf/loginlimit"));
+        pid = fork();
+        TEST_ASSERT(pid >= 0);
+        if (pid == 0)
+            fail_forever(NULL);
+        usleep((useconds_t)(rand() % 3000));
+        kill(pid, SIGKILL);
+        TEST_ASSERT(waitpid(pid, NULL, 0) == pid);
+        snprintf(user, sizeof(user), "fresh%d", round);
+        TEST_ASSERT_INT(test_run_child(check_in_child, user),
+                        LOGIN_LIMIT_OK);
+        TEST_ASSERT_INT(test_run_child(fail_named_three, user), 0);
+        TEST_ASSERT_INT(test_run_child(check_in_child, user),
+                        LOGIN_LIMIT_USER);
+    }
+}
+
 TEST_MAIN("login_limit",
           TEST_CASE(test_user_lockout),
           TEST_CASE(test_success_clears_the_user),
           TEST_CASE(test_client_lockout),
           TEST_CASE(test_shared_between_processes),
-          TEST_CASE(test_damaged_file))
+          TEST_CASE(test_damaged_file),
+          TEST_CASE(test_killed_writers))
