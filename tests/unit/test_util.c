@@ -178,7 +178,7 @@ static void test_mkdir_p_races_rmdir_of_parents(void)
         for (;;) {
             rmdir(mid);
             rmdir(top);
-            usleep(20);
+            usleep(1000);
         }
     }
     for (int i = 0; i < 20000; i++) {
