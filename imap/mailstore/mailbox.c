@@ -201,16 +201,15 @@ static int mailbox_finish_expunge(struct mailbox *mb, uint32_t generation)
 
 /* Open cyrus.index by path, without a lock (lockmode 0) or with one, and
  * make sure the fd still names the file at that path. */
-static int mailbox_open_index(const char *ipath, int lock, int *fd_r,
-                              ino_t *ino_r)
+static int mailbox_open_index(const char *ipath, int lock, int timeout_ms,
+                              int *fd_r, ino_t *ino_r)
 {
     struct stat st, pst;
     int r;
 
     for (int tries = 0; tries < 100; tries++) {
         if (lock) {
-            r = lock_open_locked(ipath, O_RDWR, 0, lock,
-                                 MAILBOX_LOCK_TIMEOUT_MS, fd_r);
+            r = lock_open_locked(ipath, O_RDWR, 0, lock, timeout_ms, fd_r);
             if (r)
                 return r;
         } else if ((*fd_r = open(ipath, O_RDWR | O_CLOEXEC)) < 0) {
@@ -233,7 +232,8 @@ static int mailbox_open_index(const char *ipath, int lock, int *fd_r,
  * a torn header (a writer mid-commit) or a generation mismatch (an expunge
  * mid-rename) makes a reader wait for a shared lock, and a mismatch that
  * survives it (a crash mid-expunge) is repaired under the exclusive lock. */
-static int mailbox_open_files(struct mailbox *mb, int lockmode)
+static int mailbox_open_files(struct mailbox *mb, int lockmode,
+                              int timeout_ms)
 {
     struct mailbox_private *p = mb->priv;
     char *ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
@@ -254,7 +254,8 @@ static int mailbox_open_files(struct mailbox *mb, int lockmode)
         if (attempt == 2)
             usleep(10000);
         mailbox_close_files(p);
-        r = mailbox_open_index(ipath, lock, &p->index_fd, &p->index_ino);
+        r = mailbox_open_index(ipath, lock, timeout_ms, &p->index_fd,
+                               &p->index_ino);
         if (r)
             goto done;
         if (index_header_read(p->index_fd, &mb->i)) {
@@ -342,8 +343,10 @@ static int mailbox_writable(struct mailbox *mb)
     return mailbox_upgrade(mb);
 }
 
-int mailbox_open(const char *name, const char *path, int lockmode,
-                 struct mailbox **mb_r)
+/* mailbox_open(), waiting up to timeout_ms for a lock. */
+static int mailbox_open_waiting(const char *name, const char *path,
+                                int lockmode, int timeout_ms,
+                                struct mailbox **mb_r)
 {
     struct mailbox *mb = mailbox_new(name, path);
     char *ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
@@ -354,7 +357,7 @@ int mailbox_open(const char *name, const char *path, int lockmode,
         r = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
         goto done;
     }
-    r = mailbox_open_files(mb, lockmode);
+    r = mailbox_open_files(mb, lockmode, timeout_ms);
     if (!r)
         r = mailbox_read_header_file(mb);
     if (!r && lockmode == MAILBOX_EXCLUSIVE)
@@ -365,6 +368,13 @@ done:
         mailbox_close(&mb);
     *mb_r = mb;
     return r;
+}
+
+int mailbox_open(const char *name, const char *path, int lockmode,
+                 struct mailbox **mb_r)
+{
+    return mailbox_open_waiting(name, path, lockmode, MAILBOX_LOCK_TIMEOUT_MS,
+                                mb_r);
 }
 
 void mailbox_close(struct mailbox **mbp)
@@ -392,8 +402,10 @@ void mailbox_close(struct mailbox **mbp)
  * is at the path as a new view and adopt it only if it is the same
  * mailbox (unique id); otherwise ERR_NOTFOUND and the old view stays as
  * it was, maps and fds intact (it may come back under this name).  Our
- * lock, if any, is dropped first: it is on a file no longer at the path. */
-static int mailbox_reopen(struct mailbox *mb, int lockmode)
+ * lock, if any, is dropped first: it is on a file no longer at the path.
+ * A lock is waited for up to timeout_ms: the caller's, since one waiting
+ * in steps (RENAME, MOVE: mailbox_lock()) must not wait longer here. */
+static int mailbox_reopen(struct mailbox *mb, int lockmode, int timeout_ms)
 {
     struct mailbox *nb, tmp;
     int r;
@@ -402,7 +414,7 @@ static int mailbox_reopen(struct mailbox *mb, int lockmode)
         lock_unlock(mb->priv->index_fd);
         mb->priv->locked = 0;
     }
-    r = mailbox_open(mb->name, mb->path, lockmode, &nb);
+    r = mailbox_open_waiting(mb->name, mb->path, lockmode, timeout_ms, &nb);
     if (r)
         return r;
     if (!mb->uniqueid || !nb->uniqueid || strcmp(mb->uniqueid, nb->uniqueid)) {
@@ -417,7 +429,8 @@ static int mailbox_reopen(struct mailbox *mb, int lockmode)
 }
 
 /* Re-read the header through our fd; reopen if the file was replaced. */
-static int mailbox_sync_view(struct mailbox *mb, struct mailbox_changes *ch)
+static int mailbox_sync_view(struct mailbox *mb, struct mailbox_changes *ch,
+                             int timeout_ms)
 {
     struct mailbox_private *p = mb->priv;
     char *ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
@@ -439,7 +452,7 @@ static int mailbox_sync_view(struct mailbox *mb, struct mailbox_changes *ch)
         /* An expunge replaced the files (a new generation), or another
          * mailbox is at our path now. */
         r = mailbox_reopen(mb, p->locked ? MAILBOX_EXCLUSIVE
-                                         : MAILBOX_UNLOCKED);
+                                         : MAILBOX_UNLOCKED, timeout_ms);
         if (ch && !r)
             ch->expunged = 1;
         goto done;
@@ -492,7 +505,7 @@ void mailbox_swap_files(struct mailbox *mb, int index_fd, int cache_fd,
 
 int mailbox_refresh(struct mailbox *mb, struct mailbox_changes *changes)
 {
-    return mailbox_sync_view(mb, changes);
+    return mailbox_sync_view(mb, changes, MAILBOX_LOCK_TIMEOUT_MS);
 }
 
 int mailbox_lock(struct mailbox *mb, int timeout_ms)
@@ -504,8 +517,9 @@ int mailbox_lock(struct mailbox *mb, int timeout_ms)
 
     if (p->locked)
         return ERR_OK;
-    r = lock_fd(p->index_fd, LOCK_EXCLUSIVE,
-                timeout_ms ? timeout_ms : MAILBOX_LOCK_TIMEOUT_MS);
+    if (!timeout_ms)
+        timeout_ms = MAILBOX_LOCK_TIMEOUT_MS;
+    r = lock_fd(p->index_fd, LOCK_EXCLUSIVE, timeout_ms);
     if (r)
         return r;
     ipath = mailbox_file(mb, MAILBOX_INDEX_FILE);
@@ -513,7 +527,7 @@ int mailbox_lock(struct mailbox *mb, int timeout_ms)
     free(ipath);
     if (same) {
         p->locked = 1;
-        r = mailbox_sync_view(mb, NULL);
+        r = mailbox_sync_view(mb, NULL, timeout_ms);
     } else {
         /* An expunge replaced the files while we waited (or the mailbox
          * left our path).  Open the current ones under the exclusive lock
@@ -521,7 +535,7 @@ int mailbox_lock(struct mailbox *mb, int timeout_ms)
          * names), instead of reopening unlocked and racing the next
          * expunge. */
         lock_unlock(p->index_fd);
-        r = mailbox_reopen(mb, MAILBOX_EXCLUSIVE);
+        r = mailbox_reopen(mb, MAILBOX_EXCLUSIVE, timeout_ms);
     }
     if (!r && (r = mailbox_writable(mb)))
         mailbox_unlock(mb);

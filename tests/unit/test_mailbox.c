@@ -645,6 +645,41 @@ static void test_readers_never_see_torn_records(void)
     TEST_ASSERT_INT(errors, 0);
 }
 
+/* A lock waited for with a timeout (RENAME and MOVE wait in steps) is
+ * waited for that long even when the files were replaced meanwhile and the
+ * new ones are locked: the reopen must not fall back to the 60 s default
+ * (a RENAME holding other mailboxes waited there while the holder waited
+ * for one of them: tools/stress, 24 clients). */
+static void test_lock_timeout_after_replace(void)
+{
+    struct mailbox *w, *r;
+    uint32_t *uids = NULL;
+    size_t nuids = 0;
+    time_t t0;
+
+    make_box();
+    w = open_box(MAILBOX_EXCLUSIVE);
+    add_message(w, 1, FLAG_DELETED);
+    add_message(w, 2, 0);
+    TEST_ASSERT_INT(mailbox_commit(w), ERR_OK);
+    r = open_box(MAILBOX_UNLOCKED);
+    /* New files (a new generation), still locked by w. */
+    TEST_ASSERT_INT(mailbox_expunge(w, want_deleted, NULL, &uids, &nuids),
+                    ERR_OK);
+    TEST_ASSERT_INT(nuids, 1);
+    t0 = time(NULL);
+    TEST_ASSERT_INT(mailbox_lock(r, 200), ERR_TIMEOUT);
+    TEST_ASSERT(time(NULL) - t0 < 10);
+    mailbox_unlock(w);
+    TEST_ASSERT_INT(mailbox_lock(r, 200), ERR_OK);
+    TEST_ASSERT_INT(r->i.num_records, 1);
+    check_cache(r, 0, 2);
+    mailbox_unlock(r);
+    free(uids);
+    mailbox_close(&w);
+    mailbox_close(&r);
+}
+
 static void test_delete_files(void)
 {
     struct mailbox *mb;
@@ -675,4 +710,5 @@ TEST_MAIN("mailbox",
           TEST_CASE(test_two_writers),
           TEST_CASE(test_recent_claimed_once),
           TEST_CASE(test_readers_never_see_torn_records),
+          TEST_CASE(test_lock_timeout_after_replace),
           TEST_CASE(test_delete_files))
