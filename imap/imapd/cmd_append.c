@@ -87,8 +87,9 @@ static int append_parse_flags(const struct imap_arg *arg,
     for (size_t i = 0; i < count; i++) {
         const char *flag;
         size_t k;
-        if (!imap_arg_get_atom(&list[i], &flag) ||
-            list[i].type == IMAP_ARG_NIL) {
+        /* NIL is the keyword "NIL" (RFC 3501/9051 4.5: NIL is not used
+         * for atom-form data such as flags). */
+        if (!imap_arg_get_atom(&list[i], &flag)) {
             *error = "Invalid flag";
             return ERR_BADARG;
         }

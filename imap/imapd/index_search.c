@@ -144,14 +144,18 @@ static const struct {
     { "SENTON", SEARCH_SENTON }, { "SENTSINCE", SEARCH_SENTSINCE },
 };
 
-/* FROM, TO ... and HEADER name: a header key. */
+/* FROM, TO ... (address: the parsed addresses too) and HEADER name: a
+ * header key. */
 static int parse_header_key(struct sparse *p, const char *field,
-                            const char *value, struct search_key **k_r)
+                            const char *value, int address,
+                            struct search_key **k_r)
 {
     struct buf utf8 = BUF_INITIALIZER;
 
     to_utf8(p, value, &utf8);
-    *k_r = search_key_header(field, utf8.s ? utf8.s : "", utf8.len);
+    *k_r = address
+               ? search_key_address(field, utf8.s ? utf8.s : "", utf8.len)
+               : search_key_header(field, utf8.s ? utf8.s : "", utf8.len);
     buf_free(&utf8);
     return ERR_OK;
 }
@@ -237,7 +241,8 @@ static int parse_string_key(struct sparse *p, const char *word,
             continue;
         if ((r = next_string(p, args, n, pos, &s)))
             return r;
-        return parse_header_key(p, header_keys[i].field, s, k_r);
+        return parse_header_key(p, header_keys[i].field, s,
+                                strcasecmp(word, "SUBJECT") != 0, k_r);
     }
     if (!strcasecmp(word, "HEADER")) {
         if ((r = next_string(p, args, n, pos, &field)) ||
@@ -245,7 +250,7 @@ static int parse_string_key(struct sparse *p, const char *word,
             return r;
         if (!*field || strpbrk(field, ": \t"))
             return parse_bad(p, "Invalid header field name");
-        return parse_header_key(p, field, s, k_r);
+        return parse_header_key(p, field, s, 0, k_r);
     }
     if (!strcasecmp(word, "BODY") || !strcasecmp(word, "TEXT")) {
         if ((r = next_string(p, args, n, pos, &s)))

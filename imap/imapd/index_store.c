@@ -79,8 +79,10 @@ static int store_parse_flag(const struct imap_arg *arg, struct store_req *req,
 {
     const char *s;
 
-    if (arg->type != IMAP_ARG_ATOM || (arg->flags & IMAP_ARG_F_SECTION) ||
-        !imap_arg_get_atom(arg, &s)) {
+    /* NIL is an atom here: the keyword "NIL" (RFC 3501/9051 4.5: NIL
+     * is not used for atom-form data such as flags). */
+    if ((arg->type != IMAP_ARG_ATOM && arg->type != IMAP_ARG_NIL) ||
+        (arg->flags & IMAP_ARG_F_SECTION) || !imap_arg_get_atom(arg, &s)) {
         buf_setcstr(error, "Invalid flag");
         return ERR_BADARG;
     }

@@ -296,6 +296,24 @@ int message_cache_header_fields(const struct message_cache_peek *pk,
  * to *out.  ERR_BADFORMAT (and *out unchanged) if bs is not one. */
 int message_body_from_structure(const char *bs, size_t len, struct buf *out);
 
+/* One address of an address-list field value as ENVELOPE gives it (RFC
+ * 3501 7.4.2, the rules above): name, adl, mailbox, host, each NULL when
+ * absent.  A group start has the group name in mailbox and host NULL; a
+ * group end has all four NULL. */
+struct message_address {
+    const char *name;
+    const char *adl;
+    const char *mailbox;
+    const char *host;
+};
+typedef void message_address_fn(const struct message_address *addr,
+                                void *rock);
+/* Call fn for each address of value (an unfolded field value such as
+ * message_info.headers[MESSAGE_HDR_FROM]; NULL is none), in order.  The
+ * strings live until fn returns. */
+void message_address_each(const char *value, message_address_fn *fn,
+                          void *rock);
+
 /* The "<...>" of a Message-ID field value, or the trimmed value if it has
  * none; NULL for NULL or "". */
 char *message_extract_message_id(const char *v);

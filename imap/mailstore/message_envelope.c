@@ -228,17 +228,34 @@ static char *last_comment(const struct toks *t, size_t from, size_t to)
     return release_or_null(&b);
 }
 
-static void emit(struct buf *out, const char *name, const char *adl,
-                 const char *mailbox, const char *host)
+/* Where the parser's addresses go: ENVELOPE's writer or a caller of
+ * message_address_each. */
+struct addr_sink {
+    message_address_fn *fn;
+    void *rock;
+};
+
+static void emit(const struct addr_sink *out, const char *name,
+                 const char *adl, const char *mailbox, const char *host)
 {
+    struct message_address a = { name, adl, mailbox, host };
+
+    out->fn(&a, out->rock);
+}
+
+/* The ENVELOPE form of an address: (name adl mailbox host). */
+static void write_address(const struct message_address *a, void *rock)
+{
+    struct buf *out = rock;
+
     buf_putc(out, '(');
-    message_write_nstring(out, name);
+    message_write_nstring(out, a->name);
     buf_putc(out, ' ');
-    message_write_nstring(out, adl);
+    message_write_nstring(out, a->adl);
     buf_putc(out, ' ');
-    message_write_nstring(out, mailbox);
+    message_write_nstring(out, a->mailbox);
     buf_putc(out, ' ');
-    message_write_nstring(out, host);
+    message_write_nstring(out, a->host);
     buf_putc(out, ')');
 }
 
@@ -259,7 +276,7 @@ static size_t skip_words(const struct toks *t, size_t i)
 
 /* The address mailbox@domain with its names; NIL-free placeholders for a
  * missing part.  "<>" with no name is nothing at all. */
-static int emit_mailbox(struct buf *out, char *name, char *adl,
+static int emit_mailbox(const struct addr_sink *out, char *name, char *adl,
                         char *mailbox, char *domain)
 {
     int n = 0;
@@ -277,7 +294,7 @@ static int emit_mailbox(struct buf *out, char *name, char *adl,
 
 /* [phrase] "<" [route ":"] local "@" domain ">": start is the phrase,
  * lt the '<'.  Returns the index after the address. */
-static size_t parse_angle(struct buf *out, const struct toks *t,
+static size_t parse_angle(const struct addr_sink *out, const struct toks *t,
                           size_t start, size_t lt, int *count)
 {
     size_t i = lt + 1, l0, l1, d0 = 0, d1 = 0, end;
@@ -312,7 +329,8 @@ static size_t parse_angle(struct buf *out, const struct toks *t,
 
 /* local "@" domain, with no angle brackets: start is the local part, at
  * the '@'.  A comment anywhere in it gives the display name. */
-static size_t parse_addr_spec(struct buf *out, const struct toks *t,
+static size_t parse_addr_spec(const struct addr_sink *out,
+                              const struct toks *t,
                               size_t start, size_t at, int *count)
 {
     size_t d1 = skip_words(t, at + 1), end = skip_rest(t, d1);
@@ -322,9 +340,9 @@ static size_t parse_addr_spec(struct buf *out, const struct toks *t,
     return end;
 }
 
-/* Write the addresses of an address-list value (no parentheses around
- * the list); returns how many tuples were written. */
-static int write_address_list(struct buf *out, const char *value)
+/* Give the addresses of an address-list value to out; returns how many
+ * there were. */
+static int address_list(const struct addr_sink *out, const char *value)
 {
     struct toks t = { NULL, 0, 0 };
     size_t i = 0;
@@ -374,11 +392,21 @@ static int write_address_list(struct buf *out, const char *value)
     return count;
 }
 
+void message_address_each(const char *value, message_address_fn *fn,
+                          void *rock)
+{
+    struct addr_sink sink = { fn, rock };
+
+    if (value)
+        address_list(&sink, value);
+}
+
 /* An env-from style field: "(" 1*address ")" or NIL if there is none. */
 static void write_address_field(struct buf *out, const char *value)
 {
     struct buf list = BUF_INITIALIZER;
-    if (value && write_address_list(&list, value)) {
+    struct addr_sink sink = { write_address, &list };
+    if (value && address_list(&sink, value)) {
         buf_putc(out, '(');
         buf_appendbuf(out, &list);
         buf_putc(out, ')');

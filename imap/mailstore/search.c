@@ -50,6 +50,7 @@ struct search_key {
     uint64_t num;               /* sizes, modseq */
     long day;                   /* dates: days since 1970-01-01 */
     int hdr;                    /* K_HEADER: enum message_header, or -1 */
+    int address;                /* K_HEADER: the parsed addresses too */
     char *name;                 /* header field name, keyword */
     struct charset_needle needle;   /* the string, ready to search with */
     struct seqset *set;
@@ -359,6 +360,15 @@ struct search_key *search_key_header(const char *field, const char *s,
     return k;
 }
 
+struct search_key *search_key_address(const char *field, const char *s,
+                                      size_t len)
+{
+    struct search_key *k = search_key_header(field, s, len);
+
+    k->address = k->hdr >= 0;
+    return k;
+}
+
 struct search_key *search_key_body(const char *s, size_t len)
 {
     return string_key(K_BODY, COST_FILE, s, len);
@@ -546,16 +556,54 @@ static int eval_uncached_header(const struct search_key *k,
     return found;
 }
 
+/* An address search: the key in one address's display name, mailbox,
+ * host or "mailbox@host" (message.h parsed it: comments and white space
+ * out, quoted pairs undone). */
+struct address_match {
+    struct search_scan *sc;
+    const struct search_key *k;
+    struct buf both;
+    int found;
+};
+
+static void address_part_match(struct address_match *am, const char *v)
+{
+    if (!am->found && v && *v)
+        am->found = value_match(am->sc, v, strlen(v), am->k);
+}
+
+static void address_match_one(const struct message_address *a, void *rock)
+{
+    struct address_match *am = rock;
+
+    address_part_match(am, a->name);
+    address_part_match(am, a->mailbox);
+    address_part_match(am, a->host);
+    if (!am->found && a->mailbox && a->host) {
+        buf_setcstr(&am->both, a->mailbox);
+        buf_putc(&am->both, '@');
+        buf_appendcstr(&am->both, a->host);
+        address_part_match(am, buf_cstring(&am->both));
+    }
+}
+
 static int eval_header(const struct search_key *k, struct search_scan *sc)
 {
     const struct message_info *info;
+    struct address_match am = { sc, k, BUF_INITIALIZER, 0 };
     const char *v;
 
     if (k->hdr < 0)
         return eval_uncached_header(k, sc);
     if (!(info = scan_info(sc)) || !(v = info->headers[k->hdr]))
         return 0;
-    return value_match(sc, v, strlen(v), k);
+    if (value_match(sc, v, strlen(v), k))
+        return 1;
+    if (!k->address)
+        return 0;
+    message_address_each(v, address_match_one, &am);
+    buf_free(&am.both);
+    return am.found;
 }
 
 /* The key in the text at [off, off+len), header-style or as a body part. */

@@ -122,6 +122,15 @@ int search_date_parse(const char *s, long *day_r);
  * text part or attached message (BODY), or a header too (TEXT). */
 struct search_key *search_key_header(const char *field, const char *s,
                                      size_t len);
+/* FROM, TO, CC, BCC (RFC 3501 6.4.4: the envelope's address): like
+ * search_key_header of the field (From, To, Cc, Bcc, Sender or Reply-To:
+ * a cached one, else it is just search_key_header), and also matching
+ * when the string is in one of the field's addresses as message.h parses
+ * them (message_address_each): its display name, mailbox, host or
+ * "mailbox@host" -- so "user@example.org" finds "<user (comment)@
+ * example.org>", as Cyrus and Dovecot do. */
+struct search_key *search_key_address(const char *field, const char *s,
+                                      size_t len);
 struct search_key *search_key_body(const char *s, size_t len);
 struct search_key *search_key_text(const char *s, size_t len);
 

@@ -1,7 +1,8 @@
 /* test_search.c -- the mailstore's search keys (search.h), built through
  * the public constructors and tested against a real mailbox: flags and
  * the session's \Seen/\Recent, sequence and UID sets, keywords, sizes,
- * modseq, internal and sent dates, cached and uncached headers, an RFC
+ * modseq, internal and sent dates, cached and uncached headers, address
+ * keys against the parsed addresses, an RFC
  * 2047 header found by its decoded text, BODY in base64, 8-bit Latin-1
  * and attached messages, TEXT, NOT/OR/AND nesting, expunged messages, and
  * the caller's memo of an uncached field. */
@@ -298,6 +299,61 @@ static void test_headers(void)
     mailbox_close(&mb);
 }
 
+/* FROM, TO, CC, BCC keys (search_key_address) also match the parsed
+ * addresses: display name, mailbox, host, "mailbox@host", with comments,
+ * white space and quoted pairs gone; HEADER keys only the raw value. */
+static void test_addresses(void)
+{
+    static const char msg[] =
+        "From: <user-from (comment)@ (comment) domain.org>\r\n"
+        "To: \"Doe, \\\"Jay\\\"\" <jay . doe@example . net>, "
+        "group: x@y.z ;\r\n"
+        "Cc: =?utf-8?q?J=C3=BCrgen?= <jm@example.de>\r\n"
+        "Bcc: hidden@secret.example (Secret Sam)\r\n"
+        "Subject: user-from@domain.org\r\n"
+        "\r\n"
+        "body\r\n";
+    static const struct append_params params = {
+        .quota = APPEND_QUOTA_IGNORE
+    };
+    struct mailbox *mb = setup();
+    struct append_state *as = NULL;
+    uint32_t uid;
+
+    TEST_ASSERT_INT(append_begin(mb, &params, &as), ERR_OK);
+    TEST_ASSERT_INT(append_message(as, msg, strlen(msg), ix_dates[0], 0,
+                                   NULL, &uid), ERR_OK);
+    TEST_ASSERT_INT(append_commit(&as, NULL), ERR_OK);
+    TEST_ASSERT_INT(mailbox_refresh(mb, NULL), ERR_OK);
+    TEST_ASSERT_INT(uid, 5);
+#define ADDR(f, s) search_key_address(f, s, strlen(s))
+    /* the compliance case: mailbox@host across comments and spaces */
+    TEST_ASSERT_STR(run(mb, ADDR("From", "user-from@domain.org")), " 5");
+    TEST_ASSERT_STR(run(mb, ADDR("From", "FROM@DOMAIN")), " 5");
+    TEST_ASSERT_STR(run(mb, header("From", "user-from@domain.org")), "");
+    /* the raw text still matches, comments included */
+    TEST_ASSERT_STR(run(mb, ADDR("From", "(comment)")), " 5");
+    TEST_ASSERT_STR(run(mb, ADDR("From", "fred foobar")), " 1");
+    TEST_ASSERT_STR(run(mb, ADDR("From", "foobar@blurdybloop.com")), " 1");
+    /* a quoted display name unescaped, dotted atoms joined */
+    TEST_ASSERT_STR(run(mb, ADDR("To", "doe, \"jay\"")), " 5");
+    TEST_ASSERT_STR(run(mb, ADDR("To", "jay.doe@example.net")), " 5");
+    TEST_ASSERT_STR(run(mb, header("To", "jay.doe@example.net")), "");
+    TEST_ASSERT_STR(run(mb, ADDR("To", "x@y.z")), " 5");
+    TEST_ASSERT_STR(run(mb, ADDR("To", "example.org")), " 2 3");
+    /* an RFC 2047 display name decoded; a comment name */
+    TEST_ASSERT_STR(run(mb, ADDR("Cc", "J\xc3\xbcrgen")), " 5");
+    TEST_ASSERT_STR(run(mb, ADDR("Bcc", "secret sam")), " 5");
+    TEST_ASSERT_STR(run(mb, ADDR("Bcc", "hidden@secret.example")), " 5");
+    /* the address is not found in other fields, nor across addresses */
+    TEST_ASSERT_STR(run(mb, ADDR("To", "user-from@domain.org")), "");
+    TEST_ASSERT_STR(run(mb, ADDR("To", "jay.doe@example.net, x")), "");
+    /* an uncached field: a plain header key */
+    TEST_ASSERT_STR(run(mb, ADDR("X-Mailer", "testmail")), " 1");
+#undef ADDR
+    mailbox_close(&mb);
+}
+
 static void test_body_text(void)
 {
     struct mailbox *mb = setup();
@@ -418,6 +474,7 @@ static void test_memo(void)
 
 TEST_MAIN("search", TEST_CASE(test_flags), TEST_CASE(test_sets),
           TEST_CASE(test_sizes_modseq), TEST_CASE(test_dates),
-          TEST_CASE(test_headers), TEST_CASE(test_body_text),
+          TEST_CASE(test_headers), TEST_CASE(test_addresses),
+          TEST_CASE(test_body_text),
           TEST_CASE(test_nesting), TEST_CASE(test_expunged),
           TEST_CASE(test_memo))
