@@ -21,6 +21,7 @@
 
 #include "lib/buf.h"
 #include "lib/conf.h"
+#include "lib/conf_cyrus.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/strarray.h"
@@ -74,6 +75,7 @@ struct conf_state {
     struct conf_value values[CONF__COUNT];
     struct strarray part_names, part_dirs;      /* sorted by name */
     struct strarray sasl_names, sasl_values;    /* sasl_ lines not in table */
+    struct strarray ignored;        /* Cyrus options we do not use */
 };
 
 /* The configuration: the one global of this module (see conf.h). */
@@ -98,6 +100,7 @@ static void conf_state_free(struct conf_state **stp)
     strarray_fini(&st->part_dirs);
     strarray_fini(&st->sasl_names);
     strarray_fini(&st->sasl_values);
+    strarray_fini(&st->ignored);
     free(st->filename);
     free(st);
     *stp = NULL;
@@ -355,6 +358,74 @@ static int conf_set_option(struct conf_parser *p, enum conf_option opt,
     return r;
 }
 
+/* Edit distance between a and b (insertions, deletions, substitutions and
+ * swaps of neighbours), or more than limit: then limit + 1. */
+static size_t conf_distance(const char *a, const char *b, size_t limit)
+{
+    size_t la = strlen(a), lb = strlen(b), d[3][64], best = limit + 1;
+
+    if (la >= 63 || lb >= 63 || (la > lb ? la - lb : lb - la) > limit)
+        return limit + 1;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t *row = d[i % 3], *up = d[(i - 1) % 3], *up2 = d[(i + 1) % 3];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t v = up[j - 1] + (a[i - 1] != b[j - 1]);
+            if (up[j] + 1 < v)
+                v = up[j] + 1;
+            if (row[j - 1] + 1 < v)
+                v = row[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && up2[j - 2] + 1 < v)
+                v = up2[j - 2] + 1;
+            row[j] = v;
+        }
+    }
+    best = d[la % 3][lb];
+    return best > limit ? limit + 1 : best;
+}
+
+/* Cyrus's service-specific form "<service>_<option>" (e.g. lmtp_admins):
+ * not supported, so ignored like Cyrus's own options. */
+static int conf_service_prefixed(const char *key)
+{
+    enum conf_option opt;
+
+    for (const char *u = strchr(key, '_'); u; u = strchr(u + 1, '_'))
+        if (u[1] && (conf_lookup(u + 1, &opt) || conf_cyrus_option(u + 1)))
+            return 1;
+    return 0;
+}
+
+/* A name that is none of ours: a Cyrus option is noted and ignored
+ * (conf_init() warns once); anything else is an error, with the nearest of
+ * our names when one is close (a typo). */
+static int conf_unknown(struct conf_parser *p, const char *key)
+{
+    const char *nearest = NULL;
+    size_t best, limit = strlen(key) < 6 ? 1 : 2;
+
+    if (conf_cyrus_option(key) || conf_service_prefixed(key)) {
+        if (strarray_find(&p->st->ignored, key) < 0)
+            strarray_append(&p->st->ignored, key);
+        return ERR_OK;
+    }
+    best = limit + 1;
+    for (size_t i = 0; i < CONF__COUNT; i++) {
+        size_t d = conf_distance(key, conf_table[i].name, limit);
+        if (d < best) {
+            best = d;
+            nearest = conf_table[i].name;
+        }
+    }
+    if (nearest)
+        return conf_fail(p, "unknown option \"%s\" (did you mean \"%s\"?)",
+                         key, nearest);
+    return conf_fail(p, "unknown option \"%s\"", key);
+}
+
 /* The partition-<name> and sasl_<name> families. */
 static int conf_set_family(struct conf_parser *p, const char *key,
                            const char *value)
@@ -378,7 +449,7 @@ static int conf_set_family(struct conf_parser *p, const char *key,
         conf_pairs_set(&st->sasl_names, &st->sasl_values, key + slen, value);
         return ERR_OK;
     }
-    return conf_fail(p, "unknown option \"%s\"", key);
+    return conf_unknown(p, key);
 }
 
 static char *conf_trim(char *s)
@@ -540,12 +611,35 @@ int conf_load(const char *path, struct buf *error)
     return r;
 }
 
+/* One warning line naming the Cyrus options the file sets that we ignore;
+ * not again in the servers master starts (they inherit CONF_WARNED_ENV). */
+static void conf_warn_ignored(void)
+{
+    const struct strarray *ig = &conf_current->ignored;
+    struct buf list = BUF_INITIALIZER;
+
+    if (!ig->count || getenv(CONF_WARNED_ENV))
+        return;
+    for (size_t i = 0; i < ig->count; i++)
+        buf_printf(&list, "%s%s", i ? " " : "", ig->data[i]);
+    log_warn("%s: ignoring %zu option%s of Cyrus IMAP that Chapar does not "
+             "use: %s", conf_current->filename, ig->count,
+             ig->count == 1 ? "" : "s", buf_cstring(&list));
+    buf_free(&list);
+}
+
+size_t conf_ignored_count(void)
+{
+    return conf_current ? conf_current->ignored.count : 0;
+}
+
 void conf_init(const char *alt_config)
 {
     struct buf error = BUF_INITIALIZER;
 
     if (!conf_load(alt_config ? alt_config : DEFAULT_CONFIG_FILE, &error)) {
         buf_free(&error);
+        conf_warn_ignored();
         return;
     }
     /* Exactly one line on stderr, whether or not the program already sent
@@ -713,8 +807,20 @@ static const char *const man_head[] = {
     "around the option name and around the value is ignored.  Option names",
     "are case-insensitive.  When an option appears more than once, the last",
     "line wins.  An unknown option, a line without a colon, or a bad value",
-    "is an error, reported as \\fIfile\\fB:\\fIline\\fB:\\fR \\fIreason\\fR;",
-    "a program with a bad configuration exits with status 78 (EX_CONFIG).",
+    "is an error, reported as \\fIfile\\fB:\\fIline\\fB:\\fR \\fIreason\\fR",
+    "(with the nearest option name when the unknown one looks like a typo of",
+    "it); a program with a bad configuration exits with status 78",
+    "(EX_CONFIG).",
+    ".PP",
+    "A Cyrus IMAP configuration file can be used as it is.  Every option that",
+    "Cyrus 2.0 to 3.x documents is accepted: those listed below are used; the",
+    "others (for example \\fBproc_path\\fR, \\fBhttpmodules\\fR,",
+    "\\fBsieveusehomedir\\fR, \\fBsrvtab\\fR, \\fBnewsspool\\fR, the",
+    "\\fBmetapartition\\-\\fR, \\fBarchivepartition\\-\\fR,",
+    "\\fBsearchpartition\\-\\fR, \\fBbackuppartition\\-\\fR and",
+    "\\fBxlist\\-\\fR families, and Cyrus's service\\-specific form",
+    "\\fIservice\\fB_\\fIoption\\fR such as \\fBlmtp_admins\\fR) are",
+    "ignored, and one warning line at start\\-up names them all.",
     ".PP",
     "Switches take \\fByes\\fR, \\fBon\\fR, \\fBtrue\\fR, \\fBt\\fR,",
     "\\fB1\\fR or \\fBno\\fR, \\fBoff\\fR, \\fBfalse\\fR, \\fBf\\fR,",

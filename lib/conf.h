@@ -81,6 +81,16 @@ int conf_load_text(const char *name, const char *text, size_t len,
  * stderr, log it, and exit(EX_CONFIG) (78). */
 void conf_init(const char *alt_config);
 
+/* Options of Cyrus IMAP that Chapar does not use (lib/conf_cyrus.h: every
+ * name Cyrus 2.0-3.x documents, its families, and "<service>_<option>")
+ * are accepted and ignored; conf_init() logs one warning line naming them,
+ * unless CONF_WARNED_ENV is set (master sets it once it has warned, and the
+ * servers it starts inherit it).  An unknown name is an error, with the
+ * nearest option name when one is close ("did you mean").  The count of
+ * ignored names in the current configuration: */
+#define CONF_WARNED_ENV "CHAPAR_CONF_WARNED"
+size_t conf_ignored_count(void);
+
 /* The root rule, called right after conf_init() by every program that
  * writes the configuration directory or a partition (imapd, pop3d, lmtpd,
  * deliver, reconstruct, quota, ctl_mboxlist, ctl_cyrusdb), before it

@@ -16,7 +16,7 @@ lib_libchapar_a_SOURCES = \
 	lib/glob.c lib/glob.h \
 	lib/digest.c lib/digest.h \
 	lib/base64.c lib/base64.h \
-	lib/conf.c lib/conf.h \
+	lib/conf.c lib/conf.h lib/conf_cyrus.c lib/conf_cyrus.h \
 	lib/prot.c lib/prot.h \
 	lib/tls.c lib/tls.h \
 	lib/sasl_glue.c lib/sasl_glue.h \

@@ -256,8 +256,8 @@ static void test_bad_lines(void)
 static void test_unknown_option_line_number(void)
 {
     struct buf err = BUF_INITIALIZER;
-    char *want = xasprintf("%s:6: unknown option \"quotawrn\"",
-                           test_path("imapd.conf"));
+    char *want = xasprintf("%s:6: unknown option \"quotawrn\" (did you "
+                           "mean \"quotawarn\"?)", test_path("imapd.conf"));
 
     TEST_ASSERT_INT(load("# Chapar\n\n" MINIMAL "   \n"
                          "quotawrn: 80\nadmins: x\n", &err), ERR_BADARG);
@@ -485,6 +485,109 @@ static void test_conf_init(void)
     TEST_ASSERT_STR(conf_filename(), good);
 }
 
+/* Cyrus's options that are not ours are accepted and ignored (one warning
+ * from conf_init()); a typo of ours is an error naming the nearest. */
+static void test_cyrus_options_ignored(void)
+{
+    load_ok("proc_path: /run/cyrus/proc\n"
+            "newsspool: /var/spool/news\n"         /* Cyrus 2.0 */
+            "srvtab: /etc/srvtab\n"
+            "loginuseacl: no\n"
+            "netscapeurl: http://x\n"
+            "sieveusehomedir: false\n"
+            "metapartition-default: /var/meta\n"  /* a family */
+            "backuppartition-x: /var/backup\n"
+            "lmtp_admins: cyrus\n"                 /* <service>_<ours> */
+            "imap_sieve_extensions: fileinto\n"    /* <service>_<Cyrus's> */
+            "proc_path: /again\n");
+    TEST_ASSERT_INT(conf_ignored_count(), 10);
+    load_ok("");
+    TEST_ASSERT_INT(conf_ignored_count(), 0);
+    expect_line3_error("quotawarm: 80",
+                       "unknown option \"quotawarm\" (did you mean "
+                       "\"quotawarn\"?)");
+    expect_line3_error("admnis: x",             /* two letters swapped */
+                       "unknown option \"admnis\" (did you mean "
+                       "\"admins\"?)");
+    expect_line3_error("metapartition-: /x",
+                       "unknown option \"metapartition-\"");
+    expect_line3_error("xyzzy_frobnicate: 1",
+                       "unknown option \"xyzzy_frobnicate\"");
+}
+
+/* The option lines of Debian 12's stock /etc/imapd.conf (cyrus-common
+ * 3.6.1), comments left out: accepted, with Cyrus's own options ignored. */
+static const char debian_cyrus_conf[] =
+    "configdirectory: /var/lib/cyrus\n"
+    "proc_path: /run/cyrus/proc\n"
+    "mboxname_lockpath: /run/cyrus/lock\n"
+    "defaultpartition: default\n"
+    "partition-default: /var/spool/cyrus/mail\n"
+    "partition-news: /var/spool/cyrus/news\n"
+    "newsspool: /var/spool/news\n"
+    "altnamespace: no\n"
+    "unixhierarchysep: no\n"
+    "lmtp_downcase_rcpt: yes\n"
+    "allowanonymouslogin: no\n"
+    "popminpoll: 1\n"
+    "autocreate_quota: 0\n"
+    "umask: 077\n"
+    "sieveusehomedir: false\n"
+    "sievedir: /var/spool/sieve\n"
+    "httpmodules: caldav carddav\n"
+    "hashimapspool: true\n"
+    "allowplaintext: yes\n"
+    "sasl_pwcheck_method: auxprop\n"
+    "sasl_auto_transition: no\n"
+    "tls_client_ca_dir: /etc/ssl/certs\n"
+    "tls_session_timeout: 1440\n"
+    "lmtpsocket: /run/cyrus/socket/lmtp\n"
+    "idlesocket: /run/cyrus/socket/idle\n"
+    "notifysocket: /run/cyrus/socket/notify\n"
+    "syslog_prefix: cyrus\n"
+    "admins: cyrus\n";
+
+static void test_debian_cyrus_file(void)
+{
+    struct buf err = BUF_INITIALIZER;
+
+    if (conf_load_text("imapd.conf", debian_cyrus_conf,
+                       sizeof(debian_cyrus_conf) - 1, &err))
+        test_fail(__FILE__, __LINE__, "%s", buf_cstring(&err));
+    TEST_ASSERT_STR(conf_partition_dir("default"), "/var/spool/cyrus/mail");
+    TEST_ASSERT(conf_ignored_count() > 0);
+    buf_free(&err);
+}
+
+static int captured_warning;
+
+static void capture_line(int prio, const char *line, void *rock)
+{
+    (void)rock;
+    if (prio == LOG_WARNING &&
+        strstr(line, "cyrus.conf: ignoring 2 options of Cyrus IMAP that "
+                     "Chapar does not use: httpmodules idlesocket"))
+        captured_warning++;
+}
+
+static void warn_child(void *rock)
+{
+    log_set_capture(capture_line, NULL);
+    if (rock)
+        setenv(CONF_WARNED_ENV, "1", 1);
+    conf_init(test_path("cyrus.conf"));
+    _exit(captured_warning == 1 ? 10 : 11);
+}
+
+static void test_cyrus_options_warning(void)
+{
+    test_write_file("cyrus.conf", MINIMAL "httpmodules: caldav\n"
+                                          "idlesocket: /run/idle\n");
+    /* One line naming both; none where master warned already. */
+    TEST_ASSERT_INT(test_run_child(warn_child, NULL), 10);
+    TEST_ASSERT_INT(test_run_child(warn_child, (void *)1), 11);
+}
+
 static void get_int_of_string(void *rock)
 {
     (void)rock;
@@ -590,6 +693,9 @@ TEST_MAIN("conf",
           TEST_CASE(test_load_text_and_reload),
           TEST_CASE(test_unreadable_file),
           TEST_CASE(test_conf_init),
+          TEST_CASE(test_cyrus_options_ignored),
+          TEST_CASE(test_cyrus_options_warning),
+          TEST_CASE(test_debian_cyrus_file),
           TEST_CASE(test_misuse_panics),
           TEST_CASE(test_manpage_content),
           TEST_CASE(test_manpage_up_to_date))
