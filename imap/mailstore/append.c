@@ -267,7 +267,13 @@ int append_copy(struct append_state *as, const struct mailbox *src,
     if (r)
         unlink(as->path.s);
 done:
-    if (r && r != ERR_QUOTA)
+    /* A source file not found is a session racing another's EXPUNGE or
+     * RENAME of the source (the caller answers NO [EXPUNGEISSUED]), not a
+     * fault of the store. */
+    if (r == ERR_NOTFOUND)
+        log_notice("append: copy source gone: from=<%s> uid=<%u> to=<%s>",
+                   src->name, srec->uid, as->mb->name);
+    else if (r && r != ERR_QUOTA)
         log_error("append: copy failed: from=<%s> uid=<%u> to=<%s>: %s",
                   src->name, srec->uid, as->mb->name, error_string(r));
     buf_free(&srcpath);
