@@ -22,6 +22,9 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CYRBIN = "/usr/lib/cyrus/bin"
 CYRUS_IMAPD_CACHE = "/var/tmp/chapar-bench-cyrus-imapd"
+# sessions at once per server: the held-connection rows open up to 1,000
+# (--idle-connections more), plus the harness's own
+MAXCHILD = 2100
 
 
 def free_port():
@@ -42,6 +45,18 @@ def wait_port(port, proc, timeout=20):
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"port {port} not answering after {timeout}s")
+
+
+def make_cert(top):
+    """One self-signed RSA 2048 certificate for every server (CN and
+    subjectAltName localhost); returns (cert, key) paths.  Each server
+    reads a copy in its own directory, owned by its user."""
+    cert, key = os.path.join(top, "tls.crt"), os.path.join(top, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-days", "30", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
 
 
 def saslpasswd(path, users, realm="localhost"):
@@ -201,11 +216,13 @@ class Server:
         return bool(_SPOOL_MESSAGE.search(path))
     admin = True           # has an IMAP admin that must CREATE user INBOXes
 
-    def __init__(self, top, users, build=None):
+    def __init__(self, top, users, build=None, prefork=0, cert=None):
         self.dir = os.path.join(top, self.name)
         os.makedirs(self.dir)
         self.users = users
         self.build = build
+        self.prefork = prefork          # Chapar and Cyrus imap service
+        self.cert = cert                # (cert, key) from make_cert, or None
         self.imap_port, self.lmtp_port = free_port(), free_port()
         self.proc = None
 
@@ -245,6 +262,10 @@ class Chapar(Server):
 
     def start(self):
         d = self.dir
+        if self.cert:                   # mkinstance keeps an existing key
+            os.makedirs(os.path.join(d, "tls"))
+            shutil.copy(self.cert[0], os.path.join(d, "tls/server.crt"))
+            shutil.copy(self.cert[1], os.path.join(d, "tls/server.key"))
         subprocess.run([os.path.join(REPO, "tools/mkinstance"), d, "admin",
                         "adminpw"], check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(d, "imapd.conf"), "a") as f:
@@ -253,7 +274,7 @@ class Chapar(Server):
         table = os.path.join(d, "cyrus.conf")
         with open(table, "w") as f:
             f.write(f'imap cmd="imapd" listen="127.0.0.1:{self.imap_port}" '
-                    f'maxchild=400\n'
+                    f'prefork={self.prefork} maxchild={MAXCHILD}\n'
                     f'lmtp cmd="lmtpd" listen="127.0.0.1:{self.lmtp_port}" '
                     f'maxchild=20\n')
         with open(os.path.join(d, "imapd.conf"), "a") as f:
@@ -298,6 +319,11 @@ syslog_prefix: cyrus-bench
 proc_path: {d}/conf/proc
 mboxname_lockpath: {d}/conf/lock
 """)
+            if self.cert:
+                for src, dst in zip(self.cert, ("conf/tls.crt", "conf/tls.key")):
+                    shutil.copy(src, os.path.join(d, dst))
+                f.write(f"tls_server_cert: {d}/conf/tls.crt\n"
+                        f"tls_server_key: {d}/conf/tls.key\n")
         saslpasswd(os.path.join(d, "conf/sasldb2"), dict(self.users, admin="adminpw"))
         imapd = os.path.join(CYRUS_IMAPD_CACHE, "usr/lib/cyrus/bin/imapd")
         table = os.path.join(d, "cyrus.conf")
@@ -306,7 +332,7 @@ mboxname_lockpath: {d}/conf/lock
   recover cmd="{CYRBIN}/ctl_cyrusdb -C {conf} -r"
 }}
 SERVICES {{
-  imap cmd="{imapd} -C {conf}" listen="127.0.0.1:{self.imap_port}" prefork=0 maxchild=400
+  imap cmd="{imapd} -C {conf}" listen="127.0.0.1:{self.imap_port}" prefork={self.prefork} maxchild={MAXCHILD}
   lmtp cmd="{CYRBIN}/lmtpd -C {conf} -a" listen="127.0.0.1:{self.lmtp_port}" prefork=0 maxchild=20
 }}
 EVENTS {{
@@ -342,6 +368,8 @@ class Dovecot(Server):
             for u, pw in self.users.items():
                 f.write(f"{u}:{{PLAIN}}{pw}\n")
         conf = os.path.join(d, "dovecot.conf")
+        ssl = (f"ssl = yes\nssl_cert = <{self.cert[0]}\nssl_key = <{self.cert[1]}"
+               if self.cert else "ssl = no")
         with open(conf, "w") as f:
             f.write(f"""# private benchmark instance
 instance_name = chapar-bench-dovecot
@@ -350,13 +378,14 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%u
 first_valid_uid = {mail.pw_uid}
-default_process_limit = 600
-default_client_limit = 2000
+default_process_limit = {MAXCHILD}
+default_client_limit = {2 * MAXCHILD}
+mail_max_userip_connections = {MAXCHILD}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/users
