@@ -73,7 +73,8 @@ void cmd_search(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_bad(s, c->tag, "SEARCH needs search criteria");
         return;
     }
-    r = index_search(s->index, s->prot, c->uid, c->args, c->nargs, &error);
+    r = index_search(s->index, s->prot, c->tag, c->uid, c->args, c->nargs,
+                     &error);
     imapd_index_result(s, c, r, &error, NULL);
     buf_free(&error);
 }

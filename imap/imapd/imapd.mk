@@ -10,7 +10,7 @@ imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/index.c imap/imapd/index.h imap/imapd/index_private.h \
 	imap/imapd/index_fetch.c imap/imapd/index_section.c \
 	imap/imapd/index_store.c imap/imapd/index_search.c \
-	imap/imapd/index_copy.c
+	imap/imapd/index_copy.c imap/imapd/index_esearch.c
 IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
 
 server_PROGRAMS += imap/imapd/imapd

@@ -12,7 +12,7 @@ struct imap_parser_command;
 #define IMAPD_CAPABILITIES                                                    \
     "IMAP4rev1 LITERAL+ ID ENABLE IDLE UNSELECT UIDPLUS MOVE CHILDREN "      \
     "NAMESPACE MULTIAPPEND ACL RIGHTS=kxte QUOTA QUOTA=RES-STORAGE "         \
-    "QUOTA=RES-MESSAGE CONDSTORE"
+    "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN"
 
 /* Command flags: the states a command is valid in, and more. */
 #define CMD_NOTAUTH  0x01   /* valid before login */

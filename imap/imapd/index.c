@@ -263,6 +263,7 @@ void index_close(struct index_state **stp)
     map_free(&st->snap);
     seqset_free(&st->seen_base);
     search_memo_free(&st->memo);
+    index_searchres_forget(st);
     free(st->msgs);
     free(st->userid);
     free(st);
@@ -699,7 +700,7 @@ int index_resolve_set(struct index_state *st, const struct imap_arg *set,
     *msgnos_r = NULL;
     *n_r = 0;
     if (!set || set->type != IMAP_ARG_ATOM || !imap_arg_get_atom(set, &text) ||
-        seqset_parse(text, uid ? st->last_uid : (uint32_t)st->nmsgs, &s)) {
+        index_parse_set(st, text, &uid, &s)) {
         buf_setcstr(error, "Invalid sequence set");
         return ERR_BADARG;
     }

@@ -121,12 +121,17 @@ int index_store(struct index_state *st, struct prot *out, int uid,
                 const struct imap_arg *set, const struct imap_arg *args,
                 size_t nargs, struct buf *code, struct buf *error);
 
-/* SEARCH / UID SEARCH: args are the search program (with an optional
- * leading CHARSET x: US-ASCII, UTF-8 or ISO-8859-1, else ERR_NOTSUPP with
- * "[BADCHARSET (...)]" in *error).  Writes "* SEARCH ..." (UIDs for UID
- * SEARCH; "(MODSEQ n)" at the end when the program used MODSEQ). */
-int index_search(struct index_state *st, struct prot *out, int uid,
-                 const struct imap_arg *args, size_t nargs,
+/* SEARCH / UID SEARCH of the command tagged tag: args are optional
+ * RETURN (...) result options (RFC 4731, RFC 5182 SAVE), then the search
+ * program (with an optional leading CHARSET x: US-ASCII, UTF-8 or
+ * ISO-8859-1, else ERR_NOTSUPP with "[BADCHARSET (...)]" in *error).
+ * Without RETURN writes "* SEARCH ..." (UIDs for UID SEARCH; "(MODSEQ n)"
+ * at the end when the program used MODSEQ), with it "* ESEARCH (TAG
+ * ...) ..." (index_esearch.c).  "$" in the program, or in any sequence
+ * set FETCH, STORE, COPY, MOVE and UID EXPUNGE take, is the result the
+ * last RETURN (SAVE) of this view saved (RFC 5182; empty before one). */
+int index_search(struct index_state *st, struct prot *out, const char *tag,
+                 int uid, const struct imap_arg *args, size_t nargs,
                  struct buf *error);
 
 /* COPY / MOVE into dest (already opened by the handler, its rights

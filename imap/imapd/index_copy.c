@@ -72,13 +72,13 @@ int index_expunge(struct index_state *st, struct prot *out,
 {
     struct seqset *set = NULL;
     const char *text;
-    int r;
+    int uid = 1, r;
 
     if (st->readonly || !(st->rights & ACL_EXPUNGE))
         return ERR_PERM;
     if (uidset && (uidset->type != IMAP_ARG_ATOM ||
                    !imap_arg_get_atom(uidset, &text) ||
-                   seqset_parse(text, st->last_uid, &set)))
+                   index_parse_set(st, text, &uid, &set)))
         return ERR_BADARG;
     r = index_expunge_where(st, out, want_deleted, set);
     seqset_free(&set);

@@ -85,6 +85,8 @@ struct index_state {
     struct seqset *seen_base;
     uint64_t select_modseq;
     struct search_memo *memo;   /* of uncached fields (search.h) */
+    struct seqset *searchres;   /* "$": the saved search result, UIDs
+                                   (RFC 5182; NULL: empty) */
 };
 
 /* ---- index.c: the view ------------------------------------------------- */
@@ -177,6 +179,45 @@ void index_header_filter(const char *p, size_t len,
 
 /* "17-Jul-1996 02:44:25 -0700" in the server's time zone. */
 void index_format_date(int64_t t, struct buf *out);
+
+/* ---- index_esearch.c ---------------------------------------------------- */
+
+/* SEARCH RETURN options (RFC 4731, RFC 5182); INDEX_RET_ESEARCH: RETURN
+ * was given (the answer is ESEARCH, or nothing for SAVE alone). */
+#define INDEX_RET_MIN     0x01
+#define INDEX_RET_MAX     0x02
+#define INDEX_RET_ALL     0x04
+#define INDEX_RET_COUNT   0x08
+#define INDEX_RET_SAVE    0x10
+#define INDEX_RET_ESEARCH 0x20
+
+/* One message a search found. */
+struct index_search_hit {
+    uint32_t msgno;
+    uint32_t uid;
+    uint64_t modseq;
+};
+
+/* "RETURN (...)" at args[*pos], if it is there: *opts_r and *pos moved
+ * past it; else *opts_r 0.  ERR_BADARG with the reason in *error. */
+int index_search_return(const struct imap_arg *args, size_t nargs,
+                        size_t *pos, unsigned *opts_r, struct buf *error);
+/* The answer to a search that found hits[0..n) (ascending): "* SEARCH"
+ * (opts 0; "(MODSEQ n)" with modseq_used) or "* ESEARCH (TAG ...)", and
+ * "$" saved with INDEX_RET_SAVE. */
+void index_search_answer(struct index_state *st, struct prot *out,
+                         const char *tag, int uid, unsigned opts,
+                         const struct index_search_hit *hits, size_t n,
+                         int modseq_used);
+/* A search with options opts failed with r: "$" as RFC 5182 says. */
+void index_search_failed(struct index_state *st, unsigned opts, int r);
+/* Empty "$". */
+void index_searchres_forget(struct index_state *st);
+/* The text of a sequence-set argument as a new set in *set_r: message
+ * numbers, or UIDs when *uid ("*" the largest); "$" is a copy of the
+ * saved result and sets *uid (it holds UIDs).  ERR_BADARG. */
+int index_parse_set(struct index_state *st, const char *text, int *uid,
+                    struct seqset **set_r);
 
 /* ---- index_store.c ------------------------------------------------------ */
 

@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/prot.h"
+#include "lib/xmalloc.h"
 #include "imap/mailstore/charset.h"
 #include "imap/mailstore/search.h"
 #include "imap/mailstore/seqset.h"
@@ -178,6 +180,21 @@ static int parse_date_key(struct sparse *p, enum search_date which,
 
 enum number_key { NUMBER_LARGER, NUMBER_SMALLER, NUMBER_MODSEQ };
 
+/* WITHIN (RFC 5032): OLDER / YOUNGER nz-number, seconds before now. */
+static int parse_within_key(struct sparse *p, int younger,
+                            const struct imap_arg *args, size_t n,
+                            size_t *pos, struct search_key **k_r)
+{
+    uint32_t secs;
+
+    if (*pos >= n || args[*pos].type != IMAP_ARG_ATOM ||
+        !imap_arg_get_nz_number(&args[*pos], &secs))
+        return parse_bad(p, "Invalid interval in search");
+    (*pos)++;
+    *k_r = search_key_internaldate(younger, (int64_t)time(NULL) - secs);
+    return ERR_OK;
+}
+
 static int parse_number_key(struct sparse *p, enum number_key type,
                             const struct imap_arg *args, size_t n, size_t *pos,
                             struct search_key **k_r)
@@ -272,8 +289,7 @@ static int parse_set_key(struct sparse *p, const char *text, int uid,
 {
     struct seqset *set = NULL;
 
-    if (seqset_parse(text, uid ? p->st->last_uid : (uint32_t)p->st->nmsgs,
-                     &set))
+    if (index_parse_set(p->st, text, &uid, &set))
         return parse_bad(p, "Invalid sequence set in search");
     *k_r = uid ? search_key_uidset(set) : search_key_msgset(set);
     return ERR_OK;
@@ -317,7 +333,7 @@ static int parse_key(struct sparse *p, const struct imap_arg *args, size_t n,
         return parse_list(p, list, cnt, depth, k_r);
     if (arg->type != IMAP_ARG_ATOM || !imap_arg_get_atom(arg, &atom))
         return parse_bad(p, "Invalid search key");
-    if ((*atom >= '0' && *atom <= '9') || *atom == '*')
+    if ((*atom >= '0' && *atom <= '9') || *atom == '*' || *atom == '$')
         return parse_set_key(p, atom, 0, k_r);
     for (size_t i = 0; i < sizeof(simple_keys) / sizeof(simple_keys[0]); i++) {
         if (!strcasecmp(atom, simple_keys[i].name)) {
@@ -334,6 +350,9 @@ static int parse_key(struct sparse *p, const struct imap_arg *args, size_t n,
         return parse_number_key(p, NUMBER_SMALLER, args, n, pos, k_r);
     if (!strcasecmp(atom, "MODSEQ"))
         return parse_number_key(p, NUMBER_MODSEQ, args, n, pos, k_r);
+    if (!strcasecmp(atom, "OLDER") || !strcasecmp(atom, "YOUNGER"))
+        return parse_within_key(p, atom[0] == 'Y' || atom[0] == 'y', args, n,
+                                pos, k_r);
     if (!strcasecmp(atom, "UID")) {
         if (*pos >= n || args[*pos].type != IMAP_ARG_ATOM ||
             !imap_arg_get_atom(&args[*pos], &atom))
@@ -395,8 +414,8 @@ static void view_msg(struct index_state *st, uint32_t msgno,
     msg->seen = index_uid_seen(st, rec->uid);
 }
 
-int index_search(struct index_state *st, struct prot *out, int uid,
-                 const struct imap_arg *args, size_t nargs,
+int index_search(struct index_state *st, struct prot *out, const char *tag,
+                 int uid, const struct imap_arg *args, size_t nargs,
                  struct buf *error)
 {
     struct sparse p = { st, CHARSET_UTF8, 0, error };
@@ -404,40 +423,43 @@ int index_search(struct index_state *st, struct prot *out, int uid,
     struct search_scan *scan;
     struct index_record rec;
     struct search_msg msg;
-    struct buf b = BUF_INITIALIZER;
-    uint64_t maxmodseq = 0;
-    size_t pos = 0;
+    struct index_search_hit *hits = NULL;
+    size_t pos = 0, cpos = 0, n = 0, alloc = 0;
+    unsigned opts = 0;
     int r;
 
     buf_reset(error);
-    if ((r = search_charset(&p, args, nargs, &pos)))
-        return r;
-    if (pos >= nargs)
-        return parse_bad(&p, "Missing search criteria");
+    if ((r = index_search_return(args, nargs, &pos, &opts, error)) ||
+        (r = search_charset(&p, args + pos, nargs - pos, &cpos)))
+        goto failed;
+    pos += cpos;
+    if (pos >= nargs) {
+        r = parse_bad(&p, "Missing search criteria");
+        goto failed;
+    }
     if ((r = parse_list(&p, args + pos, nargs - pos, 0, &root)))
-        return r;
+        goto failed;
     if (p.modseq_used)
         st->condstore = 1;
     scan = search_scan_new(st->mb, &st->memo);
-    buf_appendcstr(&b, "* SEARCH");
     for (uint32_t msgno = 1; msgno <= st->nmsgs; msgno++) {
         view_msg(st, msgno, &rec, &msg);
         if (!search_match(scan, root, &rec, &msg))
             continue;
-        buf_printf(&b, " %" PRIu32, uid ? rec.uid : msgno);
-        if (rec.modseq > maxmodseq)
-            maxmodseq = rec.modseq;
-        if (b.len > PROT_FLUSH_THRESHOLD) {
-            prot_write(out, b.s, b.len);
-            buf_reset(&b);
+        if (n == alloc) {
+            alloc = alloc ? 2 * alloc : 64;
+            hits = xreallocarray(hits, alloc, sizeof(*hits));
         }
+        hits[n].msgno = msgno;
+        hits[n].uid = rec.uid;
+        hits[n++].modseq = rec.modseq;
     }
-    if (p.modseq_used && maxmodseq)
-        buf_printf(&b, " (MODSEQ %" PRIu64 ")", maxmodseq);
-    buf_appendcstr(&b, "\r\n");
-    prot_write(out, b.s, b.len);
+    index_search_answer(st, out, tag, uid, opts, hits, n, p.modseq_used);
     search_scan_free(&scan);
-    buf_free(&b);
+    free(hits);
     search_key_free(&root);
     return ERR_OK;
+failed:
+    index_search_failed(st, opts, r);
+    return r;
 }

@@ -37,6 +37,7 @@ enum key_type {
     K_SYSFLAG, K_SEEN, K_RECENT, K_NEW, K_KEYWORD,
     K_LARGER, K_SMALLER, K_MODSEQ,
     K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE, K_SENTON, K_SENTSINCE,
+    K_OLDER, K_YOUNGER,
     K_HEADER, K_BODY, K_TEXT
 };
 
@@ -49,6 +50,7 @@ struct search_key {
     uint32_t bit;               /* K_SYSFLAG */
     uint64_t num;               /* sizes, modseq */
     long day;                   /* dates: days since 1970-01-01 */
+    int64_t time;               /* K_OLDER, K_YOUNGER: seconds */
     int hdr;                    /* K_HEADER: enum message_header, or -1 */
     int address;                /* K_HEADER: the parsed addresses too */
     char *name;                 /* header field name, keyword */
@@ -329,6 +331,14 @@ struct search_key *search_key_date(enum search_date which, long day)
         key_new(type, type >= K_SENTBEFORE ? COST_CACHE : COST_INDEX);
 
     k->day = day;
+    return k;
+}
+
+struct search_key *search_key_internaldate(int since, int64_t t)
+{
+    struct search_key *k = key_new(since ? K_YOUNGER : K_OLDER, COST_INDEX);
+
+    k->time = t;
     return k;
 }
 
@@ -718,6 +728,10 @@ static int eval(const struct search_key *k, struct search_scan *sc)
         return local_day(rec->internaldate) == k->day;
     case K_SINCE:
         return local_day(rec->internaldate) >= k->day;
+    case K_OLDER:
+        return rec->internaldate < k->time;
+    case K_YOUNGER:
+        return rec->internaldate >= k->time;
     case K_SENTBEFORE:
         return scan_sent_day(sc) < k->day;
     case K_SENTON:

@@ -111,6 +111,10 @@ enum search_date {
 };
 /* The message's day (see above) before / on / on or after day. */
 struct search_key *search_key_date(enum search_date which, long day);
+/* The internal date, to the second, before t (since 0) or at or after t
+ * (since 1), t in seconds since the epoch: WITHIN's OLDER and YOUNGER
+ * (RFC 5032) with t the time of the command less the interval. */
+struct search_key *search_key_internaldate(int since, int64_t t);
 /* The day number of an RFC 3501 date, "1-Feb-1994" or "01-Feb-1994"
  * (month in any case).  ERR_OK, or ERR_BADARG for anything else. */
 int search_date_parse(const char *s, long *day_r);

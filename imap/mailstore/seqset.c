@@ -189,6 +189,18 @@ int seqset_from_list(const uint32_t *nums, size_t n, struct seqset **set_r)
     return ERR_OK;
 }
 
+struct seqset *seqset_dup(const struct seqset *set)
+{
+    struct seqset *copy = seqset_new();
+
+    if (set && set->n) {
+        copy->r = xmalloc(set->n * sizeof(*copy->r));
+        memcpy(copy->r, set->r, set->n * sizeof(*copy->r));
+        copy->n = copy->alloc = set->n;
+    }
+    return copy;
+}
+
 /* ---- queries and changes ------------------------------------------------ */
 
 /* Index of the last range with lo <= num, or set->n if there is none. */

@@ -42,6 +42,9 @@ struct seqset *seqset_new(void);
 /* Free *setp and set it to NULL; NULL is fine. */
 void seqset_free(struct seqset **setp);
 
+/* A new set with the members of set (NULL: empty).  Never NULL. */
+struct seqset *seqset_dup(const struct seqset *set);
+
 /* Parse text (NUL-terminated) with "*" = maxval into a new set in *set_r.
  * ERR_OK or ERR_BADARG (see above; *set_r is then NULL). */
 int seqset_parse(const char *text, uint32_t maxval, struct seqset **set_r);

@@ -1,10 +1,19 @@
-"""SEARCH and two compliance fixes, with exact responses.
+"""SEARCH extensions and two compliance fixes, with exact responses.
 
 - NIL in a flag list is the keyword "NIL" (RFC 3501/9051 4.5: NIL is not
   used for atom-form data): STORE and APPEND accept it.
 - FROM, TO, CC, BCC match the parsed addresses as well as the raw text:
   "user-from@domain.org" finds "<user-from (comment)@ (comment) domain.org>".
+- ESEARCH (RFC 4731): SEARCH / UID SEARCH RETURN (MIN MAX ALL COUNT), the
+  "* ESEARCH (TAG ...)" answer, empty results, MODSEQ, bad options.
+- SEARCHRES (RFC 5182): RETURN (SAVE) and "$" in FETCH, STORE, COPY, MOVE,
+  SEARCH, UID EXPUNGE and their UID forms; what is saved with MIN/MAX;
+  "$" empty before a SAVE, after SELECT/EXAMINE/CLOSE/UNSELECT, after a NO,
+  unchanged after a BAD; expunged messages leave it.
+- WITHIN (RFC 5032): OLDER / YOUNGER n seconds against INTERNALDATE.
 """
+
+import time
 
 from test_imap_mailbox import Session, inst, port  # noqa: F401
 
@@ -14,7 +23,37 @@ def msg(n, frm="a@example.com"):
             .encode())
 
 
-S = Session
+class S(Session):
+    def next_tag(self):
+        return f"t{self.n + 1}"
+
+    def esearch(self, text):
+        """The untagged lines of an OK command, with TAG "<tag>" in place
+        of the command's own tag."""
+        tag = self.next_tag()
+        return [ln.replace(f'(TAG "{tag}")', '(TAG "<tag>")')
+                for ln in self.ok(text)]
+
+
+def mailbox_of_six(inst, port):
+    """INBOX with UIDs 2..6 at msgnos 1..5 (UID 1 expunged); \\Flagged on
+    msgnos 2, 3, 5 (UIDs 3, 4, 6)."""
+    s = S(inst, port, "alice")
+    for n in range(1, 7):
+        assert s.append("INBOX", msg(n)).startswith("OK")
+    s.ok("SELECT INBOX")
+    s.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    assert s.ok("EXPUNGE") == ["* 1 EXPUNGE"]
+    s.ok("STORE 2:3,5 +FLAGS.SILENT (\\Flagged)")
+    return s
+
+
+def test_capabilities(inst, port):
+    caps = S(inst, port, "alice").ok("CAPABILITY")[0].split()
+    assert {"ESEARCH", "SEARCHRES", "WITHIN"} <= set(caps)
+    # not (yet) implemented: not advertised
+    assert not {"CONTEXT=SEARCH", "CONTEXT=SORT", "ESORT",
+                "MULTISEARCH"} & set(caps)
 
 
 # ---- NIL as a flag keyword ---------------------------------------------------
@@ -69,3 +108,196 @@ def test_address_keys_match_parsed_addresses(inst, port):
     # HEADER is the raw text only; SUBJECT is not an address
     assert s.ok("SEARCH HEADER From user-from@domain.org") == ["* SEARCH"]
     assert s.ok("SEARCH TO user-from@domain.org") == ["* SEARCH"]
+
+
+# ---- ESEARCH -------------------------------------------------------------------
+
+def test_esearch_result_options(inst, port):
+    s = mailbox_of_six(inst, port)
+    assert s.esearch("SEARCH RETURN (MIN MAX ALL COUNT) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") MIN 2 MAX 5 ALL 2:3,5 COUNT 3']
+    assert s.esearch("UID SEARCH RETURN (MIN MAX ALL COUNT) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") UID MIN 3 MAX 6 ALL 3:4,6 COUNT 3']
+    assert s.esearch("UID SEARCH RETURN (COUNT ALL) ALL") == [
+        '* ESEARCH (TAG "<tag>") UID ALL 2:6 COUNT 5']
+    assert s.esearch("search return (max) unflagged") == [
+        '* ESEARCH (TAG "<tag>") MAX 4']
+    assert s.esearch("SEARCH RETURN (MIN) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") MIN 2']
+    assert s.esearch("SEARCH RETURN (COUNT COUNT) 2:4") == [
+        '* ESEARCH (TAG "<tag>") COUNT 3']
+    # RETURN () is ALL; CHARSET comes after RETURN
+    assert s.esearch("UID SEARCH RETURN () 1,3,4") == [
+        '* ESEARCH (TAG "<tag>") UID ALL 2,4:5']
+    assert s.esearch("SEARCH RETURN (COUNT) CHARSET UTF-8 BODY body") == [
+        '* ESEARCH (TAG "<tag>") COUNT 5']
+    # nothing found: no MIN, MAX, ALL; COUNT 0 stays
+    assert s.esearch("UID SEARCH RETURN (MIN MAX ALL) DELETED") == [
+        '* ESEARCH (TAG "<tag>") UID']
+    assert s.esearch("SEARCH RETURN (ALL COUNT) DELETED") == [
+        '* ESEARCH (TAG "<tag>") COUNT 0']
+    # without RETURN, the classic answer
+    assert s.ok("UID SEARCH FLAGGED") == ["* SEARCH 3 4 6"]
+
+
+def test_esearch_modseq(inst, port):
+    s = mailbox_of_six(inst, port)
+    mod = {}
+    for line in s.ok("FETCH 1:5 (MODSEQ)"):
+        n, m = line.split()[1], line.split("(MODSEQ (")[1].rstrip("))")
+        mod[int(n)] = int(m)
+    flagged = max(mod[2], mod[3], mod[5])
+    assert s.esearch("SEARCH RETURN (ALL) MODSEQ 1 FLAGGED") == [
+        f'* ESEARCH (TAG "<tag>") ALL 2:3,5 MODSEQ {flagged}']
+    # MIN: the modseq of the message returned
+    assert s.esearch("SEARCH RETURN (MIN) MODSEQ 1 FLAGGED") == [
+        f'* ESEARCH (TAG "<tag>") MIN 2 MODSEQ {mod[2]}']
+    assert s.esearch("SEARCH RETURN (MIN MAX) MODSEQ 1 FLAGGED") == [
+        f'* ESEARCH (TAG "<tag>") MIN 2 MAX 5 MODSEQ {max(mod[2], mod[5])}']
+    # COUNT alone returns no message: no MODSEQ
+    assert s.esearch("SEARCH RETURN (COUNT) MODSEQ 1 FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") COUNT 3']
+    assert s.esearch("SEARCH RETURN (ALL) MODSEQ 1 DELETED") == [
+        '* ESEARCH (TAG "<tag>")']
+
+
+def test_esearch_bad_options(inst, port):
+    s = mailbox_of_six(inst, port)
+    for text, why in [
+            ("SEARCH RETURN (FOO) ALL", "Unknown search result option"),
+            ("SEARCH RETURN (MIN (MAX)) ALL", "Unknown search result option"),
+            ('SEARCH RETURN ("MIN") ALL', "Unknown search result option"),
+            ("SEARCH RETURN ALL", "RETURN needs a list of result options"),
+            ("SEARCH RETURN", "RETURN needs a list of result options"),
+            ("SEARCH RETURN (MIN)", "Missing search criteria"),
+            ("SEARCH CHARSET UTF-8 RETURN (MIN) ALL", "Unknown search key"),
+            ("SEARCH RETURN (MIN) RETURN (MAX) ALL", "Unknown search key")]:
+        assert s.status(text) == f"BAD {why}", text
+    assert s.status("SEARCH RETURN (COUNT) CHARSET KOI9 ALL").startswith(
+        "NO [BADCHARSET")
+
+
+# ---- SEARCHRES -----------------------------------------------------------------
+
+def test_searchres_save_and_use(inst, port):
+    s = mailbox_of_six(inst, port)
+    s.ok("CREATE INBOX.copies")
+    # empty before any SAVE: valid, names nothing
+    assert s.ok("FETCH $ UID") == []
+    assert s.ok("UID FETCH $ UID") == []
+    assert s.ok("SEARCH $") == ["* SEARCH"]
+    # SAVE alone answers nothing but the tagged OK
+    assert s.ok("SEARCH RETURN (SAVE) FLAGGED") == []
+    assert s.ok("FETCH $ UID") == ["* 2 FETCH (UID 3)", "* 3 FETCH (UID 4)",
+                                   "* 5 FETCH (UID 6)"]
+    assert s.ok("UID FETCH $ (FLAGS)") == [
+        "* 2 FETCH (UID 3 FLAGS (\\Flagged \\Recent))",
+        "* 3 FETCH (UID 4 FLAGS (\\Flagged \\Recent))",
+        "* 5 FETCH (UID 6 FLAGS (\\Flagged \\Recent))"]
+    assert s.ok("SEARCH $") == ["* SEARCH 2 3 5"]
+    # NOT 3: message number 3, UID 4
+    assert s.ok("UID SEARCH UID $ NOT 3") == ["* SEARCH 3 6"]
+    assert s.ok("STORE $ +FLAGS (\\Answered)") == [
+        "* 2 FETCH (FLAGS (\\Answered \\Flagged \\Recent))",
+        "* 3 FETCH (FLAGS (\\Answered \\Flagged \\Recent))",
+        "* 5 FETCH (FLAGS (\\Answered \\Flagged \\Recent))"]
+    assert s.status("COPY $ INBOX.copies").startswith(
+        "OK [COPYUID ")
+    assert s.status("COPY $ INBOX.copies").split("]")[0].split()[-2] == \
+        "3:4,6"
+    # UID SEARCH saves too; the set is UIDs either way
+    assert s.ok("UID SEARCH RETURN (SAVE) UID 5:6") == []
+    assert s.ok("FETCH $ UID") == ["* 4 FETCH (UID 5)", "* 5 FETCH (UID 6)"]
+    # SAVE with other options: ESEARCH as usual
+    assert s.esearch("SEARCH RETURN (SAVE COUNT) UNFLAGGED") == [
+        '* ESEARCH (TAG "<tag>") COUNT 2']
+    assert s.ok("SEARCH $") == ["* SEARCH 1 4"]
+    # "$" inside a set is not "$"
+    assert s.status("FETCH 1,$ UID") == "BAD Invalid sequence set"
+    assert s.status("SEARCH 1,$") == "BAD Invalid sequence set in search"
+
+
+def test_searchres_min_max(inst, port):
+    s = mailbox_of_six(inst, port)
+    cases = [("MIN", "2"), ("MAX", "5"), ("MIN MAX", "2 5"),
+             ("MIN ALL", "2 3 5"), ("MAX COUNT", "2 3 5"), ("", "2 3 5")]
+    for opts, saved in cases:
+        s.ok(f"SEARCH RETURN ({'SAVE ' + opts if opts else 'SAVE'}) FLAGGED")
+        assert s.ok("SEARCH $") == [f"* SEARCH {saved}"], opts
+    s.ok("SEARCH RETURN (SAVE MIN MAX) 3")
+    assert s.ok("SEARCH $") == ["* SEARCH 3"]
+    s.ok("SEARCH RETURN (SAVE MIN) DELETED")
+    assert s.ok("SEARCH $") == ["* SEARCH"]
+
+
+def test_searchres_resets(inst, port):
+    s = mailbox_of_six(inst, port)
+    saved = ["* SEARCH 2 3 5"]
+    s.ok("SEARCH RETURN (SAVE) FLAGGED")
+    # BAD leaves it, SEARCH without SAVE too
+    assert s.status("SEARCH RETURN (SAVE) FOO").startswith("BAD")
+    assert s.status("SEARCH RETURN (SAVE BAR) ALL").startswith("BAD")
+    s.ok("SEARCH ALL")
+    assert s.ok("SEARCH $") == saved
+    # NO empties it
+    assert s.status("SEARCH RETURN (SAVE) CHARSET KOI9 ALL").startswith(
+        "NO [BADCHARSET")
+    assert s.ok("SEARCH $") == ["* SEARCH"]
+    for leave in ("SELECT INBOX", "EXAMINE INBOX", "CLOSE", "UNSELECT"):
+        s.ok("SEARCH RETURN (SAVE) FLAGGED")
+        assert s.ok("SEARCH $") == saved
+        s.ok(leave)
+        if leave in ("CLOSE", "UNSELECT"):
+            s.ok("SELECT INBOX")
+        assert s.ok("SEARCH $") == ["* SEARCH"], leave
+        assert s.ok("UID FETCH $ UID") == [], leave
+
+
+def test_searchres_expunge_move(inst, port):
+    s = mailbox_of_six(inst, port)
+    s.ok("CREATE INBOX.moved")
+    s.ok("SEARCH RETURN (SAVE) FLAGGED")
+    # an expunged message leaves "$"; the rest are renumbered
+    s.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    assert s.ok("EXPUNGE") == ["* 2 EXPUNGE"]
+    assert s.ok("FETCH $ UID") == ["* 2 FETCH (UID 4)", "* 4 FETCH (UID 6)"]
+    # another session's expunge too, once reported
+    o = S(inst, port, "alice")
+    o.ok("SELECT INBOX")
+    o.ok("UID STORE 4 +FLAGS.SILENT (\\Deleted)")
+    o.ok("UID EXPUNGE 4")
+    assert s.ok("NOOP") == ["* 2 EXPUNGE"]
+    assert s.ok("UID SEARCH $") == ["* SEARCH 6"]
+    # UID EXPUNGE $ and MOVE $
+    s.ok("SEARCH RETURN (SAVE) 1:2")
+    s.ok("STORE 1:3 +FLAGS.SILENT (\\Deleted)")
+    assert s.ok("UID EXPUNGE $") == ["* 1 EXPUNGE", "* 1 EXPUNGE"]
+    assert s.ok("UID SEARCH ALL") == ["* SEARCH 6"]
+    s.ok("SEARCH RETURN (SAVE) ALL")
+    untagged = s.ok("MOVE $ INBOX.moved")
+    assert untagged[1:] == ["* 1 EXPUNGE"]
+    assert s.ok("FETCH $ UID") == []
+
+
+# ---- WITHIN --------------------------------------------------------------------
+
+def test_within(inst, port):
+    s = S(inst, port, "alice")
+    now = time.time()
+    for age in (3 * 86400, 2 * 3600, 0):
+        date = time.strftime("%d-%b-%Y %H:%M:%S +0000",
+                             time.gmtime(now - age))
+        assert s.append("INBOX", msg(age), f'"{date}"').startswith("OK")
+    s.ok("SELECT INBOX")
+    assert s.ok("SEARCH YOUNGER 3600") == ["* SEARCH 3"]
+    assert s.ok("SEARCH YOUNGER 86400") == ["* SEARCH 2 3"]
+    assert s.ok("SEARCH OLDER 3600") == ["* SEARCH 1 2"]
+    assert s.ok("SEARCH OLDER 86400") == ["* SEARCH 1"]
+    assert s.ok("SEARCH older 864000") == ["* SEARCH"]
+    assert s.ok("SEARCH NOT YOUNGER 86400 OLDER 60") == ["* SEARCH 1"]
+    assert s.esearch("UID SEARCH RETURN (COUNT) YOUNGER 86400") == [
+        '* ESEARCH (TAG "<tag>") UID COUNT 2']
+    for bad in ("OLDER 0", "YOUNGER", "OLDER -5", "YOUNGER 1x",
+                "OLDER 4294967296", 'YOUNGER "60"'):
+        assert s.status(f"SEARCH {bad}") == \
+            "BAD Invalid interval in search", bad

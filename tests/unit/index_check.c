@@ -203,7 +203,7 @@ int ix_run(struct index_state *st, const char *line)
         r = index_store(st, out_prot, uid, n > 0 ? &a[0] : NULL, a + 1,
                         n ? n - 1 : 0, &code_text, &err_text);
     else if (!strcasecmp(verb, "SEARCH"))
-        r = index_search(st, out_prot, uid, a, n, &err_text);
+        r = index_search(st, out_prot, cmd->tag, uid, a, n, &err_text);
     else if (!strcasecmp(verb, "COPY") || !strcasecmp(verb, "MOVE"))
         r = ix_copy(st, a, n, uid, !strcasecmp(verb, "MOVE"));
     else if (!strcasecmp(verb, "EXPUNGE"))

@@ -172,6 +172,34 @@ static void check_against(const struct seqset *set, const unsigned char *bit)
     buf_free(&b);
 }
 
+/* seqset_dup: the same members, independent of the original. */
+static void test_dup(void)
+{
+    struct seqset *set = NULL, *copy;
+    struct buf b = BUF_INITIALIZER;
+
+    copy = seqset_dup(NULL);
+    TEST_ASSERT_INT(seqset_count(copy), 0);
+    seqset_free(&copy);
+    TEST_ASSERT_INT(seqset_parse("1:5,7,9:10", 10, &set), ERR_OK);
+    copy = seqset_dup(set);
+    seqset_remove(set, 3);
+    seqset_add(copy, 8);
+    seqset_format(copy, &b);
+    TEST_ASSERT_STR(buf_cstring(&b), "1:5,7:10");
+    seqset_format(set, &b);
+    TEST_ASSERT_STR(buf_cstring(&b), "1:2,4:5,7,9:10");
+    seqset_free(&set);
+    seqset_free(&copy);
+    set = seqset_new();
+    copy = seqset_dup(set);
+    seqset_add(copy, 1);
+    TEST_ASSERT_INT(seqset_count(set), 0);
+    seqset_free(&set);
+    seqset_free(&copy);
+    buf_free(&b);
+}
+
 static void test_add_remove_random(void)
 {
     unsigned char bit[N + 2];
@@ -244,6 +272,7 @@ TEST_MAIN("seqset",
           TEST_CASE(test_parse_bad),
           TEST_CASE(test_membership_and_iteration),
           TEST_CASE(test_from_list_and_format),
+          TEST_CASE(test_dup),
           TEST_CASE(test_add_remove_random),
           TEST_CASE(test_add_remove_edges),
           TEST_CASE(test_large_input))
