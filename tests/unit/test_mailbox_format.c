@@ -6,10 +6,13 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -243,8 +246,84 @@ static void test_impossible_sizes_refused(void)
                     ERR_BADFORMAT);
 }
 
+static long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/* Make cyrus.index 1.0 again, fork a process that opens the mailbox for
+ * writing (which upgrades it), and SIGKILL it at a random instant within
+ * span_us (span_us < 0: let it finish).  Returns how long it lived. */
+static long upgrade_child(long span_us, unsigned *seed)
+{
+    long t0;
+    int status;
+    pid_t pid;
+
+    rewrite_index(0, 128, 96, 0);
+    t0 = now_us();
+    pid = fork();
+    TEST_ASSERT(pid >= 0);
+    if (pid == 0) {
+        struct mailbox *mb = NULL;
+        _exit(mailbox_open(MBNAME, mbpath(), MAILBOX_EXCLUSIVE, &mb) ? 2 : 0);
+    }
+    if (span_us >= 0) {
+        usleep((useconds_t)(rand_r(seed) % (unsigned)(span_us + 1)));
+        kill(pid, SIGKILL);
+    }
+    TEST_ASSERT(waitpid(pid, &status, 0) == pid);
+    TEST_ASSERT(!WIFEXITED(status) || WEXITSTATUS(status) == 0);
+    return now_us() - t0;
+}
+
+/* The upgrade is the expunge's rewrite (new files, then renames), so a
+ * kill at any instant of it leaves the old format or the new one, every
+ * message readable, and the next writer finishes the job. */
+static void test_upgrade_killed(void)
+{
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    int old = 0, upgraded = 0;
+
+    long span_us;
+
+    make_box();
+    /* How long an upgrading process lives when left alone: the kills fall
+     * anywhere in that span (and a little after). */
+    span_us = upgrade_child(-1, &seed);
+    for (int round = 0; round < 60; round++) {
+        struct mailbox *mb = NULL;
+
+        upgrade_child(span_us + span_us / 4, &seed);
+        /* A reader sees every message, in one format or the other. */
+        TEST_ASSERT_INT(mailbox_open(MBNAME, mbpath(), MAILBOX_UNLOCKED, &mb),
+                        ERR_OK);
+        check_all(mb);
+        if (mb->i.minor == 0)
+            old++;
+        else if (mb->i.minor == MAILBOX_INDEX_MINOR)
+            upgraded++;
+        else
+            test_fail(__FILE__, __LINE__, "minor %u", mb->i.minor);
+        mailbox_close(&mb);
+        /* The next writer leaves it upgraded and whole. */
+        TEST_ASSERT_INT(mailbox_open(MBNAME, mbpath(), MAILBOX_EXCLUSIVE, &mb),
+                        ERR_OK);
+        TEST_ASSERT_INT(mb->i.minor, MAILBOX_INDEX_MINOR);
+        check_all(mb);
+        mailbox_close(&mb);
+    }
+    /* How many kills fell before and after the commit (a TAP comment). */
+    printf("# upgrade killed 60 times: %d left 1.0, %d left 1.1\n", old,
+           upgraded);
+    TEST_ASSERT(old + upgraded == 60);
+}
+
 TEST_MAIN("mailbox_format",
           TEST_CASE(test_current_format),
           TEST_CASE(test_older_format_read_and_upgraded),
+          TEST_CASE(test_upgrade_killed),
           TEST_CASE(test_newer_format_read_only),
           TEST_CASE(test_impossible_sizes_refused))
