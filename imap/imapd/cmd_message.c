@@ -18,9 +18,9 @@
 #include "imap/mailstore/mboxlist.h"
 
 /* ERR_BADARG from index means a malformed request: BAD with its reason. */
-static void imapd_index_result(struct imapd_session *s,
-                               const struct imapd_command *c, int r,
-                               struct buf *error, const char *code)
+void imapd_index_result(struct imapd_session *s,
+                        const struct imapd_command *c, int r,
+                        struct buf *error, const char *code)
 {
     if (r == ERR_BADARG)
         imapd_tagged_bad(s, c->tag, "%s", error->len ? buf_cstring(error)

@@ -10,6 +10,7 @@ imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/index.c imap/imapd/index.h imap/imapd/index_private.h \
 	imap/imapd/index_fetch.c imap/imapd/index_section.c \
 	imap/imapd/index_store.c imap/imapd/index_search.c \
+	imap/imapd/index_sort.c \
 	imap/imapd/index_copy.c imap/imapd/index_esearch.c
 IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
 
@@ -18,11 +19,13 @@ imap_imapd_imapd_SOURCES = \
 	imap/imapd/imapd.c imap/imapd/imapd.h imap/imapd/imapd_private.h \
 	imap/imapd/imapd_commands.c \
 	imap/imapd/cmd_auth.c imap/imapd/cmd_select.c imap/imapd/cmd_message.c \
+	imap/imapd/cmd_sort.c \
 	imap/imapd/cmd_mailbox.c imap/imapd/cmd_mailbox.h \
 	imap/imapd/cmd_list.c imap/imapd/cmd_status.c \
 	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c
 imap_imapd_imapd_LDADD = imap/imapd/libimapd.a imap/server/libserver.a \
-	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a
+	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a \
+	$(ICU_LIBS)
 imap_imapd_imapd_LDFLAGS = $(OPENSSL_DL_LINKFLAGS)
 man_MANS += man/imapd.8
 EXTRA_DIST += man/imapd.8

@@ -63,6 +63,8 @@ static const struct imapd_cmd_entry imapd_commands[] = {
     { "FETCH", cmd_fetch, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
     { "STORE", cmd_store, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
     { "SEARCH", cmd_search, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
+    { "SORT", cmd_sort, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
+    { "THREAD", cmd_thread, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
     /* COPY/MOVE by number name messages as the client numbers them: an
      * EXPUNGE sent first would shift them (RFC 2180 4.4). */
     { "COPY", cmd_copy, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },

@@ -163,4 +163,45 @@ int index_expunge(struct index_state *st, struct prot *out,
 /* CLOSE: expunge \Deleted silently if read-write, then close. */
 int index_close_expunge(struct index_state **stp);
 
+/* SORT / UID SORT (RFC 5256, RFC 5957): args are the sort criteria (a
+ * list), the charset (as SEARCH CHARSET: ERR_NOTSUPP with
+ * "[BADCHARSET (...)]" in *error), then the search program.  Writes
+ * "* SORT ..." (UIDs for UID SORT; "(MODSEQ n)" at the end when the
+ * program used MODSEQ).  ERR_BADARG with the reason for an empty or
+ * unknown criterion, a missing charset or program. */
+int index_sort(struct index_state *st, struct prot *out, int uid,
+               const struct imap_arg *args, size_t nargs, struct buf *error);
+
+/* The sort keys; INDEX_SORT__COUNT ends the list. */
+enum index_sort_key {
+    INDEX_SORT_ARRIVAL, INDEX_SORT_CC, INDEX_SORT_DATE, INDEX_SORT_FROM,
+    INDEX_SORT_SIZE, INDEX_SORT_SUBJECT, INDEX_SORT_TO,
+    INDEX_SORT_DISPLAYFROM, INDEX_SORT_DISPLAYTO, INDEX_SORT__COUNT
+};
+struct index_sort_crit {
+    enum index_sort_key key;
+    int reverse;
+};
+struct search_key;
+/* The sort criteria list arg as a fresh array (*crit_r, freed by the
+ * caller) of *n_r criteria.  ERR_BADARG with the reason in *error. */
+int index_sort_parse_criteria(const struct imap_arg *arg,
+                              struct index_sort_crit **crit_r, size_t *n_r,
+                              struct buf *error);
+/* The messages of the view matching root, in the order crit[0..ncrit)
+ * gives (ties by sequence number), as msgnos or (uid) UIDs in a fresh
+ * *result_r of *n_r entries; *maxmodseq the largest modseq among them.
+ * The one SORT result, for SORT and ESORT alike.  ERR_OK. */
+int index_sort_result(struct index_state *st,
+                      const struct index_sort_crit *crit, size_t ncrit,
+                      const struct search_key *root, int uid,
+                      uint32_t **result_r, size_t *n_r, uint64_t *maxmodseq);
+
+/* THREAD / UID THREAD (RFC 5256): args are the algorithm
+ * (ORDEREDSUBJECT, REFERENCES or REFS: thread.h), the charset, then the
+ * search program.  Writes "* THREAD (...)...".  Errors as index_sort. */
+int index_thread(struct index_state *st, struct prot *out, int uid,
+                 const struct imap_arg *args, size_t nargs,
+                 struct buf *error);
+
 #endif

@@ -219,6 +219,28 @@ void index_searchres_forget(struct index_state *st);
 int index_parse_set(struct index_state *st, const char *text, int *uid,
                     struct seqset **set_r);
 
+/* ---- index_search.c ----------------------------------------------------- */
+
+struct search_key;
+struct search_msg;
+
+/* The charset id (charset.h) of a CHARSET argument (US-ASCII is read as
+ * UTF-8), or ERR_NOTSUPP with "[BADCHARSET (...)] ..." in *error. */
+int index_search_charset(const char *name, int *cs_r, struct buf *error);
+/* The search program args[0..nargs) (after any CHARSET), its strings in
+ * charset cs, as a tree in *root_r; *modseq_used (may be NULL) set when
+ * it has a MODSEQ key.  ERR_BADARG with the reason in *error.  SEARCH,
+ * SORT and THREAD share it. */
+int index_search_parse(struct index_state *st, int cs,
+                       const struct imap_arg *args, size_t nargs,
+                       struct search_key **root_r, int *modseq_used,
+                       struct buf *error);
+/* The record of msgno and what the view knows of it (search_match's
+ * arguments); a message another session expunged is tested on the state
+ * last reported. */
+void index_search_msg(struct index_state *st, uint32_t msgno,
+                      struct index_record *rec, struct search_msg *msg);
+
 /* ---- index_store.c ------------------------------------------------------ */
 
 /* Set \Seen on msgnos (ascending), for FETCH BODY[] and RFC822. */

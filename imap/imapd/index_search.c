@@ -366,27 +366,51 @@ static int parse_key(struct sparse *p, const struct imap_arg *args, size_t n,
     return parse_not_or(p, nkids, args, n, pos, depth, k_r);
 }
 
+int index_search_charset(const char *name, int *cs_r, struct buf *error)
+{
+    int cs = charset_lookup(name, strlen(name));
+
+    if (cs == CHARSET_UNKNOWN) {
+        buf_setcstr(error, "[BADCHARSET (" CHARSET_SEARCH_LIST ")] "
+                           "Unsupported charset");
+        return ERR_NOTSUPP;
+    }
+    /* ASCII is a subset of UTF-8; be kind to clients that send 8-bit. */
+    *cs_r = cs == CHARSET_US_ASCII ? CHARSET_UTF8 : cs;
+    return ERR_OK;
+}
+
 static int search_charset(struct sparse *p, const struct imap_arg *args,
                           size_t nargs, size_t *pos)
 {
     const char *name;
-    int cs;
 
     p->charset = CHARSET_UTF8;  /* ASCII is a subset; be kind to clients */
     if (!nargs || !imap_arg_atom_is(&args[0], "CHARSET"))
         return ERR_OK;
     if (nargs < 2 || !imap_arg_get_astring(&args[1], &name))
         return parse_bad(p, "Missing charset");
-    cs = charset_lookup(name, strlen(name));
-    if (cs != CHARSET_US_ASCII && cs != CHARSET_UTF8 &&
-        cs != CHARSET_ISO_8859_1) {
-        buf_setcstr(p->error, "[BADCHARSET (" CHARSET_SEARCH_LIST ")] "
-                              "Unsupported charset");
-        return ERR_NOTSUPP;
-    }
-    if (cs == CHARSET_ISO_8859_1)
-        p->charset = cs;
     *pos = 2;
+    return index_search_charset(name, &p->charset, p->error);
+}
+
+int index_search_parse(struct index_state *st, int charset,
+                       const struct imap_arg *args, size_t nargs,
+                       struct search_key **root_r, int *modseq_used,
+                       struct buf *error)
+{
+    struct sparse p = { st, charset, 0, error };
+    int r;
+
+    *root_r = NULL;
+    if (!nargs)
+        return parse_bad(&p, "Missing search criteria");
+    if ((r = parse_list(&p, args, nargs, 0, root_r)))
+        return r;
+    if (p.modseq_used)
+        st->condstore = 1;
+    if (modseq_used)
+        *modseq_used = p.modseq_used;
     return ERR_OK;
 }
 
@@ -394,8 +418,8 @@ static int search_charset(struct sparse *p, const struct imap_arg *args,
 
 /* The record of msgno and what the view knows of it; a message another
  * session expunged is tested on the state last reported. */
-static void view_msg(struct index_state *st, uint32_t msgno,
-                     struct index_record *rec, struct search_msg *msg)
+void index_search_msg(struct index_state *st, uint32_t msgno,
+                      struct index_record *rec, struct search_msg *msg)
 {
     const struct index_msg *m = index_msg(st, msgno);
 
@@ -430,20 +454,16 @@ int index_search(struct index_state *st, struct prot *out, const char *tag,
 
     buf_reset(error);
     if ((r = index_search_return(args, nargs, &pos, &opts, error)) ||
-        (r = search_charset(&p, args + pos, nargs - pos, &cpos)))
-        goto failed;
-    pos += cpos;
-    if (pos >= nargs) {
-        r = parse_bad(&p, "Missing search criteria");
-        goto failed;
+        (r = search_charset(&p, args + pos, nargs - pos, &cpos)) ||
+        (r = index_search_parse(st, p.charset, args + pos + cpos,
+                                nargs - pos - cpos, &root, &p.modseq_used,
+                                error))) {
+        index_search_failed(st, opts, r);
+        return r;
     }
-    if ((r = parse_list(&p, args + pos, nargs - pos, 0, &root)))
-        goto failed;
-    if (p.modseq_used)
-        st->condstore = 1;
     scan = search_scan_new(st->mb, &st->memo);
     for (uint32_t msgno = 1; msgno <= st->nmsgs; msgno++) {
-        view_msg(st, msgno, &rec, &msg);
+        index_search_msg(st, msgno, &rec, &msg);
         if (!search_match(scan, root, &rec, &msg))
             continue;
         if (n == alloc) {
@@ -459,7 +479,4 @@ int index_search(struct index_state *st, struct prot *out, const char *tag,
     free(hits);
     search_key_free(&root);
     return ERR_OK;
-failed:
-    index_search_failed(st, opts, r);
-    return r;
 }

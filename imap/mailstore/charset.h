@@ -106,4 +106,11 @@ int charset_search_body(const struct charset_needle *n, const char *s,
 int charset_search_header(const struct charset_needle *n, const char *s,
                           size_t len, struct buf *scratch);
 
+/* Append the i;unicode-casemap form (RFC 5051) of len bytes of UTF-8 at
+ * s: each character titlecased, then fully decomposed (charset_casemap.c,
+ * through ICU).  Two strings compare as the collation says when their
+ * forms are compared octet by octet (strcmp); invalid UTF-8 becomes
+ * U+FFFD.  SORT and THREAD compare with it. */
+void charset_casemap(const char *s, size_t len, struct buf *out);
+
 #endif

@@ -10,6 +10,9 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/acl.c imap/mailstore/acl.h \
 	imap/mailstore/auth.c imap/mailstore/auth.h \
 	imap/mailstore/charset.c imap/mailstore/charset.h \
+	imap/mailstore/charset_casemap.c \
+	imap/mailstore/sortkey.c imap/mailstore/sortkey.h \
+	imap/mailstore/thread.c imap/mailstore/thread.h \
 	imap/mailstore/message.c imap/mailstore/message.h \
 	imap/mailstore/message_private.h \
 	imap/mailstore/message_fields.c imap/mailstore/message_envelope.c \
@@ -35,7 +38,7 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mboxlist_files.c imap/mailstore/mboxlist_delete.c \
 	imap/mailstore/reconstruct.c imap/mailstore/reconstruct.h \
 	imap/mailstore/reconstruct_quota.c imap/mailstore/reconstruct_private.h
-MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD)
+MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD) $(ICU_LIBS)
 
 MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
 	tests/unit/test_charset tests/unit/test_message \
@@ -65,6 +68,13 @@ tests_unit_test_subs_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_search_SOURCES = tests/unit/test_search.c \
 	tests/unit/mail_corpus.c tests/unit/mail_corpus.h
 tests_unit_test_search_LDADD = $(MAILSTORE_LDADD)
+# SORT and THREAD: base subjects, sent dates, addresses, the comparator;
+# the thread algorithms.
+SORT_TESTS = tests/unit/test_sortkey tests/unit/test_thread
+check_PROGRAMS += $(SORT_TESTS)
+TESTS += $(SORT_TESTS)
+tests_unit_test_sortkey_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_thread_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mboxlist_SOURCES = tests/unit/test_mboxlist.c \
 	tests/unit/test_mboxlist_rename.c tests/unit/test_mboxlist_inbox.c \
 	tests/unit/test_mboxlist_crash.c tests/unit/test_mboxlist_intent.c \
