@@ -117,10 +117,97 @@ static int cmd_lm(struct imapc *c, char **argv, FILE *out, struct buf *text)
     return r;
 }
 
+/* A list of special-use roles, as atoms: "\\Word" separated by spaces.
+ * 0, or -1 with the reason in text. */
+static int roles_ok(const char *roles, struct buf *text)
+{
+    for (const char *p = roles; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len && (p[0] != '\\' || len < 2 ||
+                    strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "abcdefghijklmnopqrstuvwxyz") != len - 1)) {
+            buf_printf(text, "bad special-use %s (e.g. \\Sent)", roles);
+            return -1;
+        }
+        p += len;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+static int is_opt(const char *arg, const char *name)
+{
+    return (arg[0] == '-' && !strcmp(arg + 1, name)) ||
+           (arg[0] == '-' && arg[1] == '-' && !strcmp(arg + 2, name));
+}
+
+/* cm [--partition p] [--specialuse roles] name [partition], as cyradm:
+ * with roles, CREATE name ([PARTITION p ]USE (roles)) (RFC 6154). */
 static int cmd_cm(struct imapc *c, char **argv, FILE *out, struct buf *text)
 {
+    const char *name = NULL, *part = NULL, *use = NULL;
+    int bad = 0;
+
     (void)out;
-    return simple(c, "CREATE", argv, 2, text);
+    for (int i = 0; argv[i] && !bad; i++) {
+        if (is_opt(argv[i], "partition") && argv[i + 1] && !part)
+            part = argv[++i];
+        else if (is_opt(argv[i], "specialuse") && argv[i + 1] && !use)
+            use = argv[++i];
+        else if (argv[i][0] != '-' && !name)
+            name = argv[i];
+        else if (argv[i][0] != '-' && !part)
+            part = argv[i];
+        else
+            bad = 1;
+    }
+    if (bad || !name) {
+        buf_setcstr(text, "usage: createmailbox [--partition partition] "
+                    "[--specialuse specialuse] mailbox [partition]");
+        return 1;
+    }
+    if (use && roles_ok(use, text))
+        return 1;
+    imapc_begin(c, "CREATE");
+    if (imapc_string(c, name))
+        return 1;
+    if (use) {
+        prot_puts(c->p, " (");
+        if (part) {
+            prot_puts(c->p, "PARTITION");
+            if (imapc_string(c, part))
+                return 1;
+            prot_putc(c->p, ' ');
+        }
+        prot_printf(c->p, "USE (%s))", use);
+    } else if (part && imapc_string(c, part)) {
+        return 1;
+    }
+    return run(c, NULL, text);
+}
+
+/* mboxconfig name specialuse roles|none: the roles of an existing
+ * mailbox (SETMETADATA of /private/specialuse, all Chapar takes). */
+static int cmd_mboxcfg(struct imapc *c, char **argv, FILE *out,
+                       struct buf *text)
+{
+    (void)out;
+    if (strcasecmp(argv[1], "specialuse")) {
+        buf_printf(text, "unknown attribute %s (only specialuse)", argv[1]);
+        return 1;
+    }
+    if (strcasecmp(argv[2], "none") && roles_ok(argv[2], text))
+        return 1;
+    imapc_begin(c, "SETMETADATA");
+    if (imapc_string(c, argv[0]))
+        return 1;
+    prot_puts(c->p, " (/private/specialuse");
+    if (!strcasecmp(argv[2], "none"))
+        prot_puts(c->p, " NIL");
+    else if (imapc_string(c, argv[2]))
+        return 1;
+    prot_putc(c->p, ')');
+    return run(c, NULL, text);
 }
 
 static int cmd_dm(struct imapc *c, char **argv, FILE *out, struct buf *text)
@@ -286,7 +373,8 @@ static int cmd_help(struct imapc *c, char **argv, FILE *out,
 
 static const struct adm_cmd commands[] = {
     { "listmailbox", "lm", 0, 1, cmd_lm, "[pattern]" },
-    { "createmailbox", "cm", 1, 2, cmd_cm, "name [partition]" },
+    { "createmailbox", "cm", 1, 5, cmd_cm,
+      "[--partition partition] [--specialuse roles] name [partition]" },
     { "deletemailbox", "dm", 1, 1, cmd_dm, "name" },
     { "renamemailbox", "renm", 2, 3, cmd_renm, "old new [partition]" },
     { "setaclmailbox", "sam", 3, 3, cmd_sam,
@@ -294,6 +382,8 @@ static const struct adm_cmd commands[] = {
     { "deleteaclmailbox", "dam", 2, 2, cmd_dam, "name id" },
     { "listaclmailbox", "lam", 1, 1, cmd_lam, "name" },
     { "setquota", "sq", 2, 3, cmd_sq, "root [storage] KB|none" },
+    { "mboxconfig", "mboxcfg", 3, 3, cmd_mboxcfg,
+      "name specialuse roles|none (e.g. \"\\\\Sent\")" },
     { "listquota", "lq", 1, 1, cmd_lq, "root" },
     { "listquotaroot", "lqr", 1, 1, cmd_lqr, "name" },
     { "help", "?", 0, 1, cmd_help, "[command]" },
@@ -338,7 +428,7 @@ int adm_execute(struct imapc *c, int argc, char **argv, FILE *out,
 {
     const struct adm_cmd *cmd = find_cmd(argv[0]);
     struct buf text = BUF_INITIALIZER;
-    char *args[4] = { NULL, NULL, NULL, NULL };
+    char *args[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
     int i, r;
 
     if (!cmd) {

@@ -105,28 +105,15 @@ void cmd_enable(struct imapd_session *s, const struct imapd_command *c)
 }
 
 /* autocreatequota != 0: a user without an INBOX gets one at first login
- * (with that quota in KB when positive; unlimited when negative). */
+ * (with that quota in KB when positive; unlimited when negative), with
+ * the autocreate_inbox_folders (mboxlist_autocreate_user()). */
 static void imapd_autocreate_inbox(struct imapd_session *s)
 {
     long long q = conf_getint(CONF_AUTOCREATEQUOTA);
-    struct buf inbox = BUF_INITIALIZER;
-    int r;
 
     if (!q || s->is_admin || mboxname_validate_userid(s->userid))
         return;
-    buf_printf(&inbox, "user.%s", s->userid);
-    if (mboxlist_lookup(buf_cstring(&inbox), NULL) == ERR_NOTFOUND) {
-        if (q > 0)
-            quota_set_limits(inbox.s, q, QUOTA_UNLIMITED);
-        r = mboxlist_create(inbox.s, NULL, s->auth, MBOXLIST_CREATE_AUTOINBOX);
-        if (r)
-            log_error("autocreate INBOX failed: user=<%s>: %s", s->userid,
-                      error_string(r));
-        else
-            log_notice("autocreated INBOX: user=<%s> quota=<%lld>",
-                       s->userid, q);
-    }
-    buf_free(&inbox);
+    mboxlist_autocreate_user(s->userid, s->auth, q);
 }
 
 void imapd_login_complete(struct imapd_session *s, const char *userid,

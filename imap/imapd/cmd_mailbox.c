@@ -1,5 +1,7 @@
-/* cmd_mailbox.c -- CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE and
- * NAMESPACE.
+/* cmd_mailbox.c -- CREATE (with RFC 6154 USE), DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, and SETMETADATA of the one entry
+ * /private/specialuse (the roles of an existing mailbox, as Cyrus keeps
+ * them; METADATA itself, RFC 5464, is not implemented nor advertised).
  *
  * Rights and rules are mboxlist's (mboxlist.h); this file only maps client
  * names to internal ones and errors to responses.  RENAME of one's own
@@ -15,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/buf.h"
 #include "lib/error.h"
@@ -89,11 +92,76 @@ static void mailbox_error(struct imapd_session *s, const char *tag, int r,
         imapd_tagged_error(s, tag, r, NULL);
 }
 
-/* CREATE mailbox [partition] */
+/* The canonical form of a role list into roles; -1 after NO [USEATTR]. */
+static int mailbox_roles(struct imapd_session *s,
+                         const struct imapd_command *c, const char *words,
+                         struct buf *roles)
+{
+    if (!mboxlist_specialuse_normalize(words, roles))
+        return 0;
+    imapd_tagged_no(s, c->tag, "[USEATTR] Unsupported special-use "
+                    "attribute (known: %s)", MBOXLIST_SPECIALUSE_ROLES);
+    return -1;
+}
+
+/* RFC 4466 create-params "(PARTITION p USE (\Sent ...))" (RFC 6154
+ * CREATE-SPECIAL-USE; PARTITION is Cyrus's): the partition into
+ * *partition_r, the roles into roles.  -1 after a BAD or NO. */
+static int mailbox_create_params(struct imapd_session *s,
+                                 const struct imapd_command *c,
+                                 const struct imap_arg *params, size_t n,
+                                 const char **partition_r, struct buf *roles)
+{
+    struct buf words = BUF_INITIALIZER;
+    const struct imap_arg *uses;
+    size_t nuses;
+    const char *atom;
+    int r = 0;
+
+    for (size_t i = 0; !r && i < n; i += 2) {
+        if (i + 1 < n && imap_arg_atom_is(&params[i], "PARTITION") &&
+            !*partition_r && imap_arg_get_astring(&params[i + 1], &atom) &&
+            *atom) {
+            if (!s->is_admin) {
+                imapd_tagged_no(s, c->tag, "[NOPERM] Only administrators "
+                                "may choose a partition");
+                r = -1;
+            }
+            *partition_r = atom;
+            continue;
+        }
+        if (!(i + 1 < n && imap_arg_atom_is(&params[i], "USE") &&
+              imap_arg_get_list(&params[i + 1], &uses, &nuses))) {
+            imapd_tagged_bad(s, c->tag, "Invalid CREATE parameters");
+            r = -1;
+            break;
+        }
+        for (size_t k = 0; k < nuses; k++) {
+            if (uses[k].type != IMAP_ARG_ATOM ||
+                !imap_arg_get_atom(&uses[k], &atom) || atom[0] != '\\' ||
+                !atom[1]) {
+                imapd_tagged_bad(s, c->tag, "USE needs special-use "
+                                 "attributes such as \\Sent");
+                r = -1;
+                break;
+            }
+            buf_printf(&words, " %s", atom);
+        }
+    }
+    if (!r && mailbox_roles(s, c, buf_cstring(&words), roles))
+        r = -1;
+    buf_free(&words);
+    return r;
+}
+
+/* CREATE mailbox [partition | (create-params)] */
 void cmd_create(struct imapd_session *s, const struct imapd_command *c)
 {
     struct buf ext = BUF_INITIALIZER, name = BUF_INITIALIZER;
-    const char *arg, *partition;
+    struct buf roles = BUF_INITIALIZER;
+    const struct imap_arg *params;
+    const char *arg, *partition = NULL;
+    size_t nparams;
     int r;
 
     if (c->nargs < 1 || c->nargs > 2 ||
@@ -101,8 +169,15 @@ void cmd_create(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_bad(s, c->tag, "CREATE needs a mailbox name");
         return;
     }
-    if (mailbox_partition_arg(s, c, 1, &partition))
+    if (c->nargs == 2 && imap_arg_get_list(&c->args[1], &params, &nparams)) {
+        if (mailbox_create_params(s, c, params, nparams, &partition,
+                                  &roles)) {
+            buf_free(&roles);
+            return;
+        }
+    } else if (mailbox_partition_arg(s, c, 1, &partition)) {
         return;
+    }
     /* RFC 3501 6.3.3: a trailing separator only declares the intent to
      * create children; the name is created without it. */
     buf_setcstr(&ext, arg);
@@ -110,13 +185,15 @@ void cmd_create(struct imapd_session *s, const struct imapd_command *c)
         buf_truncate(&ext, ext.len - 1);
     r = imapd_mailbox_name(s, buf_cstring(&ext), &name);
     if (!r)
-        r = mboxlist_create(buf_cstring(&name), partition, s->auth, 0);
+        r = mboxlist_create_special(buf_cstring(&name), partition, s->auth,
+                                    0, buf_cstring(&roles));
     if (r)
         mailbox_error(s, c->tag, r, partition);
     else
         imapd_tagged_ok(s, c->tag, "Completed");
     buf_free(&ext);
     buf_free(&name);
+    buf_free(&roles);
 }
 
 /* DELETE mailbox */
@@ -236,4 +313,45 @@ void cmd_namespace(struct imapd_session *s, const struct imapd_command *c)
     prot_puts(s->prot, "* NAMESPACE ((\"INBOX.\" \".\")) "
               "((\"user.\" \".\")) ((\"\" \".\"))\r\n");
     imapd_tagged_ok(s, c->tag, "Completed");
+}
+
+/* SETMETADATA mailbox ("/private/specialuse" value): value NIL or "" takes
+ * the roles away.  Needs `a` (mboxlist_setspecialuse()). */
+void cmd_setmetadata(struct imapd_session *s, const struct imapd_command *c)
+{
+    struct buf name = BUF_INITIALIZER, roles = BUF_INITIALIZER;
+    const struct imap_arg *list;
+    const char *ext, *entry, *value = NULL;
+    size_t n;
+    int r;
+
+    if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &ext) ||
+        !imap_arg_get_list(&c->args[1], &list, &n) || n != 2 ||
+        !imap_arg_get_astring(&list[0], &entry) ||
+        (list[1].type != IMAP_ARG_NIL &&
+         !imap_arg_get_string(&list[1], &value))) {
+        imapd_tagged_bad(s, c->tag, "SETMETADATA needs a mailbox and "
+                         "(entry value)");
+        return;
+    }
+    if (strcasecmp(entry, "/private/specialuse") || !*ext) {
+        imapd_tagged_no(s, c->tag, "[CANNOT] Only /private/specialuse of a "
+                        "mailbox can be set (METADATA is not supported)");
+        return;
+    }
+    if (mailbox_roles(s, c, value, &roles))
+        goto done;
+    r = imapd_mailbox_name(s, ext, &name);
+    if (r == ERR_BADNAME)
+        r = ERR_NOTFOUND;
+    if (!r)
+        r = mboxlist_setspecialuse(buf_cstring(&name), s->auth,
+                                   buf_cstring(&roles));
+    if (r)
+        imapd_tagged_error(s, c->tag, r, NULL);
+    else
+        imapd_tagged_ok(s, c->tag, "Completed");
+done:
+    buf_free(&name);
+    buf_free(&roles);
 }

@@ -24,14 +24,40 @@ void cmd_delete(struct imapd_session *s, const struct imapd_command *c);
 void cmd_rename(struct imapd_session *s, const struct imapd_command *c);
 void cmd_subscribe(struct imapd_session *s, const struct imapd_command *c);
 void cmd_namespace(struct imapd_session *s, const struct imapd_command *c);
+/* SETMETADATA of /private/specialuse only (RFC 6154 roles). */
+void cmd_setmetadata(struct imapd_session *s, const struct imapd_command *c);
 
 /* cmd_list.c: LIST and LSUB (RFC 3501 6.3.8-6.3.9; LIST carries the
- * RFC 3348 \HasChildren / \HasNoChildren attributes). */
+ * RFC 3348 \HasChildren / \HasNoChildren attributes) with the
+ * extensions below, and XLIST; cmd_list.h has the grammar. */
 void cmd_list(struct imapd_session *s, const struct imapd_command *c);
+/* The capabilities of cmd_list.c, cmd_status.c and CREATE (imapd adds
+ * APPENDLIMIT=<imapd_appendlimit()>). */
+#define IMAPD_LIST_CAPABILITIES                                               \
+    "LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS SPECIAL-USE CREATE-SPECIAL-USE " \
+    "STATUS=SIZE XLIST"
 
 /* cmd_status.c: STATUS (RFC 3501 6.3.10, HIGHESTMODSEQ of RFC 7162, SIZE
- * of RFC 8438). */
+ * of RFC 8438, DELETED of RFC 9051, APPENDLIMIT of RFC 7889). */
 void cmd_status(struct imapd_session *s, const struct imapd_command *c);
+/* A STATUS item list, in the client's order (repeats allowed). */
+#define STATUS_MAX_ITEMS 36
+struct status_items {
+    int item[STATUS_MAX_ITEMS];
+    size_t n;
+};
+struct imap_arg;
+/* Parse "(item ...)": ERR_BADARG for an unknown item, an empty or too
+ * long list, or anything but a list of atoms. */
+int status_items_parse(const struct imap_arg *arg, struct status_items *it);
+/* Write "* STATUS <ext> (...)" for mailbox name (internal), which the
+ * session must be allowed to read (`r`); the error (nothing written)
+ * otherwise. */
+int status_mailbox(struct imapd_session *s, const char *name,
+                   const char *ext, const struct status_items *it);
+/* The largest message APPEND takes: maxmessagesize, or the literal limit
+ * imapd applies when that is 0 (RFC 7889 APPENDLIMIT). */
+unsigned long long imapd_appendlimit(void);
 
 /* cmd_append.c: APPEND with MULTIAPPEND (RFC 3502) and APPENDUID
  * (RFC 4315). */

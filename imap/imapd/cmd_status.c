@@ -1,5 +1,6 @@
-/* cmd_status.c -- STATUS (RFC 3501 6.3.10) with HIGHESTMODSEQ (RFC 7162)
- * and SIZE (RFC 8438).
+/* cmd_status.c -- STATUS (RFC 3501 6.3.10) with HIGHESTMODSEQ (RFC 7162),
+ * SIZE (RFC 8438), DELETED (RFC 9051/9208) and APPENDLIMIT (RFC 7889);
+ * the same items for LIST-STATUS (RFC 5819, cmd_list.c).
  *
  * Clients poll with STATUS every few minutes (SPEC.md), so it stays cheap:
  * the mailbox is opened (index and cache mapped, one short shared lock),
@@ -31,25 +32,25 @@ enum status_item {
     STATUS_UNSEEN,
     STATUS_HIGHESTMODSEQ,
     STATUS_SIZE,
+    STATUS_DELETED,
+    STATUS_APPENDLIMIT,
     STATUS_NITEMS
 };
 
 static const char *const status_names[STATUS_NITEMS] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
-    "HIGHESTMODSEQ", "SIZE"
+    "HIGHESTMODSEQ", "SIZE", "DELETED", "APPENDLIMIT"
 };
 
-/* The item list, in the client's order, into items[] (*n of them).
- * ERR_BADARG for an unknown item or an empty list. */
-static int status_parse(const struct imap_arg *arg, int *items, size_t *n)
+int status_items_parse(const struct imap_arg *arg, struct status_items *it)
 {
     const struct imap_arg *list;
     size_t count;
     const char *atom;
 
-    *n = 0;
+    it->n = 0;
     if (!imap_arg_get_list(arg, &list, &count) || !count ||
-        count > STATUS_NITEMS * 4)
+        count > STATUS_MAX_ITEMS)
         return ERR_BADARG;
     for (size_t i = 0; i < count; i++) {
         int found = -1;
@@ -60,9 +61,16 @@ static int status_parse(const struct imap_arg *arg, int *items, size_t *n)
                 found = k;
         if (found < 0)
             return ERR_BADARG;
-        items[(*n)++] = found;
+        it->item[it->n++] = found;
     }
     return ERR_OK;
+}
+
+unsigned long long imapd_appendlimit(void)
+{
+    struct imap_parser_limits l;
+    imapd_parser_limits(&l, 1);
+    return l.max_literal;
 }
 
 /* Messages above the recent mark: the records are in UID order, so walk
@@ -101,10 +109,27 @@ static uint32_t status_unseen(const struct mailbox *mb, const char *userid)
     return count;
 }
 
-static void status_write(struct imapd_session *s, const char *ext,
-                         const struct mailbox *mb, const int *items,
-                         size_t n)
+/* Messages with \Deleted. */
+static uint32_t status_deleted(const struct mailbox *mb)
 {
+    uint32_t count = 0;
+    for (uint32_t n = 0; n < mb->i.num_records; n++) {
+        struct index_record rec;
+        if (mailbox_read_record(mb, n, &rec))
+            break;
+        if (rec.system_flags & FLAG_DELETED)
+            count++;
+    }
+    return count;
+}
+
+static void status_write(struct imapd_session *s, const char *ext,
+                         const struct mailbox *mb,
+                         const struct status_items *it)
+{
+    const int *items = it->item;
+    size_t n = it->n;
+
     prot_puts(s->prot, "* STATUS ");
     imapd_write_astring(s->prot, ext, strlen(ext));
     prot_puts(s->prot, " (");
@@ -118,29 +143,42 @@ static void status_write(struct imapd_session *s, const char *ext,
         case STATUS_UNSEEN: v = status_unseen(mb, s->userid); break;
         case STATUS_HIGHESTMODSEQ: v = mb->i.highest_modseq; break;
         case STATUS_SIZE: v = mb->i.quota_used; break;
+        case STATUS_DELETED: v = status_deleted(mb); break;
+        case STATUS_APPENDLIMIT: v = imapd_appendlimit(); break;
         case STATUS_NITEMS: break;
         }
-        prot_printf(s->prot, "%s%s %llu", i ? " " : "", status_names[items[i]],
-                    v);
+        prot_printf(s->prot, "%s%s %llu", i ? " " : "",
+                    status_names[items[i]], v);
     }
     prot_puts(s->prot, ")\r\n");
+}
+
+int status_mailbox(struct imapd_session *s, const char *name,
+                   const char *ext, const struct status_items *it)
+{
+    struct mailbox *mb = NULL;
+    int r = mboxlist_open_mailbox_access(name, s->auth, ACL_READ,
+                                         MAILBOX_UNLOCKED, &mb, NULL);
+    if (!r)
+        status_write(s, ext, mb, it);
+    mailbox_close(&mb);
+    return r;
 }
 
 /* STATUS mailbox (item ...) */
 void cmd_status(struct imapd_session *s, const struct imapd_command *c)
 {
     struct buf name = BUF_INITIALIZER;
-    struct mailbox *mb = NULL;
-    int items[STATUS_NITEMS * 4], r;
+    struct status_items it;
     const char *ext;
-    size_t n;
+    int r;
 
     if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &ext)) {
         imapd_tagged_bad(s, c->tag, "STATUS needs a mailbox and a list of "
                          "items");
         return;
     }
-    if (status_parse(&c->args[1], items, &n)) {
+    if (status_items_parse(&c->args[1], &it)) {
         imapd_tagged_bad(s, c->tag, "Invalid STATUS items");
         return;
     }
@@ -148,15 +186,10 @@ void cmd_status(struct imapd_session *s, const struct imapd_command *c)
     if (r == ERR_BADNAME)
         r = ERR_NOTFOUND;
     if (!r)
-        r = mboxlist_open_mailbox_access(buf_cstring(&name), s->auth,
-                                         ACL_READ, MAILBOX_UNLOCKED, &mb, NULL);
-    if (r) {
+        r = status_mailbox(s, buf_cstring(&name), ext, &it);
+    if (r)
         imapd_tagged_error(s, c->tag, r, NULL);
-        goto done;
-    }
-    status_write(s, ext, mb, items, n);
-    imapd_tagged_ok(s, c->tag, "Completed");
-done:
-    mailbox_close(&mb);
+    else
+        imapd_tagged_ok(s, c->tag, "Completed");
     buf_free(&name);
 }

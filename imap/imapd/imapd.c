@@ -31,6 +31,7 @@
 #include "imap/mailstore/auth.h"
 #include "imap/imapd/imap_parser.h"
 #include "imap/imapd/imapd.h"
+#include "imap/imapd/cmd_mailbox.h"
 #include "imap/imapd/imapd_private.h"
 #include "imap/imapd/index.h"
 #include "imap/mailstore/mboxlist.h"
@@ -102,6 +103,8 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
 {
     buf_reset(out);
     buf_appendcstr(out, IMAPD_CAPABILITIES);
+    buf_printf(out, " %s APPENDLIMIT=%llu", IMAPD_LIST_CAPABILITIES,
+               imapd_appendlimit());
     if (s->state == IMAPD_NOTAUTH) {
         struct buf mechs = BUF_INITIALIZER;
         /* Usually master's list: no SASL plugin is loaded for it. */

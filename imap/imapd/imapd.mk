@@ -21,7 +21,8 @@ imap_imapd_imapd_SOURCES = \
 	imap/imapd/cmd_auth.c imap/imapd/cmd_select.c imap/imapd/cmd_message.c \
 	imap/imapd/cmd_sort.c \
 	imap/imapd/cmd_mailbox.c imap/imapd/cmd_mailbox.h \
-	imap/imapd/cmd_list.c imap/imapd/cmd_status.c \
+	imap/imapd/cmd_list.c imap/imapd/cmd_list.h imap/imapd/cmd_list_args.c \
+	imap/imapd/cmd_status.c \
 	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c
 imap_imapd_imapd_LDADD = imap/imapd/libimapd.a imap/server/libserver.a \
 	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a \

@@ -45,6 +45,8 @@ static const struct imapd_cmd_entry imapd_commands[] = {
     { "UNSUBSCRIBE", cmd_subscribe, MBOX_STATES },
     { "LIST", cmd_list, MBOX_STATES },
     { "LSUB", cmd_list, MBOX_STATES },
+    { "XLIST", cmd_list, MBOX_STATES },
+    { "SETMETADATA", cmd_setmetadata, MBOX_STATES },
     { "NAMESPACE", cmd_namespace, MBOX_STATES },
     { "STATUS", cmd_status, MBOX_STATES },
     { "APPEND", cmd_append, MBOX_STATES },

@@ -105,6 +105,7 @@ void mboxlist_entry_fini(struct mboxlist_entry *e)
     free(e->partition);
     free(e->acl);
     free(e->uniqueid);
+    free(e->specialuse);
     memset(e, 0, sizeof(*e));
 }
 
@@ -130,6 +131,8 @@ void mboxlist_entry_encode(const struct mboxlist_entry *e, struct buf *out)
     mboxlist_put_field(out, e->partition);
     mboxlist_put_field(out, e->uniqueid);
     mboxlist_put_field(out, e->acl);
+    if (e->specialuse && *e->specialuse)
+        mboxlist_put_field(out, e->specialuse);
     util_put32(crc, util_crc32(0, out->s, out->len));
     buf_appendmap(out, crc, 4);
 }
@@ -157,6 +160,16 @@ static int mboxlist_uniqueid_valid(const char *s)
            strspn(s, "0123456789abcdef") == MBOXLIST_UNIQUEID_LEN;
 }
 
+/* The optional roles field: not empty, and already in canonical form. */
+static int mboxlist_specialuse_valid(const char *s)
+{
+    struct buf norm = BUF_INITIALIZER;
+    int ok = *s && !mboxlist_specialuse_normalize(s, &norm) &&
+             !strcmp(buf_cstring(&norm), s);
+    buf_free(&norm);
+    return ok;
+}
+
 int mboxlist_entry_decode(const char *name, const void *val, size_t len,
                           struct mboxlist_entry *e)
 {
@@ -176,8 +189,14 @@ int mboxlist_entry_decode(const char *name, const void *val, size_t len,
     e->created = (int64_t)util_get64(p + 4);
     if (mboxlist_get_field(p, end, &pos, &e->partition) ||
         mboxlist_get_field(p, end, &pos, &e->uniqueid) ||
-        mboxlist_get_field(p, end, &pos, &e->acl) || pos != end ||
+        mboxlist_get_field(p, end, &pos, &e->acl) ||
         !e->partition[0] || !mboxlist_uniqueid_valid(e->uniqueid))
+        goto done;
+    if (pos != end &&
+        (mboxlist_get_field(p, end, &pos, &e->specialuse) ||
+         !mboxlist_specialuse_valid(e->specialuse)))
+        goto done;
+    if (pos != end)
         goto done;
     e->name = xstrdup(name);
     r = ERR_OK;
@@ -569,14 +588,15 @@ int mboxlist_create_rights(const char *name, const struct auth_state *who,
 {
     int admin = auth_is_admin(who);
     char *owner = mboxname_userid_of(name);
+    /* The owner at first login: its INBOX, and folders below it that have
+     * no ancestor yet (mboxlist_autocreate_user()). */
+    int self = (flags & MBOXLIST_CREATE_AUTOINBOX) && owner &&
+               !auth_is_anonymous(who) && !strcmp(auth_userid(who), owner);
     struct mboxlist_entry anc;
     int r;
 
     memset(&anc, 0, sizeof(anc));
     if (mboxname_isinbox(name)) {
-        int self = (flags & MBOXLIST_CREATE_AUTOINBOX) &&
-                   !auth_is_anonymous(who) &&
-                   !strcmp(auth_userid(who), owner);
         r = (admin || self) ? acl_default_inbox(owner, acl) : ERR_PERM;
         goto done;
     }
@@ -587,7 +607,7 @@ int mboxlist_create_rights(const char *name, const struct auth_state *who,
         else
             r = ERR_PERM;
     } else if (r == ERR_NOTFOUND) {
-        if (!admin)
+        if (!admin && !self)
             r = ERR_PERM;
         else if (owner)
             r = acl_default_inbox(owner, acl);
@@ -682,8 +702,21 @@ int mboxlist_create_commit(struct mboxlist_intent *in)
 int mboxlist_create(const char *name, const char *partition,
                     const struct auth_state *who, int flags)
 {
+    return mboxlist_create_special(name, partition, who, flags, NULL);
+}
+
+int mboxlist_create_special(const char *name, const char *partition,
+                            const struct auth_state *who, int flags,
+                            const char *specialuse)
+{
+    struct buf roles = BUF_INITIALIZER;
     struct mboxlist_intent in;
     int r;
+
+    if (specialuse && mboxlist_specialuse_normalize(specialuse, &roles)) {
+        buf_free(&roles);
+        return ERR_BADARG;
+    }
 
     for (int round = 0;; round++) {
         mboxlist_intent_init(&in, MBOXLIST_INTENT_CREATE);
@@ -691,8 +724,11 @@ int mboxlist_create(const char *name, const char *partition,
         if ((r = mboxname_validate(name)) ||
             (r = mboxlist_intent_settle(name, 1)) ||
             (r = mboxlist_create_plan(name, partition, who, flags,
-                                      mboxlist_intent_add(&in))) ||
-            (r = mboxlist_intent_lock(&in)))
+                                      mboxlist_intent_add(&in))))
+            break;
+        if (roles.len)
+            in.m[0].new.specialuse = xstrdup(buf_cstring(&roles));
+        if ((r = mboxlist_intent_lock(&in)))
             break;
         mboxlist_intent_point("planned");
         if ((r = mboxlist_create_commit(&in))) {
@@ -710,6 +746,7 @@ int mboxlist_create(const char *name, const char *partition,
         break;
     }
     mboxlist_intent_fini(&in);
+    buf_free(&roles);
     return r == ERR_AGAIN ? ERR_LOCKED : r;
 }
 

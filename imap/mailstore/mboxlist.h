@@ -10,10 +10,16 @@
  *     u32  length P, P bytes      partition name
  *     u32  length U, U bytes      unique id (MBOXLIST_UNIQUEID_LEN hex)
  *     u32  length A, A bytes      ACL, Cyrus text form (acl.h)
+ *    [u32  length S, S bytes      special-use roles (RFC 6154), optional]
  *     u32  CRC-32 (util_crc32) of every byte before it
+ * The roles field is present only when the mailbox has roles (S > 0), so
+ * a record without roles is byte for byte what older servers wrote and
+ * read, and records they wrote still decode.  Its text is
+ * mboxlist_specialuse_normalize()'s form: roles from
+ * MBOXLIST_SPECIALUSE_ROLES, separated by one space, in that list's order.
  * A value that is truncated, too long, fails its CRC, has another version
- * or an unknown type, an empty partition, a malformed unique id or a NUL
- * in a text field decodes to ERR_BADFORMAT (logged), never a crash.  The
+ * or an unknown type, an empty partition, a malformed unique id, a NUL
+ * in a text field or a roles field that is empty or not normalized decodes to ERR_BADFORMAT (logged), never a crash.  The
  * ACL is also copied into the mailbox's cyrus.header (mailbox.h); the
  * database is the authority.
  *
@@ -134,6 +140,8 @@ struct mboxlist_entry {
     char *uniqueid;             /* 32 lowercase hex digits */
     int type;                   /* enum mboxlist_type */
     int64_t created;            /* seconds since the epoch */
+    char *specialuse;           /* RFC 6154 roles ("\Sent \Trash"), or
+                                   NULL for none (never "") */
 };
 
 /* Release an entry's strings (the struct is the caller's); NULL-safe. */
@@ -178,15 +186,18 @@ int mboxlist_open_mailbox_access(const char *name,
 /* ---- changes -------------------------------------------------------------- */
 
 /* mboxlist_create() flags */
-#define MBOXLIST_CREATE_AUTOINBOX 0x01  /* who may create its own INBOX
-                                           (autocreatequota, first login) */
+#define MBOXLIST_CREATE_AUTOINBOX 0x01  /* who may create its own INBOX, and
+                                           folders below it while it does not
+                                           exist (autocreate, first login) */
 
 /* Create mailbox name on partition (NULL: defaultpartition).
  * ERR_BADNAME invalid name; ERR_EXISTS; ERR_BADARG unknown partition;
  * ERR_PERM (nothing happens) unless who may create it:
  *   - administrators may create anything;
  *   - a user INBOX "user.<id>" only by administrators, or by <id> itself
- *     with MBOXLIST_CREATE_AUTOINBOX;
+ *     with MBOXLIST_CREATE_AUTOINBOX; also, with that flag, <id> may
+ *     create names below its INBOX that have no existing ancestor (the
+ *     autocreated folders, made before the INBOX);
  *   - anything else needs `k` on the nearest existing ancestor (for
  *     "user.bob.a.b", user.bob.a if it exists, else user.bob); a name
  *     without an existing ancestor (a top-level one, or one under a user
@@ -199,6 +210,45 @@ int mboxlist_open_mailbox_access(const char *name,
  * counter, stored in the transaction that adds the record. */
 int mboxlist_create(const char *name, const char *partition,
                     const struct auth_state *who, int flags);
+/* The same with special-use roles (RFC 6154 CREATE-SPECIAL-USE): the
+ * record is committed with them in the creating transaction, so the
+ * mailbox never exists without them.  specialuse NULL or "": none; else
+ * as mboxlist_specialuse_normalize() accepts (ERR_BADARG, nothing
+ * created). */
+int mboxlist_create_special(const char *name, const char *partition,
+                            const struct auth_state *who, int flags,
+                            const char *specialuse);
+
+/* The first login of a user without an INBOX (autocreatequota): make
+ * the folders of autocreate_inbox_folders ("|"-separated names below the
+ * INBOX), each with the role an xlist-<role> option gives its name,
+ * subscribe those of autocreate_subscribe_folders, then set the quota
+ * (quota_kb > 0; none when negative) and make the INBOX itself.  The
+ * INBOX comes last, so a process killed half-way leaves no INBOX and the
+ * next call finishes: folders already there (with their roles, which
+ * their creation committed with them) are kept.  who is the user (its
+ * own rights, MBOXLIST_CREATE_AUTOINBOX).  ERR_EXISTS when the INBOX
+ * exists (nothing done); an invalid folder name is logged and skipped;
+ * else the first error. */
+int mboxlist_autocreate_user(const char *userid,
+                             const struct auth_state *who, int64_t quota_kb);
+
+/* ---- special-use roles (RFC 6154; mboxlist_specialuse.c) ------------------ */
+
+/* Every role a mailbox may carry, in the order stored and listed. */
+#define MBOXLIST_SPECIALUSE_ROLES \
+    "\\All \\Archive \\Drafts \\Flagged \\Junk \\Sent \\Trash"
+/* The canonical form of a role list (words separated by spaces, any case):
+ * each role spelt as in MBOXLIST_SPECIALUSE_ROLES, once, in that order,
+ * separated by one space, into out ("" for an empty list).  ERR_BADARG
+ * when a word is not a role (out then holds nothing useful). */
+int mboxlist_specialuse_normalize(const char *text, struct buf *out);
+/* Replace the roles of name (NULL or "": none) in one transaction of
+ * mailboxes.db.  Needs `a` on name (ERR_NOTFOUND without `l`, ERR_PERM);
+ * ERR_BADARG for a bad list.  Roles are also kept through RENAME (they
+ * move with the record) and go with the record on DELETE. */
+int mboxlist_setspecialuse(const char *name, const struct auth_state *who,
+                           const char *specialuse);
 
 /* mboxlist_delete() flags */
 #define MBOXLIST_DELETE_CHILDREN 0x01   /* also every mailbox below name */
@@ -351,7 +401,8 @@ int mboxlist_load(FILE *in, int replace, struct buf *error);
 /* ---- value codec (exposed for tests, reconstruct and fuzzing) ------------- */
 
 /* Encode entry (all but the name) as a version-1 value into out
- * (replacing its contents). */
+ * (replacing its contents); the roles field only when entry->specialuse
+ * is not empty. */
 void mboxlist_entry_encode(const struct mboxlist_entry *entry,
                            struct buf *out);
 /* Decode a value into *entry, with name copied in.  ERR_BADFORMAT (entry

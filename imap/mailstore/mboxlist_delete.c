@@ -125,6 +125,7 @@ static int mboxlist_delete_plan(const struct mboxlist_list *list,
         m->old.uniqueid = xstrdup(e->uniqueid);
         m->old.type = e->type;
         m->old.created = e->created;
+        m->old.specialuse = e->specialuse ? xstrdup(e->specialuse) : NULL;
         m->oldpath = xstrdup(buf_cstring(&path));
         if (!mailbox_open(e->name, m->oldpath, MAILBOX_EXCLUSIVE,
                           &held[in->n - 1]))

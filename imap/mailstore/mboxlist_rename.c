@@ -123,6 +123,7 @@ static void rename_copy_entry(struct mboxlist_entry *to,
     to->uniqueid = xstrdup(from->uniqueid);
     to->type = from->type;
     to->created = from->created;
+    to->specialuse = from->specialuse ? xstrdup(from->specialuse) : NULL;
 }
 
 static int rename_plan_one(struct rename_op *op, struct mboxlist_move *m,
@@ -153,6 +154,7 @@ static int rename_plan_one(struct rename_op *op, struct mboxlist_move *m,
     m->new.uniqueid = xstrdup(old->uniqueid);
     m->new.type = old->type;
     m->new.created = old->created;
+    m->new.specialuse = old->specialuse ? xstrdup(old->specialuse) : NULL;
     if ((r = mboxlist_entry_path(old, &path)))
         goto done;
     m->oldpath = buf_release(&path);

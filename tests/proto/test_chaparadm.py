@@ -148,7 +148,8 @@ def test_bad_command_and_usage(server):
     p = run_adm(inst, port, "frobnicate\ncm\nhelp\nquit\ncm user.never\n")
     assert p.returncode == 1
     assert "frobnicate: unknown command" in err(p)
-    assert "usage: createmailbox name [partition]" in err(p)
+    assert ("usage: createmailbox [--partition partition] [--specialuse "
+            "roles] name [partition]") in err(p)
     assert "renamemailbox" in out(p) and "renm" in out(p)
     p = run_adm(inst, port, "lm\n")
     assert "user.never" not in out(p)

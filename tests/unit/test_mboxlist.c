@@ -47,7 +47,7 @@ static void test_codec(void)
 {
     struct mboxlist_entry e = { NULL, "default", OWNER_ACL("bob"),
                                 "0123456789abcdef0123456789abcdef",
-                                MBOXLIST_TYPE_NORMAL, -12345 }, d;
+                                MBOXLIST_TYPE_NORMAL, -12345, NULL }, d;
     struct buf v = BUF_INITIALIZER;
     unsigned char *p;
 

@@ -52,10 +52,10 @@ void test_intent_codec(void)
     m = mboxlist_intent_add(&in);
     m->old = (struct mboxlist_entry){ xstrdup("user.a"), xstrdup("default"),
         xstrdup(OWNER_ACL("a")), xstrdup("0123456789abcdef0123456789abcdef"),
-        MBOXLIST_TYPE_NORMAL, 7 };
+        MBOXLIST_TYPE_NORMAL, 7, NULL };
     m->new = (struct mboxlist_entry){ xstrdup("user.b"), xstrdup("other"),
         xstrdup(OWNER_ACL("b")), xstrdup("0123456789abcdef0123456789abcdef"),
-        MBOXLIST_TYPE_NORMAL, 7 };
+        MBOXLIST_TYPE_NORMAL, 7, xstrdup("\\Sent") };
     m->oldpath = xstrdup("/s/user/a");
     m->newpath = xstrdup("/t/user/b");
     mboxlist_intent_encode(&in, &v);
@@ -68,6 +68,8 @@ void test_intent_codec(void)
     TEST_ASSERT_INT(d.n, 1);
     TEST_ASSERT_STR(d.m[0].new.partition, "other");
     TEST_ASSERT_STR(d.m[0].old.acl, OWNER_ACL("a"));
+    TEST_ASSERT(d.m[0].old.specialuse == NULL);
+    TEST_ASSERT_STR(d.m[0].new.specialuse, "\\Sent");  /* roles carried */
     TEST_ASSERT_STR(d.m[0].newpath, "/t/user/b");
     mboxlist_intent_fini(&d);
     /* Every truncation and bit flip is refused, never a crash. */
