@@ -387,9 +387,10 @@ int mboxlist_dump(FILE *out);
 /* Read lines as mboxlist_dump() writes them and store them, all in one
  * transaction: either every line is loaded or none.  A record of a name
  * already in the database is an error (ERR_EXISTS) unless replace is set,
- * which overwrites its partition and ACL (keeping its unique id and
- * creation time).  A new record takes the unique id from the mailbox's
- * cyrus.header when its files exist (so \Seen state survives a restore),
+ * which overwrites its partition and ACL (keeping its unique id,
+ * creation time and special-use roles, which the dump does not carry).
+ * A new record takes the unique id from the mailbox's cyrus.header when
+ * its files exist (so \Seen state survives a restore),
  * else a fresh one.  The UIDVALIDITY counter is not in the dump; load
  * raises it to the largest UIDVALIDITY among the listed mailboxes whose
  * files exist, so a fresh database never hands out one of theirs again.

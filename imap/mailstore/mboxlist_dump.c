@@ -221,6 +221,7 @@ static int load_store(struct db_txn *txn, const struct load_line *l,
         e.uniqueid = old.uniqueid;
         e.type = old.type;
         e.created = old.created;
+        e.specialuse = old.specialuse;  /* not in the dump: kept */
         r = mboxlist_store(txn, &e);
     } else if (r == ERR_NOTFOUND || (r == ERR_BADFORMAT && replace)) {
         if (!e.uniqueid) {

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -222,6 +223,27 @@ static void test_specialuse_lifecycle(void)
     TEST_ASSERT_STR(roles_of("user.robert.Outbox"), "NONE");
 }
 
+/* ctl_mboxlist -u over existing records keeps their roles (the dump has
+ * no roles column). */
+static void test_specialuse_load_replace(void)
+{
+    static const char line[] = "shared.box\tdefault\tanyone\tlr\t\n";
+    struct buf err = BUF_INITIALIZER;
+    FILE *in;
+
+    setup();
+    make("shared", admin);
+    TEST_ASSERT_INT(mboxlist_create_special("shared.box", NULL, admin, 0,
+                                            "\\Archive"), ERR_OK);
+    in = fmemopen((void *)line, sizeof(line) - 1, "r");
+    TEST_ASSERT(in != NULL);
+    TEST_ASSERT_INT(mboxlist_load(in, 1, &err), ERR_OK);
+    fclose(in);
+    TEST_ASSERT_STR(acl_of("shared.box"), "anyone\tlr\t");
+    TEST_ASSERT_STR(roles_of("shared.box"), "\\Archive");
+    buf_free(&err);
+}
+
 /* Kill the process at the n-th intent step. */
 static int kill_at, kill_count;
 static void kill_hook(const char *point)
@@ -231,6 +253,32 @@ static void kill_hook(const char *point)
         kill(getpid(), SIGKILL);
 }
 
+/* Run op in a child killed at its kill_at-th intent step: 1 if it
+ * finished (successfully: anything else fails the case), 0 if killed. */
+static int run_killed(int (*op)(void))
+{
+    int status;
+    pid_t pid = fork();
+
+    TEST_ASSERT(pid >= 0);
+    if (pid == 0) {
+        kill_count = 0;
+        mboxlist_intent_hook = kill_hook;
+        _exit(op() ? 1 : 0);
+    }
+    TEST_ASSERT(waitpid(pid, &status, 0) == pid);
+    if (!WIFEXITED(status))
+        return 0;
+    TEST_ASSERT_INT(WEXITSTATUS(status), 0);
+    return 1;
+}
+
+static int create_su(void)
+{
+    return mboxlist_create_special("shared.su", NULL, admin, 0,
+                                   "\\Sent \\Archive");
+}
+
 static void test_specialuse_crash_create(void)
 {
     int finished = 0;
@@ -238,19 +286,7 @@ static void test_specialuse_crash_create(void)
     setup();
     make("shared", admin);
     for (kill_at = 1; !finished && kill_at < 50; kill_at++) {
-        int status;
-        pid_t pid = fork();
-        TEST_ASSERT(pid >= 0);
-        if (pid == 0) {
-            kill_count = 0;
-            mboxlist_intent_hook = kill_hook;
-            _exit(mboxlist_create_special("shared.su", NULL, admin, 0,
-                                          "\\Sent \\Archive") ? 1 : 0);
-        }
-        TEST_ASSERT(waitpid(pid, &status, 0) == pid);
-        finished = WIFEXITED(status);
-        if (finished)
-            TEST_ASSERT_INT(WEXITSTATUS(status), 0);
+        finished = run_killed(create_su);
         TEST_ASSERT_INT(mboxlist_recover_intents(), ERR_OK);
         /* Absent, or there with its roles. */
         if (mboxlist_lookup("shared.su", NULL) == ERR_OK) {
@@ -326,6 +362,11 @@ static void test_autocreate_plain(void)
     TEST_ASSERT_STR(roles_of("user.carol.Sent"), "NOTFOUND");
 }
 
+static int autocreate_bob(void)
+{
+    return mboxlist_autocreate_user("bob", bob, 100);
+}
+
 /* Killed at every step of the first login: the next one finishes. */
 static void test_autocreate_crash(void)
 {
@@ -333,18 +374,7 @@ static void test_autocreate_crash(void)
 
     setup_with(AUTOCREATE_CONF);
     for (kill_at = 1; !finished && kill_at < 200; kill_at++) {
-        int status;
-        pid_t pid = fork();
-        TEST_ASSERT(pid >= 0);
-        if (pid == 0) {
-            kill_count = 0;
-            mboxlist_intent_hook = kill_hook;
-            _exit(mboxlist_autocreate_user("bob", bob, 100) ? 1 : 0);
-        }
-        TEST_ASSERT(waitpid(pid, &status, 0) == pid);
-        finished = WIFEXITED(status);
-        if (finished)
-            TEST_ASSERT_INT(WEXITSTATUS(status), 0);
+        finished = run_killed(autocreate_bob);
         if (!finished) {
             /* No INBOX without everything before it; the next login
              * (another process: this one holds no intent) finishes. */
@@ -367,6 +397,7 @@ TEST_MAIN("mboxlist_specialuse",
           TEST_CASE(test_specialuse_codec),
           TEST_CASE(test_specialuse_normalize),
           TEST_CASE(test_specialuse_lifecycle),
+          TEST_CASE(test_specialuse_load_replace),
           TEST_CASE(test_specialuse_crash_create),
           TEST_CASE(test_autocreate),
           TEST_CASE(test_autocreate_plain),
