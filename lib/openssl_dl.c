@@ -143,6 +143,8 @@ OPENSSL_DL(SSL_CTX *, SSL_CTX_new, (const SSL_METHOD *meth), (meth))
 OPENSSL_DL(int, SSL_CTX_set_cipher_list, (SSL_CTX *ctx, const char *str),
            (ctx, str))
 OPENSSL_DL(int, SSL_CTX_set_default_verify_paths, (SSL_CTX *ctx), (ctx))
+OPENSSL_DL(int, SSL_CTX_set_num_tickets, (SSL_CTX *ctx, size_t num_tickets),
+           (ctx, num_tickets))
 OPENSSL_DL(uint64_t, SSL_CTX_set_options, (SSL_CTX *ctx, uint64_t op),
            (ctx, op))
 OPENSSL_DL_VOID(SSL_CTX_set_verify,

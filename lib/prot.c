@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,6 +44,9 @@ struct prot {
     int in_fd, out_fd;
     int out_is_socket;
     int close_on_free;
+    int quickack;                   /* in_fd is TCP and prot_set_quickack */
+    int mid;                        /* the caller stopped inside a line, or
+                                       after a read by count (a literal) */
     int timeout_s;
     long long deadline_ms;          /* monotonic; 0 = none */
     size_t maxline;
@@ -100,6 +105,27 @@ void prot_free(struct prot **pp)
 }
 
 void prot_set_close_on_free(struct prot *p, int on) { p->close_on_free = on; }
+
+void prot_set_quickack(struct prot *p, int on)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    p->quickack = on && getsockname(p->in_fd, (struct sockaddr *)&ss,
+                                    &len) == 0 &&
+                  (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
+/* The read about to wait is in the middle of something: ACK what came
+ * now (setting TCP_QUICKACK sends a pending ACK) and what comes next. */
+static void prot_push_ack(struct prot *p)
+{
+    int one = 1;
+
+    if (p->quickack)
+        (void)setsockopt(p->in_fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+                         sizeof(one));
+}
 
 int prot_set_maxline(struct prot *p, size_t maxline)
 {
@@ -458,8 +484,12 @@ int prot_readline(struct prot *p, struct buf *line)
         const char *start, *lf;
         size_t avail, take;
 
-        if (p->in_pos == p->in_len && (r = prot_fill(p)))
-            return r;
+        if (p->in_pos == p->in_len) {
+            if (line->len || toobig || p->mid)
+                prot_push_ack(p);
+            if ((r = prot_fill(p)))
+                return r;
+        }
         start = p->in + p->in_pos;
         avail = p->in_len - p->in_pos;
         lf = memchr(start, '\n', avail);
@@ -479,6 +509,7 @@ int prot_readline(struct prot *p, struct buf *line)
         if (lf)
             break;
     }
+    p->mid = 0;
     if (!toobig && line->len && line->s[line->len - 1] == '\r')
         line->len--;
     if (toobig || line->len > p->maxline) {
@@ -496,13 +527,18 @@ int prot_read(struct prot *p, void *buf, size_t size, size_t *n_r)
     *n_r = 0;
     if (size == 0)
         return ERR_BADARG;
-    if (p->in_pos == p->in_len && (r = prot_fill(p)))
-        return r;
+    if (p->in_pos == p->in_len) {
+        if (p->mid)
+            prot_push_ack(p);
+        if ((r = prot_fill(p)))
+            return r;
+    }
     n = p->in_len - p->in_pos;
     if (n > size)
         n = size;
     memcpy(buf, p->in + p->in_pos, n);
     p->in_pos += n;
+    p->mid = ((const char *)buf)[n - 1] != '\n';
     *n_r = n;
     return ERR_OK;
 }
@@ -512,11 +548,15 @@ static int consume(struct prot *p, size_t n, struct buf *out)
 {
     int r;
 
+    p->mid = 1;
     while (n > 0) {
         size_t take;
 
-        if (p->in_pos == p->in_len && (r = prot_fill(p)))
-            return r;
+        if (p->in_pos == p->in_len) {
+            prot_push_ack(p);
+            if ((r = prot_fill(p)))
+                return r;
+        }
         take = p->in_len - p->in_pos;
         if (take > n)
             take = n;

@@ -97,6 +97,17 @@ int prot_set_timeout(struct prot *p, int seconds);
  * (logintimeout).  0 removes it; ERR_BADARG outside 0..INT_MAX/1000. */
 int prot_set_deadline(struct prot *p, int seconds);
 
+/* on != 0 and in_fd a TCP socket: acknowledge the peer's data at once
+ * (TCP_QUICKACK, re-armed at each such wait, since Linux clears it) whenever
+ * a read must wait in the middle of something -- a line begun (by
+ * prot_readline, or by prot_read: the last byte it returned was no LF), a
+ * literal (prot_read_exact, prot_skip), or the line right after one.  A client
+ * that writes a command in several small writes (Nagle's algorithm on)
+ * would otherwise wait for our delayed ACK, up to 40 ms, before it may
+ * send the next piece.  A wait between commands keeps the delayed ACK, which
+ * rides on the response.  Off by default. */
+void prot_set_quickack(struct prot *p, int on);
+
 /* Read one line into `line` (replacing its contents), without the LF and
  * a CR just before it.  ERR_TOOBIG: the line was longer than the maximum;
  * it has been read to its end and dropped, `line` holds its first maxline

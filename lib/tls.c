@@ -377,6 +377,13 @@ int tls_server_ctx_new(const char *cert, const char *key,
         return r;
     if (set && set->prefer_server_ciphers)
         SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* No resumption: one context serves every connection of a preforked
+     * server, and nothing of one connection may reach the next (no
+     * session cache, no tickets); a process per connection could never
+     * resume anyway. */
+    SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx->ssl_ctx, 0);
     if (ciphers && SSL_CTX_set_cipher_list(ctx->ssl_ctx, ciphers) != 1) {
         set_error(error, "bad TLS cipher list \"%s\" (OpenSSL: %s)", ciphers,
                   ossl_reason(tmp, sizeof(tmp)));

@@ -24,6 +24,9 @@
  * ending with OpenSSL's own reason in parentheses.  After a failed
  * handshake the connection is in an undefined state: close it.
  *
+ * A server context offers no session resumption (no session cache, no
+ * tickets): a preforked server keeps one context for all its connections.
+ *
  * Fork safety: a tls_ctx may be shared by the children of the process that
  * made it; a TLS session (the layer) belongs to one process.
  */

@@ -351,7 +351,8 @@ void cmd_starttls(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_bad(s, c->tag, "TLS is already active");
         return;
     }
-    /* The context is built at the first STARTTLS (server_common.h). */
+    /* The context is built at the first STARTTLS, or was before the
+     * connection in a preforked worker (server_common.h). */
     if (!s->tls && server_common_tls_configured())
         s->tls = server_common_tls_ctx();
     if (!s->tls) {

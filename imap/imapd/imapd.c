@@ -1,9 +1,12 @@
-/* imapd.c -- the IMAP server: one process, one connection.
+/* imapd.c -- the IMAP server: one connection per process, or one after
+ * another in a preforked worker.
  *
  *   imapd [-C imapd.conf] [-s]
  *
  * The connection is on fds 0 and 1 (inetd, or a socket master hands over);
- * -s starts TLS at once (imaps, port 993 style).  This file holds the
+ * a worker started by master with prefork=N (server_worker.h) accepts its
+ * connections itself and puts each there in turn.  -s starts TLS at once
+ * (imaps, port 993 style).  This file holds the
  * start-up, the greeting, the command loop and the response helpers; the
  * command table is in imapd_commands.c and the commands in cmd_*.c.
  */
@@ -37,6 +40,7 @@
 #include "imap/mailstore/mboxlist.h"
 #include "imap/server/procinfo.h"
 #include "imap/server/server_common.h"
+#include "imap/server/server_worker.h"
 
 static void imapd_vtagged(struct imapd_session *s, const char *tag,
                           const char *status, const char *fmt, va_list ap)
@@ -258,59 +262,84 @@ static void imapd_loop(struct imapd_session *s)
     }
 }
 
-static void imapd_session_end(struct imapd_session *s)
+/* Everything of one connection goes with its session: the struct and all
+ * it holds, the mailboxes database handle, the proc file and telemetry. */
+static void imapd_session_end(struct imapd_session **sp)
 {
+    struct imapd_session *s = *sp;
+
     if (s->userid)
         log_notice("logout: %s user=<%s>", s->clienthost, s->userid);
     index_close(&s->index);
     imap_parser_free(&s->parser);
     sasl_glue_free(&s->sasl);
     prot_free(&s->prot);
-    tls_ctx_free(&s->tls);
+    server_common_tls_ctx_free(&s->tls);
     auth_free(&s->auth);
     free(s->userid);
+    free(s);
+    *sp = NULL;
     mboxlist_close();
     procinfo_end();
 }
 
-int main(int argc, char **argv)
+/* Serve the connection on fds 0 and 1, from the greeting to the end. */
+static void imapd_serve(int implicit_tls)
 {
-    struct imapd_session s;
+    struct imapd_session *s = xzmalloc(sizeof(*s));
     struct imap_parser_limits limits;
-    int implicit_tls;
 
-    server_common_init(argc, argv, "imapd", &implicit_tls);
-
-    memset(&s, 0, sizeof(s));
-    s.prot = prot_new(0, 1);
+    s->prot = prot_new(0, 1);
+    /* Literals and commands sent in pieces are acknowledged at once. */
+    prot_set_quickack(s->prot, 1);
     /* Until login the short logintimeout applies, to each wait and to
      * the whole time before login (a client dribbling a byte at a time
      * must not hold a process forever); then timeout. */
-    prot_set_timeout(s.prot, (int)conf_getint(CONF_LOGINTIMEOUT));
-    prot_set_deadline(s.prot, (int)conf_getint(CONF_LOGINTIMEOUT));
+    prot_set_timeout(s->prot, (int)conf_getint(CONF_LOGINTIMEOUT));
+    prot_set_deadline(s->prot, (int)conf_getint(CONF_LOGINTIMEOUT));
     imapd_parser_limits(&limits, 0);
-    s.parser = imap_parser_new(s.prot, &limits);
-    server_common_peer(0, s.clienthost, sizeof(s.clienthost));
+    s->parser = imap_parser_new(s->prot, &limits);
+    server_common_peer(0, s->clienthost, sizeof(s->clienthost));
     /* SASL starts when the greeting, LOGIN or AUTHENTICATE needs it. */
-    log_info("accepted connection: %s", s.clienthost);
-    procinfo_begin(s.clienthost);
+    log_info("accepted connection: %s", s->clienthost);
+    procinfo_begin(s->clienthost);
 
     if (implicit_tls) {
         struct buf err = BUF_INITIALIZER;
-        s.tls = server_common_tls_ctx();
-        if (!s.tls || tls_start_server(s.tls, s.prot, 60, &err)) {
-            log_warn("imaps: TLS negotiation failed: %s %s", s.clienthost,
+        s->tls = server_common_tls_ctx();
+        if (!s->tls || tls_start_server(s->tls, s->prot, 60, &err)) {
+            log_warn("imaps: TLS negotiation failed: %s %s", s->clienthost,
                      buf_cstring(&err));
             buf_free(&err);
             imapd_session_end(&s);
-            return EX_OK;
+            return;
         }
         buf_free(&err);
-        imapd_tls_started(&s);
+        imapd_tls_started(s);
     }
-    if (!imapd_greet(&s))
-        imapd_loop(&s);
+    if (!imapd_greet(s))
+        imapd_loop(s);
     imapd_session_end(&s);
+}
+
+int main(int argc, char **argv)
+{
+    int implicit_tls;
+
+    server_common_init(argc, argv, "imapd", &implicit_tls);
+    if (server_worker_init()) {
+        /* A preforked worker (cyrus.conf prefork=N): what every session
+         * needs is set up before the first connection; each session then
+         * starts from nothing but that (imapd_serve()). */
+        server_common_prepare();
+        while (server_worker_next()) {
+            imapd_serve(implicit_tls);
+            server_worker_done();
+        }
+        server_common_finish();
+    } else {
+        imapd_serve(implicit_tls);
+    }
     sasl_glue_done();
     conf_reset();
     return EX_OK;

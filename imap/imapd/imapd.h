@@ -1,8 +1,15 @@
 /* imapd.h -- the IMAP server's session and the contract of a command.
  *
  * One imapd process serves one connection (inetd style on fds 0/1, or a
- * socket handed over by master).  All per-connection state lives in
- * struct imapd_session; there are no per-connection globals.
+ * socket handed over by master), or, preforked (server_worker.h), one
+ * connection after another.  All per-connection state lives in struct
+ * imapd_session, allocated at the connection and freed at its end with
+ * everything it holds; there are no per-connection globals.  What outlives
+ * a session in a worker is the process's alone: the configuration, the
+ * log, the TLS context (no session cache, no tickets: lib/tls.c), SASL
+ * with its plugins, the database environment, the login_limit.c map.
+ * The proc file and telemetry (procinfo.c) and the mailboxes database
+ * handle end with the session.
  *
  * Commands are dispatched from one table (imapd_commands.c: name, handler,
  * flags).  The dispatcher alone enforces the state a command needs (not

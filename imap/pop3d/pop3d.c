@@ -218,7 +218,7 @@ static void pop3d_session_end(struct pop3d_session *s)
     pop3d_maildrop_close(&s->drop);
     sasl_glue_free(&s->sasl);
     prot_free(&s->prot);
-    tls_ctx_free(&s->tls);
+    server_common_tls_ctx_free(&s->tls);
     auth_free(&s->auth);
     free(s->userid);
     free(s->user);

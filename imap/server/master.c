@@ -295,7 +295,7 @@ static struct master_service *take_service(struct master_service **list,
 
 /* A kept service takes the new command and limits, keeps its sockets
  * (and its count of children per client address). */
-static void update_service(struct master_service *old,
+static void update_service(struct master *m, struct master_service *old,
                            struct master_service *fresh)
 {
     struct strarray argv = old->argv;
@@ -307,7 +307,13 @@ static void update_service(struct master_service *old,
     fresh->cmd = cmd;
     old->maxchild = fresh->maxchild;
     old->maxperclient = fresh->maxperclient;
+    old->prefork = fresh->prefork;
+    old->maxuses = fresh->maxuses;
+    old->spawn_after = 0;
     old->lineno = fresh->lineno;
+    /* Workers hold the old configuration and command: fresh ones take
+     * over as the old finish their sessions. */
+    master_prefork_stop(m, old);
     if (old->at_limit && master_service_accepting(old))
         old->at_limit = 0;
 }
@@ -316,6 +322,7 @@ static void retire_service(struct master *m, struct master_service *svc,
                            const char *why)
 {
     master_service_close(svc);
+    master_prefork_stop(m, svc);
     log_notice("reload: service=<%s> %s; children=<%d> finish", svc->name,
                why, svc->nchildren);
     if (svc->nchildren) {
@@ -360,7 +367,7 @@ static void reload(struct master *m)
         fresh = svc->next;
         svc->next = NULL;
         if ((old = take_service(&m->services, svc->name))) {
-            update_service(old, svc);
+            update_service(m, old, svc);
             master_service_free(&svc);
             svc = old;
         } else if (master_service_listen(svc)) {
@@ -382,14 +389,21 @@ static void reload(struct master *m)
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* What one pollfd is: a listener of owner (worker 0) or the status
+ * socket of worker pid (looked up after the reaping, which may free it). */
+struct poll_owner {
+    struct master_service *svc;
+    pid_t worker;
+};
+
 struct pollset {
     struct pollfd *fds;
-    struct master_service **owner;
+    struct poll_owner *owner;
     size_t n, alloc;
 };
 
 static void pollset_add(struct pollset *ps, int fd,
-                        struct master_service *owner)
+                        struct master_service *svc, pid_t worker)
 {
     if (ps->n == ps->alloc) {
         ps->alloc = ps->alloc ? 2 * ps->alloc : 16;
@@ -399,24 +413,53 @@ static void pollset_add(struct pollset *ps, int fd,
     ps->fds[ps->n].fd = fd;
     ps->fds[ps->n].events = POLLIN;
     ps->fds[ps->n].revents = 0;
-    ps->owner[ps->n++] = owner;
+    ps->owner[ps->n].svc = svc;
+    ps->owner[ps->n++].worker = worker;
 }
 
-/* The wake pipe and the listeners of every service below its limit (the
- * others' connections wait in the kernel's listen queue). */
+static void pollset_add_worker(const char *key, void *value, void *rock)
+{
+    struct master_child *child = value;
+
+    (void)key;
+    if (child->status_fd >= 0)
+        pollset_add(rock, child->status_fd, NULL, child->pid);
+}
+
+/* The wake pipe, the workers' status sockets and the listeners of every
+ * prefork=0 service below its limit (the others' connections wait in the
+ * kernel's listen queue; a prefork service's workers accept them). */
 static void pollset_build(struct pollset *ps, struct master *m)
 {
     ps->n = 0;
-    pollset_add(ps, wake_pipe[0], NULL);
+    pollset_add(ps, wake_pipe[0], NULL, 0);
+    hash_foreach(m->children, pollset_add_worker, ps);
     if (m->accept_failed)
         return;
     for (struct master_service *svc = m->services; svc; svc = svc->next)
-        if (master_service_accepting(svc))
+        if (!svc->prefork && master_service_accepting(svc))
             for (size_t i = 0; i < svc->nfds; i++)
-                pollset_add(ps, svc->fds[i], svc);
+                pollset_add(ps, svc->fds[i], svc, 0);
 }
 
-static long long now_ms(void);
+/* Act on what poll() found. */
+static void pollset_dispatch(struct pollset *ps, struct master *m)
+{
+    for (size_t i = 1; i < ps->n; i++) {
+        struct master_child *child;
+        char key[32];
+
+        if (!ps->fds[i].revents)
+            continue;
+        if (!ps->owner[i].worker) {
+            master_child_accept(m, ps->owner[i].svc, ps->fds[i].fd);
+            continue;
+        }
+        snprintf(key, sizeof(key), "%ld", (long)ps->owner[i].worker);
+        if ((child = hash_lookup(m->children, key)))
+            master_prefork_status(m, child);
+    }
+}
 
 static void run(struct master *m)
 {
@@ -433,14 +476,16 @@ static void run(struct master *m)
             got_hup = 0;
             reload(m);
         }
+        master_prefork_fill(m);
         /* A tick a second: the database environment's upkeep (and, after
          * accept() ran out of descriptors, a pause). */
-        if (now_ms() >= next_tick) {
+        if (master_now_ms() >= next_tick) {
             if (m->dbenv)
                 (void)db_env_maintain(m->dbenv);
-            next_tick = now_ms() + MASTER_TICK_MS;
+            next_tick = master_now_ms() + MASTER_TICK_MS;
         }
-        timeout = m->accept_failed ? 1000 : (int)(next_tick - now_ms());
+        timeout = m->accept_failed ? 1000
+                                   : (int)(next_tick - master_now_ms());
         if (timeout < 0)
             timeout = 0;
         pollset_build(&ps, m);
@@ -455,15 +500,13 @@ static void run(struct master *m)
             got_chld = 0;
             master_child_reap(m);
         }
-        for (size_t i = 1; i < ps.n; i++)
-            if (ps.fds[i].revents)
-                master_child_accept(m, ps.owner[i], ps.fds[i].fd);
+        pollset_dispatch(&ps, m);
     }
     free(ps.fds);
     free(ps.owner);
 }
 
-static long long now_ms(void)
+long long master_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -477,7 +520,7 @@ static void wait_children(struct master *m, long long deadline)
 
     master_child_reap(m);
     while (master_child_count(m)) {
-        long long left = deadline - now_ms();
+        long long left = deadline - master_now_ms();
         if (left <= 0)
             break;
         poll(&pfd, 1, (int)left);
@@ -495,12 +538,12 @@ static void stop(struct master *m)
     for (struct master_service *svc = m->services; svc; svc = svc->next)
         master_service_close(svc);
     master_child_signal_all(m, SIGTERM);
-    wait_children(m, now_ms() + limit * 1000);
+    wait_children(m, master_now_ms() + limit * 1000);
     if (master_child_count(m)) {
         log_warn("stopping: children=<%zu> still running after %llds: "
                  "SIGKILL", master_child_count(m), limit);
         master_child_signal_all(m, SIGKILL);
-        wait_children(m, now_ms() + 5000);
+        wait_children(m, master_now_ms() + 5000);
     }
     /* The servers are gone: a last checkpoint, so that the next start
      * replays nothing. */

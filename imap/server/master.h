@@ -8,8 +8,11 @@
  * knows the protocol from the program's name, and closed at once, without
  * a child, so one address cannot take every child while master goes on
  * accepting everyone else's).  master_service.c parses the table and opens the listeners;
- * master_child.c forks one child per accepted connection and reaps them;
- * master.c holds main(), the privilege drop, the loop and the signals.
+ * master_child.c forks one child per accepted connection (prefork=0) and
+ * reaps every child; master_prefork.c keeps a prefork=N service's workers,
+ * server processes that accept on the listeners themselves and serve up to
+ * maxuses connections each (imap/server/server_worker.h); master.c holds
+ * main(), the privilege drop, the loop and the signals.
  *
  * Lifetimes: a service lives in master->services while it is in the table.
  * When a reload removes it (or changes its address) its listeners are
@@ -41,6 +44,13 @@ struct master_service {
     enum master_proto proto;
     int maxchild;                   /* -1: no limit */
     int maxperclient;               /* per client address; -1: no limit */
+    int prefork;                    /* idle workers kept; 0: a child per
+                                       connection, forked by master */
+    int maxuses;                    /* connections a worker serves */
+    int nready;                     /* workers starting or idle, not told
+                                       to stop */
+    long long spawn_after;          /* ms: no new worker before (one died
+                                       before it was ready) */
     struct hash *clients;           /* "<address>" -> struct master_client */
     int is_unix;                    /* listen is a UNIX socket path */
     int fds[MASTER_MAX_LISTENERS];  /* listening sockets */
@@ -61,11 +71,23 @@ struct master_client {
     unsigned long refused;          /* over maxperclient, this episode */
 };
 
-/* One live child (master->children; one allocation, freed with free()). */
+enum master_child_state {
+    MASTER_CHILD_CONN = 0,          /* prefork=0: serves its one connection */
+    MASTER_CHILD_STARTING,          /* a worker not yet "ready" */
+    MASTER_CHILD_IDLE,              /* a worker waiting for a connection */
+    MASTER_CHILD_BUSY               /* a worker serving client */
+};
+
+/* One live child (master->children; freed with master_child_free()). */
 struct master_child {
     struct master_service *svc;
+    pid_t pid;
+    enum master_child_state state;
+    int status_fd;                  /* a worker's status socket, or -1 */
+    int stopped;                    /* a worker sent "stop" */
+    int ask;                        /* a worker waits for a verdict */
     int counted;                    /* client is a key of svc->clients */
-    char client[];                  /* the peer's numeric address */
+    char client[64];                /* the peer's numeric address */
 };
 
 struct master {
@@ -88,6 +110,8 @@ struct master {
 void master_signals_block(int how);
 /* In a new child: default dispositions, nothing blocked. */
 void master_signals_default(void);
+/* Milliseconds on the monotonic clock. */
+long long master_now_ms(void);
 
 /* ---- master_service.c ---------------------------------------------------- */
 
@@ -114,6 +138,13 @@ int master_service_same_listen(const struct master_service *a,
                                const struct master_service *b);
 /* 1 while svc may take another connection (below maxchild). */
 int master_service_accepting(const struct master_service *svc);
+/* 1 if svc has its maxperclient connections from client: the refusal is
+ * logged (the first of a run, then every 1000th) and the caller refuses. */
+int master_client_over(struct master_service *svc, const char *client);
+/* Count client's connection to svc for child (maxperclient). */
+void master_client_add(struct master_child *child, const char *client);
+/* child's connection ended: uncount it. */
+void master_client_remove(struct master_child *child);
 /* The line (CRLF included) a client over svc's maxperclient is sent before
  * the close, chosen by the program's name: imapd "* BYE [UNAVAILABLE] ...",
  * pop3d "-ERR [SYS/TEMP] ...", lmtpd "421 4.3.2 ..."; NULL for another
@@ -126,11 +157,28 @@ const char *master_service_refusal(const struct master_service *svc);
  * the child limit allows) and start one child for each. */
 void master_child_accept(struct master *m, struct master_service *svc,
                          int fd);
+/* Track a new child (pid) of svc in m->children; svc->nchildren counts it. */
+struct master_child *master_child_add(struct master *m,
+                                      struct master_service *svc, pid_t pid,
+                                      enum master_child_state state);
 /* Reap every exited child; log those killed by a signal or failing. */
 void master_child_reap(struct master *m);
 /* Send sig to every child. */
 void master_child_signal_all(struct master *m, int sig);
 /* Number of live children. */
 size_t master_child_count(const struct master *m);
+
+/* ---- master_prefork.c ---------------------------------------------------- */
+
+/* Start workers until each prefork service has prefork of them idle (or
+ * starting), within maxchild. */
+void master_prefork_fill(struct master *m);
+/* Read what worker child said on its status socket. */
+void master_prefork_status(struct master *m, struct master_child *child);
+/* Tell svc's workers to exit before their next connection (a reload, a
+ * retired service); fill then starts fresh ones. */
+void master_prefork_stop(struct master *m, struct master_service *svc);
+/* A worker exited: close its status socket; 1 if it never got ready. */
+int master_prefork_exited(struct master_child *child);
 
 #endif

@@ -1,5 +1,6 @@
-/* master_child.c -- one child per connection: accept, fork, check, exec;
- * and reaping.
+/* master_child.c -- one child per connection (prefork=0): accept, fork,
+ * check, exec; the per-client counts; and the reaping of every child
+ * (master_prefork.c's workers too).
  *
  * The child gets the connection as fds 0 and 1 (stderr stays master's),
  * the default signal dispositions and an empty signal mask, then -- for a
@@ -36,6 +37,7 @@
 #include "lib/xmalloc.h"
 #include "imap/server/master.h"
 #include "imap/server/procinfo.h"
+#include "imap/server/server_worker.h"
 #include "imap/server/tcpwrap.h"
 
 #define MASTER_ACCEPT_BATCH 64
@@ -89,13 +91,9 @@ static struct master_client *client_entry(struct master_service *svc,
     return mc;
 }
 
-/* 1 if client is at svc's maxperclient: it is sent the refusal line and
- * closed (and the first refusal of a run is logged, then every 1000th). */
-static int client_refused(struct master_service *svc, int conn,
-                          const char *client)
+int master_client_over(struct master_service *svc, const char *client)
 {
     struct master_client *mc = client_entry(svc, client, 0);
-    const char *line;
 
     if (!mc || mc->nchildren < svc->maxperclient)
         return 0;
@@ -103,6 +101,18 @@ static int client_refused(struct master_service *svc, int conn,
         log_warn("refused: service=<%s> client=<%s>: maxperclient=<%d> "
                  "connections from this address (refused=<%lu>)", svc->name,
                  client, svc->maxperclient, mc->refused);
+    return 1;
+}
+
+/* 1 if client is at svc's maxperclient: it is sent the refusal line and
+ * closed. */
+static int client_refused(struct master_service *svc, int conn,
+                          const char *client)
+{
+    const char *line;
+
+    if (!master_client_over(svc, client))
+        return 0;
     /* The socket buffer takes one short line: this never blocks. */
     if ((line = master_service_refusal(svc)))
         (void)send(conn, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -110,7 +120,18 @@ static int client_refused(struct master_service *svc, int conn,
     return 1;
 }
 
-static void client_exited(struct master_child *child)
+void master_client_add(struct master_child *child, const char *client)
+{
+    struct master_client *mc;
+
+    snprintf(child->client, sizeof(child->client), "%.63s", client);
+    if ((mc = client_entry(child->svc, child->client, 1))) {
+        mc->nchildren++;
+        child->counted = 1;
+    }
+}
+
+void master_client_remove(struct master_child *child)
 {
     struct master_service *svc = child->svc;
     struct master_client *mc;
@@ -118,6 +139,7 @@ static void client_exited(struct master_child *child)
     if (!child->counted || !svc->clients ||
         !(mc = hash_lookup(svc->clients, child->client)))
         return;
+    child->counted = 0;
     if (--mc->nchildren > 0)
         return;
     if (mc->refused > 1)
@@ -127,12 +149,31 @@ static void client_exited(struct master_child *child)
     free(hash_delete(svc->clients, child->client));
 }
 
+struct master_child *master_child_add(struct master *m,
+                                      struct master_service *svc, pid_t pid,
+                                      enum master_child_state state)
+{
+    struct master_child *child = xzmalloc(sizeof(*child));
+    char key[32];
+
+    child->svc = svc;
+    child->pid = pid;
+    child->state = state;
+    child->status_fd = -1;
+    pid_key(pid, key, sizeof(key));
+    free(hash_insert(m->children, key, child));
+    svc->nchildren++;
+    if (!master_service_accepting(svc) && !svc->at_limit) {
+        svc->at_limit = 1;
+        log_notice("service=<%s> reached maxchild=<%d>: new connections "
+                   "wait until a child exits", svc->name, svc->maxchild);
+    }
+    return child;
+}
+
 static void child_start(struct master *m, struct master_service *svc,
                         int conn, const char *client)
 {
-    struct master_client *mc;
-    struct master_child *child;
-    char key[32];
     pid_t pid;
 
     master_signals_block(SIG_BLOCK);
@@ -146,36 +187,10 @@ static void child_start(struct master *m, struct master_service *svc,
                         client);
         return;
     }
-    pid_key(pid, key, sizeof(key));
-    child = xzmalloc(sizeof(*child) + strlen(client) + 1);
-    child->svc = svc;
-    memcpy(child->client, client, strlen(client) + 1);
-    if ((mc = client_entry(svc, client, 1))) {
-        mc->nchildren++;
-        child->counted = 1;
-    }
-    free(hash_insert(m->children, key, child));
-    svc->nchildren++;
+    master_client_add(master_child_add(m, svc, pid, MASTER_CHILD_CONN),
+                      client);
     log_debug("started: service=<%s> pid=<%ld> client=<%s>", svc->name,
               (long)pid, client);
-    if (!master_service_accepting(svc) && !svc->at_limit) {
-        svc->at_limit = 1;
-        log_notice("service=<%s> reached maxchild=<%d>: new connections "
-                   "wait until a child exits", svc->name, svc->maxchild);
-    }
-}
-
-/* The peer's numeric address, for logs. */
-static void peer_string(const struct sockaddr_storage *ss, socklen_t len,
-                        char *out, size_t size)
-{
-    if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6) {
-        snprintf(out, size, "[local]");
-        return;
-    }
-    if (getnameinfo((const struct sockaddr *)ss, len, out, (socklen_t)size,
-                    NULL, 0, NI_NUMERICHOST))
-        snprintf(out, size, "unknown");
 }
 
 void master_child_accept(struct master *m, struct master_service *svc,
@@ -198,16 +213,8 @@ void master_child_accept(struct master *m, struct master_service *svc,
             m->accept_failed = 1;
             return;
         }
-        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
-            /* The servers buffer a whole response and write it at once,
-             * so Nagle only holds back the tail of a response until the
-             * client's delayed ACK (up to 40 ms per command). */
-            int one = 1;
-            (void)setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one,
-                             sizeof(one));
-        }
-        (void)util_socket_keepalive(conn);
-        peer_string(&ss, len, client, sizeof(client));
+        server_socket_tune(conn, &ss);
+        server_peer_address(&ss, len, client, sizeof(client));
         if (!client_refused(svc, conn, client))
             child_start(m, svc, conn, client);
     }
@@ -241,7 +248,14 @@ static void child_exited(struct master *m, pid_t pid, int status)
     if (!child)
         return;
     svc = child->svc;
-    client_exited(child);
+    master_client_remove(child);
+    /* A worker that dies before it is ready would die again at once. */
+    if (master_prefork_exited(child) && !m->stopping) {
+        log_error("service=<%s> pid=<%ld>: worker exited before it was "
+                  "ready; the next one starts in a second", svc->name,
+                  (long)pid);
+        svc->spawn_after = master_now_ms() + 1000;
+    }
     free(child);
     svc->nchildren--;
     /* A killed child could not remove its own proc file. */

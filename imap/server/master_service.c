@@ -29,6 +29,8 @@
 
 #define MASTER_NAME_MAX 32
 #define MASTER_MAXCHILD_MAX 100000
+#define MASTER_MAXUSES_DEFAULT 250      /* Cyrus imapd's -U default */
+#define MASTER_MAXUSES_MAX 1000000
 
 /* ---- parsing ------------------------------------------------------------- */
 
@@ -191,16 +193,31 @@ static int set_option(struct table_parse *tp, struct master_service *svc,
             return table_error(tp, "proto=<%s>: expected tcp, tcp4 or tcp6",
                                value);
     } else if (!strcmp(key, "prefork")) {
-        /* The servers are handed an accepted connection: nothing could
-         * wait pre-forked for one. */
-        if (util_parse_long(value, 0, 0, &n))
-            return table_error(tp, "prefork=<%s>: only prefork=0 is "
-                               "supported", value);
+        if (util_parse_long(value, 0, MASTER_MAXCHILD_MAX, &n))
+            return table_error(tp, "prefork=<%s>: expected 0 (a process "
+                               "per connection) or 1..%d", value,
+                               MASTER_MAXCHILD_MAX);
+        svc->prefork = (int)n;
+    } else if (!strcmp(key, "maxuses")) {
+        if (util_parse_long(value, 1, MASTER_MAXUSES_MAX, &n))
+            return table_error(tp, "maxuses=<%s>: expected 1..%d", value,
+                               MASTER_MAXUSES_MAX);
+        svc->maxuses = (int)n;
     } else {
         return table_error(tp, "unknown option <%s> (expected cmd, listen, "
-                           "maxchild, maxperclient, proto, prefork)", key);
+                           "maxchild, maxperclient, proto, prefork, "
+                           "maxuses)", key);
     }
     return ERR_OK;
+}
+
+/* The program's file name, without its directory. */
+static const char *program_name(const struct master_service *svc)
+{
+    const char *prog = svc->argv.count ? svc->argv.data[0] : "";
+    const char *slash = strrchr(prog, '/');
+
+    return slash ? slash + 1 : prog;
 }
 
 /* key=value or key="value with spaces"; *pp moves past it. */
@@ -262,6 +279,7 @@ static int parse_line(struct table_parse *tp, char *line,
     svc->name = xstrdup(name);
     svc->maxchild = -1;
     svc->maxperclient = -1;
+    svc->maxuses = MASTER_MAXUSES_DEFAULT;
     svc->lineno = tp->lineno;
     for (;;) {
         while (is_space(*p))
@@ -277,6 +295,10 @@ static int parse_line(struct table_parse *tp, char *line,
     }
     if (!(r = check_listen(tp, svc)))
         r = build_argv(tp, svc);
+    if (!r && svc->prefork && strcmp(program_name(svc), "imapd"))
+        r = table_error(tp, "prefork=<%d>: only imapd serves as a preforked "
+                        "worker; %s needs prefork=0", svc->prefork,
+                        program_name(svc));
 done:
     if (r)
         master_service_free(&svc);
@@ -368,10 +390,8 @@ const char *master_service_refusal(const struct master_service *svc)
         { "lmtpd", "421 4.3.2 Too many connections from your address; try "
                    "again later\r\n" },
     };
-    const char *prog = svc->argv.count ? svc->argv.data[0] : "";
-    const char *slash = strrchr(prog, '/');
+    const char *prog = program_name(svc);
 
-    prog = slash ? slash + 1 : prog;
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         if (!strcmp(prog, lines[i].program))
             return lines[i].line;

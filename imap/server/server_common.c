@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/conf.h"
+#include "lib/db.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/prot.h"
@@ -119,11 +120,21 @@ int server_common_tls_new(struct tls_ctx **ctx_r, struct buf *error)
                               ctx_r, error);
 }
 
+/* What a preforked worker set up once for all its sessions
+ * (server_common_prepare()). */
+static struct {
+    int prepared;
+    struct tls_ctx *tls;            /* NULL: TLS not configured or unusable */
+    struct db_env *dbenv;
+} server_process;
+
 struct tls_ctx *server_common_tls_ctx(void)
 {
     struct buf err = BUF_INITIALIZER;
     struct tls_ctx *ctx = NULL;
 
+    if (server_process.prepared)
+        return server_process.tls;
     if (!server_common_tls_configured())
         return NULL;
     if (server_common_tls_new(&ctx, &err)) {
@@ -132,6 +143,14 @@ struct tls_ctx *server_common_tls_ctx(void)
     }
     buf_free(&err);
     return ctx;
+}
+
+void server_common_tls_ctx_free(struct tls_ctx **ctx)
+{
+    if (*ctx == server_process.tls)
+        *ctx = NULL;
+    else
+        tls_ctx_free(ctx);
 }
 
 static const char *server_common_sasl_getopt(const char *option, void *rock)
@@ -352,7 +371,40 @@ void server_common_sasl_export(void)
 void server_common_sasl_release(struct sasl_glue **sess)
 {
     sasl_glue_free(sess);
-    sasl_glue_done();
+    if (!server_process.prepared)
+        sasl_glue_done();
+}
+
+void server_common_prepare(void)
+{
+    struct buf dir = BUF_INITIALIZER;
+
+    if (server_process.prepared)
+        return;
+    server_process.tls = server_common_tls_ctx();
+    sasl_glue_set_identity(server_common_sasl_canon,
+                           server_common_sasl_authorize, NULL);
+    if (sasl_glue_server_init("Chapar", server_common_sasl_getopt, NULL)) {
+        log_error("SASL unavailable: see above");
+        server_common_sasl_failed_once = 1;
+    }
+    /* The mailboxes database's environment (mboxlist.c opens it there):
+     * joined now and kept, so a session only opens its database. */
+    buf_printf(&dir, "%s/db", conf_getstring(CONF_CONFIGDIRECTORY));
+    if (db_env_open(buf_cstring(&dir), &server_process.dbenv))
+        log_error("cannot join the database environment: dir=<%s>; each "
+                  "session tries again", buf_cstring(&dir));
+    buf_free(&dir);
+    server_process.prepared = 1;
+}
+
+void server_common_finish(void)
+{
+    if (!server_process.prepared)
+        return;
+    tls_ctx_free(&server_process.tls);
+    db_env_close(&server_process.dbenv);
+    server_process.prepared = 0;
 }
 
 void server_common_tls_started(struct prot *p, struct sasl_glue *sess,

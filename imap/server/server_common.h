@@ -3,9 +3,14 @@
  * settings and the SASL session, all from imapd.conf.
  *
  * Nothing here writes to the client; each server keeps its own wire
- * format.  Call conf_init() before any of these.  One process serves one
- * connection, so the functions that set up SASL and TLS run once per
- * process.  Not thread-safe.
+ * format.  Call conf_init() before any of these.  A process started for
+ * one connection sets SASL and TLS up lazily, as far as the session needs
+ * (and unloads SASL after a login).  A preforked worker
+ * (server_worker.h) calls server_common_prepare() before its first
+ * connection: then the TLS context, SASL with every plugin and the database
+ * environment are set up once and serve every session of the process, and
+ * nothing a session holds (a SASL session, a TLS layer) outlives it.
+ * Not thread-safe.
  */
 #ifndef CHAPAR_SERVER_COMMON_H
 #define CHAPAR_SERVER_COMMON_H
@@ -59,8 +64,21 @@ int server_common_tls_new(struct tls_ctx **ctx_r, struct buf *error);
 /* The same for a session: the context, or NULL when no certificate is
  * configured or it is unusable (logged: STARTTLS and implicit TLS are then
  * unavailable; master refuses to start with an unusable one, so this only
- * happens when the files changed since).  Free with tls_ctx_free(). */
+ * happens when the files changed since).  After server_common_prepare()
+ * the process's context, made once.  Give it back with
+ * server_common_tls_ctx_free() (frees it unless it is the process's). */
 struct tls_ctx *server_common_tls_ctx(void);
+void server_common_tls_ctx_free(struct tls_ctx **ctx);
+
+/* A preforked worker, before its first connection: build the TLS context
+ * (when configured), start SASL with every plugin (a failure is logged and
+ * makes server_common_sasl_failed() true, as a lazy start would) and join
+ * the database environment, each once for the life of the process;
+ * server_common_sasl_release() then keeps SASL loaded.  Problems are
+ * logged; the sessions go on as they would without.
+ * server_common_finish() gives it all back before exit. */
+void server_common_prepare(void);
+void server_common_finish(void);
 
 /* Start SASL for this process (options from the sasl_* lines of
  * imapd.conf) and make the session for service ("imap", "pop"), with
@@ -112,7 +130,8 @@ int server_common_sasl_mechlist(const char *service, const char *item_prefix,
 void server_common_sasl_export(void);
 
 /* After a login without a SASL security layer nothing needs SASL any
- * more: free *sess and unload SASL and its plugins (sasl_glue_done). */
+ * more: free *sess and unload SASL and its plugins (sasl_glue_done; not
+ * after server_common_prepare(), where the next session needs them). */
 void server_common_sasl_release(struct sasl_glue **sess);
 
 /* TLS came up on p: log the protocol and cipher (info level, with

@@ -517,8 +517,14 @@ def test_bad_service_tables(fast):
          r"cyrus\.conf:2: cmd=<nosuchprogram>: program=<.*/imap/pop3d/nosuchprogram> "
          r"is not executable"),
         ('imap cmd="imapd" listen="::1:143"', r"cyrus\.conf:2: listen=<::1:143>: "),
-        ('imap cmd="imapd" listen="1" prefork=1',
-         r"cyrus\.conf:2: prefork=<1>: only prefork=0"),
+        ('pop3 cmd="pop3d" listen="1" prefork=1',
+         r"cyrus\.conf:2: prefork=<1>: only imapd serves as a preforked "
+         r"worker; pop3d needs prefork=0"),
+        ('imap cmd="imapd" listen="1" prefork=-1',
+         r"cyrus\.conf:2: prefork=<-1>: expected 0 \(a process per "
+         r"connection\) or 1\.\.100000"),
+        ('imap cmd="imapd" listen="1" prefork=1 maxuses=0',
+         r"cyrus\.conf:2: maxuses=<0>: expected 1\.\.1000000"),
         ('imap cmd="imapd listen="1"', r"cyrus\.conf:2: cmd: space expected"),
         ('imap cmd="imapd" listen="1"\nimap cmd="imapd" listen="2"',
          r"cyrus\.conf:3: service imap is defined twice"),
