@@ -79,6 +79,16 @@ void cmd_search(struct imapd_session *s, const struct imapd_command *c)
     buf_free(&error);
 }
 
+/* CANCELUPDATE "tag" ... (RFC 5267 4.3.5) */
+void cmd_cancelupdate(struct imapd_session *s, const struct imapd_command *c)
+{
+    struct buf error = BUF_INITIALIZER;
+    int r = index_cancel_update(s->index, c->args, c->nargs, &error);
+
+    imapd_index_result(s, c, r, &error, NULL);
+    buf_free(&error);
+}
+
 void cmd_copy(struct imapd_session *s, const struct imapd_command *c)
 {
     struct append_result result;

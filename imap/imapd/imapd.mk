@@ -11,7 +11,8 @@ imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/index_fetch.c imap/imapd/index_section.c \
 	imap/imapd/index_store.c imap/imapd/index_search.c \
 	imap/imapd/index_sort.c \
-	imap/imapd/index_copy.c imap/imapd/index_esearch.c
+	imap/imapd/index_copy.c imap/imapd/index_esearch.c \
+	imap/imapd/index_context.c
 IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
 
 server_PROGRAMS += imap/imapd/imapd

@@ -72,6 +72,7 @@ static const struct imapd_cmd_entry imapd_commands[] = {
     { "COPY", cmd_copy, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
     { "MOVE", cmd_copy, CMD_SELECTED | CMD_UID | CMD_NOEXPUNGE },
     { "EXPUNGE", cmd_expunge, CMD_SELECTED | CMD_UID },
+    { "CANCELUPDATE", cmd_cancelupdate, CMD_SELECTED },
     { NULL, NULL, 0 }
 };
 

@@ -12,7 +12,7 @@ struct imap_parser_command;
 #define IMAPD_CAPABILITIES                                                    \
     "IMAP4rev1 LITERAL+ ID ENABLE IDLE UNSELECT UIDPLUS MOVE CHILDREN "      \
     "NAMESPACE MULTIAPPEND ACL RIGHTS=kxte QUOTA QUOTA=RES-STORAGE "         \
-    "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN "                  \
+    "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN CONTEXT=SEARCH "   \
     "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "             \
     "THREAD=REFS"
 
@@ -74,6 +74,8 @@ void cmd_store(struct imapd_session *s, const struct imapd_command *c);
 void cmd_search(struct imapd_session *s, const struct imapd_command *c);
 void cmd_copy(struct imapd_session *s, const struct imapd_command *c);
 void cmd_expunge(struct imapd_session *s, const struct imapd_command *c);
+void cmd_cancelupdate(struct imapd_session *s,
+                      const struct imapd_command *c);
 /* The tagged answer of an index_* command: BAD with *error's reason for
  * ERR_BADARG, NO with *error (or the error's text) for another error,
  * else OK (with [code] when code is not empty). */

@@ -264,6 +264,7 @@ void index_close(struct index_state **stp)
     seqset_free(&st->seen_base);
     search_memo_free(&st->memo);
     index_searchres_forget(st);
+    index_contexts_free(st);
     free(st->msgs);
     free(st->userid);
     free(st);
@@ -654,6 +655,7 @@ int index_check_updates(struct index_state *st, struct prot *out,
         mb->i.highest_modseq == st->highest_modseq &&
         !(allow_expunge && st->ngone)) {
         index_report_flagnames(st, out, 0);
+        index_contexts_refresh(st, out);
         return ERR_OK;
     }
     index_fill_all(st);
@@ -668,6 +670,8 @@ int index_check_updates(struct index_state *st, struct prot *out,
         free(s.msgs);
         goto done;
     }
+    /* RFC 5267 4.3.4: REMOVEFROM before EXPUNGE, by the old numbers */
+    index_contexts_expunged(st, out, st->msgs, s.expunged, s.nexpunged);
     free(st->msgs);
     st->msgs = s.msgs;
     st->nmsgs = s.n;
@@ -679,6 +683,7 @@ int index_check_updates(struct index_state *st, struct prot *out,
         st->last_uid = st->msgs[st->nmsgs - 1].uid;
     index_remember_sync(st);
     sync_report(st, &s, out);
+    index_contexts_refresh(st, out);
 done:
     free(s.expunged);
     free(s.changed);

@@ -122,7 +122,8 @@ int index_store(struct index_state *st, struct prot *out, int uid,
                 size_t nargs, struct buf *code, struct buf *error);
 
 /* SEARCH / UID SEARCH of the command tagged tag: args are optional
- * RETURN (...) result options (RFC 4731, RFC 5182 SAVE), then the search
+ * RETURN (...) result options (RFC 4731, RFC 5182 SAVE, RFC 5267 CONTEXT,
+ * UPDATE and PARTIAL: index_esearch.c, index_context.c), then the search
  * program (with an optional leading CHARSET x: US-ASCII, UTF-8 or
  * ISO-8859-1, else ERR_NOTSUPP with "[BADCHARSET (...)]" in *error).
  * Without RETURN writes "* SEARCH ..." (UIDs for UID SEARCH; "(MODSEQ n)"
@@ -133,6 +134,11 @@ int index_store(struct index_state *st, struct prot *out, int uid,
 int index_search(struct index_state *st, struct prot *out, const char *tag,
                  int uid, const struct imap_arg *args, size_t nargs,
                  struct buf *error);
+/* CANCELUPDATE: args are quoted tags of searches with RETURN (UPDATE)
+ * (RFC 5267 4.3.5); their updates stop.  ERR_BADARG (nothing cancelled)
+ * when one is not a quoted string or names no such search. */
+int index_cancel_update(struct index_state *st, const struct imap_arg *args,
+                        size_t nargs, struct buf *error);
 
 /* COPY / MOVE into dest (already opened by the handler, its rights
  * checked): one append transaction, keywords carried by name, \Seen into

@@ -39,6 +39,7 @@
 
 struct seen;
 struct imap_arg;
+struct index_context;
 struct search_memo;
 
 #define INDEX_USER_FLAG_WORDS (MAILBOX_MAX_USER_FLAGS / 32)
@@ -87,6 +88,8 @@ struct index_state {
     struct search_memo *memo;   /* of uncached fields (search.h) */
     struct seqset *searchres;   /* "$": the saved search result, UIDs
                                    (RFC 5182; NULL: empty) */
+    struct index_context *contexts;     /* SEARCH RETURN (UPDATE) */
+    size_t ncontexts;
 };
 
 /* ---- index.c: the view ------------------------------------------------- */
@@ -180,45 +183,6 @@ void index_header_filter(const char *p, size_t len,
 /* "17-Jul-1996 02:44:25 -0700" in the server's time zone. */
 void index_format_date(int64_t t, struct buf *out);
 
-/* ---- index_esearch.c ---------------------------------------------------- */
-
-/* SEARCH RETURN options (RFC 4731, RFC 5182); INDEX_RET_ESEARCH: RETURN
- * was given (the answer is ESEARCH, or nothing for SAVE alone). */
-#define INDEX_RET_MIN     0x01
-#define INDEX_RET_MAX     0x02
-#define INDEX_RET_ALL     0x04
-#define INDEX_RET_COUNT   0x08
-#define INDEX_RET_SAVE    0x10
-#define INDEX_RET_ESEARCH 0x20
-
-/* One message a search found. */
-struct index_search_hit {
-    uint32_t msgno;
-    uint32_t uid;
-    uint64_t modseq;
-};
-
-/* "RETURN (...)" at args[*pos], if it is there: *opts_r and *pos moved
- * past it; else *opts_r 0.  ERR_BADARG with the reason in *error. */
-int index_search_return(const struct imap_arg *args, size_t nargs,
-                        size_t *pos, unsigned *opts_r, struct buf *error);
-/* The answer to a search that found hits[0..n) (ascending): "* SEARCH"
- * (opts 0; "(MODSEQ n)" with modseq_used) or "* ESEARCH (TAG ...)", and
- * "$" saved with INDEX_RET_SAVE. */
-void index_search_answer(struct index_state *st, struct prot *out,
-                         const char *tag, int uid, unsigned opts,
-                         const struct index_search_hit *hits, size_t n,
-                         int modseq_used);
-/* A search with options opts failed with r: "$" as RFC 5182 says. */
-void index_search_failed(struct index_state *st, unsigned opts, int r);
-/* Empty "$". */
-void index_searchres_forget(struct index_state *st);
-/* The text of a sequence-set argument as a new set in *set_r: message
- * numbers, or UIDs when *uid ("*" the largest); "$" is a copy of the
- * saved result and sets *uid (it holds UIDs).  ERR_BADARG. */
-int index_parse_set(struct index_state *st, const char *text, int *uid,
-                    struct seqset **set_r);
-
 /* ---- index_search.c ----------------------------------------------------- */
 
 struct search_key;
@@ -240,6 +204,84 @@ int index_search_parse(struct index_state *st, int cs,
  * last reported. */
 void index_search_msg(struct index_state *st, uint32_t msgno,
                       struct index_record *rec, struct search_msg *msg);
+
+/* ---- index_esearch.c ---------------------------------------------------- */
+
+/* SEARCH RETURN options (RFC 4731, RFC 5182); INDEX_RET_ESEARCH: RETURN
+ * was given (the answer is ESEARCH, or nothing for SAVE alone). */
+#define INDEX_RET_MIN     0x01
+#define INDEX_RET_MAX     0x02
+#define INDEX_RET_ALL     0x04
+#define INDEX_RET_COUNT   0x08
+#define INDEX_RET_SAVE    0x10
+#define INDEX_RET_ESEARCH 0x20
+#define INDEX_RET_CONTEXT 0x40      /* RFC 5267: a hint, ignored */
+#define INDEX_RET_UPDATE  0x80      /* RFC 5267: index_context.c */
+#define INDEX_RET_PARTIAL 0x100     /* RFC 5267: partial_lo..partial_hi */
+
+/* The RETURN options of a search. */
+struct index_search_ret {
+    unsigned opts;
+    uint32_t partial_lo, partial_hi;    /* 1-based positions, lo <= hi */
+};
+
+/* One message a search found. */
+struct index_search_hit {
+    uint32_t msgno;
+    uint32_t uid;
+    uint64_t modseq;
+};
+
+/* "RETURN (...)" at args[*pos], if it is there: *ret and *pos moved past
+ * it; else ret->opts 0.  ERR_BADARG with the reason in *error. */
+int index_search_return(const struct imap_arg *args, size_t nargs,
+                        size_t *pos, struct index_search_ret *ret,
+                        struct buf *error);
+/* The answer to a search that found hits[0..n) (ascending): "* SEARCH"
+ * (opts 0; "(MODSEQ n)" with modseq_used) or "* ESEARCH (TAG ...)", and
+ * "$" saved with INDEX_RET_SAVE. */
+void index_search_answer(struct index_state *st, struct prot *out,
+                         const char *tag, int uid,
+                         const struct index_search_ret *ret,
+                         const struct index_search_hit *hits, size_t n,
+                         int modseq_used);
+/* s as an IMAP quoted string (a tag: "\\" and '"' escaped), appended. */
+void index_append_quoted(struct buf *b, const char *s);
+/* "* ESEARCH (TAG "tag")[ UID]" appended: the start of every ESEARCH. */
+void index_esearch_begin(struct buf *b, const char *tag, int uid);
+/* A search with options opts failed with r: "$" as RFC 5182 says. */
+void index_search_failed(struct index_state *st, unsigned opts, int r);
+
+/* ---- index_context.c ---------------------------------------------------- */
+
+#define INDEX_MAX_CONTEXTS 16
+
+/* ERR_BADARG (reason in *error) when tag already names a context. */
+int index_context_check(struct index_state *st, const char *tag,
+                        struct buf *error);
+/* A new context for the search tagged tag whose program is *root (taken:
+ * *root is set to NULL) and which found hits[0..n); or, past the limit,
+ * "* NO [NOUPDATE ...]" and nothing taken. */
+void index_context_add(struct index_state *st, struct prot *out,
+                       const char *tag, int uid, struct search_key **root,
+                       const struct index_search_hit *hits, size_t n);
+/* The view is about to report the EXPUNGE of msgnos[0..n) (ascending,
+ * numbers of the old view old[]): REMOVEFROM them first. */
+void index_contexts_expunged(struct index_state *st, struct prot *out,
+                             const struct index_msg *old,
+                             const uint32_t *msgnos, size_t n);
+/* After a sync: ADDTO / REMOVEFROM for what changed since each context
+ * last looked. */
+void index_contexts_refresh(struct index_state *st, struct prot *out);
+/* Free every context. */
+void index_contexts_free(struct index_state *st);
+/* Empty "$". */
+void index_searchres_forget(struct index_state *st);
+/* The text of a sequence-set argument as a new set in *set_r: message
+ * numbers, or UIDs when *uid ("*" the largest); "$" is a copy of the
+ * saved result and sets *uid (it holds UIDs).  ERR_BADARG. */
+int index_parse_set(struct index_state *st, const char *text, int *uid,
+                    struct seqset **set_r);
 
 /* ---- index_store.c ------------------------------------------------------ */
 

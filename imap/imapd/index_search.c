@@ -448,17 +448,19 @@ int index_search(struct index_state *st, struct prot *out, const char *tag,
     struct index_record rec;
     struct search_msg msg;
     struct index_search_hit *hits = NULL;
+    struct index_search_ret ret;
     size_t pos = 0, cpos = 0, n = 0, alloc = 0;
-    unsigned opts = 0;
     int r;
 
     buf_reset(error);
-    if ((r = index_search_return(args, nargs, &pos, &opts, error)) ||
+    if ((r = index_search_return(args, nargs, &pos, &ret, error)) ||
+        ((ret.opts & INDEX_RET_UPDATE) &&
+         (r = index_context_check(st, tag, error))) ||
         (r = search_charset(&p, args + pos, nargs - pos, &cpos)) ||
         (r = index_search_parse(st, p.charset, args + pos + cpos,
                                 nargs - pos - cpos, &root, &p.modseq_used,
                                 error))) {
-        index_search_failed(st, opts, r);
+        index_search_failed(st, ret.opts, r);
         return r;
     }
     scan = search_scan_new(st->mb, &st->memo);
@@ -474,8 +476,10 @@ int index_search(struct index_state *st, struct prot *out, const char *tag,
         hits[n].uid = rec.uid;
         hits[n++].modseq = rec.modseq;
     }
-    index_search_answer(st, out, tag, uid, opts, hits, n, p.modseq_used);
     search_scan_free(&scan);
+    index_search_answer(st, out, tag, uid, &ret, hits, n, p.modseq_used);
+    if (ret.opts & INDEX_RET_UPDATE)
+        index_context_add(st, out, tag, uid, &root, hits, n);
     free(hits);
     search_key_free(&root);
     return ERR_OK;

@@ -11,6 +11,10 @@
   "$" empty before a SAVE, after SELECT/EXAMINE/CLOSE/UNSELECT, after a NO,
   unchanged after a BAD; expunged messages leave it.
 - WITHIN (RFC 5032): OLDER / YOUNGER n seconds against INTERNALDATE.
+- CONTEXT=SEARCH (RFC 5267): PARTIAL lo:hi, the CONTEXT hint, UPDATE with
+  its unsolicited ADDTO / REMOVEFROM (after EXISTS, before EXPUNGE, for
+  other sessions' and our own changes), tag reuse, CANCELUPDATE, NOUPDATE
+  past 16 contexts, contexts ending with the view.
 """
 
 import time
@@ -50,10 +54,9 @@ def mailbox_of_six(inst, port):
 
 def test_capabilities(inst, port):
     caps = S(inst, port, "alice").ok("CAPABILITY")[0].split()
-    assert {"ESEARCH", "SEARCHRES", "WITHIN"} <= set(caps)
+    assert {"ESEARCH", "SEARCHRES", "WITHIN", "CONTEXT=SEARCH"} <= set(caps)
     # not (yet) implemented: not advertised
-    assert not {"CONTEXT=SEARCH", "CONTEXT=SORT", "ESORT",
-                "MULTISEARCH"} & set(caps)
+    assert not {"CONTEXT=SORT", "ESORT", "MULTISEARCH"} & set(caps)
 
 
 # ---- NIL as a flag keyword ---------------------------------------------------
@@ -301,3 +304,137 @@ def test_within(inst, port):
                 "OLDER 4294967296", 'YOUNGER "60"'):
         assert s.status(f"SEARCH {bad}") == \
             "BAD Invalid interval in search", bad
+
+
+# ---- CONTEXT=SEARCH: PARTIAL, CONTEXT, UPDATE, CANCELUPDATE ----------------------
+
+def test_partial(inst, port):
+    s = mailbox_of_six(inst, port)
+    assert s.esearch("UID SEARCH RETURN (PARTIAL 1:2) ALL") == [
+        '* ESEARCH (TAG "<tag>") UID PARTIAL (1:2 2:3)']
+    assert s.esearch("SEARCH RETURN (PARTIAL 4:10) ALL") == [
+        '* ESEARCH (TAG "<tag>") PARTIAL (4:10 4:5)']
+    assert s.esearch("SEARCH RETURN (partial 3:2 COUNT) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") PARTIAL (2:3 3,5) COUNT 3']
+    assert s.esearch("UID SEARCH RETURN (PARTIAL 7:9) ALL") == [
+        '* ESEARCH (TAG "<tag>") UID PARTIAL (7:9 NIL)']
+    assert s.esearch("SEARCH RETURN (MIN PARTIAL 2:2) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") MIN 2 PARTIAL (2:2 3)']
+    assert s.esearch("UID SEARCH RETURN (PARTIAL 1:5) DELETED") == [
+        '* ESEARCH (TAG "<tag>") UID PARTIAL (1:5 NIL)']
+    # CONTEXT is a hint; alone (or with UPDATE only) it means ALL
+    assert s.esearch("SEARCH RETURN (CONTEXT COUNT) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") COUNT 3']
+    assert s.esearch("SEARCH RETURN (CONTEXT) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") ALL 2:3,5']
+    # SAVE with PARTIAL keeps the window
+    assert s.esearch("SEARCH RETURN (SAVE PARTIAL 2:3) FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") PARTIAL (2:3 3,5)']
+    assert s.ok("SEARCH $") == ["* SEARCH 3 5"]
+    for opts, why in [
+            ("PARTIAL 1:*", "PARTIAL needs a range such as 1:100"),
+            ("PARTIAL 0:5", "PARTIAL needs a range such as 1:100"),
+            ("PARTIAL 5", "PARTIAL needs a range such as 1:100"),
+            ("PARTIAL", "PARTIAL needs a range such as 1:100"),
+            ("PARTIAL 1:2 PARTIAL 3:4", "At most one PARTIAL or ALL"),
+            ("ALL PARTIAL 1:2", "At most one PARTIAL or ALL"),
+            ("PARTIAL 1:2 ALL", "At most one PARTIAL or ALL")]:
+        assert s.status(f"SEARCH RETURN ({opts}) ALL") == f"BAD {why}", opts
+
+
+def raw(s, tag, text):
+    """Send text with our own tag; (untagged lines, tagged status)."""
+    lines = s.c.command(tag, text)
+    return lines[:-1], lines[-1][len(tag) + 1:]
+
+
+def test_update_notifications(inst, port):
+    s = mailbox_of_six(inst, port)
+    o = S(inst, port, "alice")
+    o.ok("SELECT INBOX")
+    assert raw(s, "U1", "UID SEARCH RETURN (UPDATE COUNT) FLAGGED") == (
+        ['* ESEARCH (TAG "U1") UID COUNT 3'], "OK Completed")
+    assert raw(s, "U2", "SEARCH RETURN (UPDATE MIN) FLAGGED") == (
+        ['* ESEARCH (TAG "U2") MIN 2'], "OK Completed")
+    # another session flags UID 2 (msgno 1), unflags UID 4 (msgno 3)
+    o.ok("UID STORE 2 +FLAGS.SILENT (\\Flagged)")
+    o.ok("UID STORE 4 -FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP") == [
+        "* 1 FETCH (FLAGS (\\Flagged \\Recent))",
+        "* 3 FETCH (FLAGS (\\Recent))",
+        '* ESEARCH (TAG "U1") UID REMOVEFROM (0 4)',
+        '* ESEARCH (TAG "U1") UID ADDTO (0 2)',
+        '* ESEARCH (TAG "U2") REMOVEFROM (0 3)',
+        '* ESEARCH (TAG "U2") ADDTO (0 1)']
+    assert s.ok("NOOP") == []
+    # this session's own STORE: reported at the next command
+    s.ok("STORE 4 +FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP") == ['* ESEARCH (TAG "U1") UID ADDTO (0 5)',
+                            '* ESEARCH (TAG "U2") ADDTO (0 4)']
+    # a new message: ADDTO after EXISTS
+    assert o.append("INBOX", msg(7), "(\\Flagged)").startswith("OK")
+    assert s.ok("NOOP") == ["* 6 EXISTS", "* 5 RECENT",
+                            '* ESEARCH (TAG "U1") UID ADDTO (0 7)',
+                            '* ESEARCH (TAG "U2") ADDTO (0 6)']
+    # expunged: REMOVEFROM first, by the old number
+    o.ok("UID STORE 3,7 +FLAGS.SILENT (\\Deleted)")
+    o.ok("EXPUNGE")
+    untagged = s.ok("NOOP")
+    assert untagged == [
+        '* ESEARCH (TAG "U1") UID REMOVEFROM (0 3,7)',
+        '* ESEARCH (TAG "U2") REMOVEFROM (0 2,6)',
+        "* 2 EXPUNGE", "* 5 EXPUNGE"]
+    assert s.ok("UID SEARCH FLAGGED") == ["* SEARCH 2 5 6"]
+    # during SEARCH (no EXPUNGE allowed) a message expunged elsewhere
+    # keeps its number and its last state
+    o.ok("UID STORE 6 +FLAGS.SILENT (\\Deleted)")
+    o.ok("EXPUNGE")
+    assert s.ok("SEARCH FLAGGED") == ["* SEARCH 1 3 4"]
+    assert s.ok("NOOP") == ['* ESEARCH (TAG "U1") UID REMOVEFROM (0 6)',
+                            '* ESEARCH (TAG "U2") REMOVEFROM (0 4)',
+                            "* 4 EXPUNGE"]
+
+
+def test_update_tags_cancel_and_limits(inst, port):
+    s = mailbox_of_six(inst, port)
+    o = S(inst, port, "alice")
+    o.ok("SELECT INBOX")
+    assert raw(s, "U1", "SEARCH RETURN (UPDATE) UNFLAGGED") == (
+        ['* ESEARCH (TAG "U1") ALL 1,4'], "OK Completed")
+    # a tag in use by an updating search: BAD, nothing runs
+    assert raw(s, "U1", "SEARCH RETURN (UPDATE COUNT) ALL") == (
+        [], "BAD Tag reuse: an updating search has this tag")
+    # without UPDATE the tag is just a tag
+    assert raw(s, "U1", "SEARCH RETURN (COUNT) ALL") == (
+        ['* ESEARCH (TAG "U1") COUNT 5'], "OK Completed")
+    for text, why in [
+            ("CANCELUPDATE", "CANCELUPDATE needs the tags of searches"),
+            ("CANCELUPDATE U1", "CANCELUPDATE takes quoted tags"),
+            ('CANCELUPDATE "U1" "U9"', "No updating search has that tag")]:
+        assert s.status(text) == f"BAD {why}", text
+    # the failed CANCELUPDATE cancelled nothing
+    o.ok("STORE 1 +FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP") == ["* 1 FETCH (FLAGS (\\Flagged \\Recent))",
+                            '* ESEARCH (TAG "U1") REMOVEFROM (0 1)']
+    assert s.ok('CANCELUPDATE "U1"') == []
+    o.ok("STORE 1 -FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP") == ["* 1 FETCH (FLAGS (\\Recent))"]
+    assert s.status('CANCELUPDATE "U1"') == \
+        "BAD No updating search has that tag"
+    # at most 16 contexts: the 17th search is answered, without updates
+    for k in range(16):
+        raw(s, f"C{k}", "UID SEARCH RETURN (UPDATE COUNT) UID 6")
+    assert raw(s, "C16", "UID SEARCH RETURN (UPDATE COUNT) UID 6") == (
+        ['* ESEARCH (TAG "C16") UID COUNT 1',
+         '* NO [NOUPDATE "C16"] Too many updating searches'], "OK Completed")
+    o.ok("UID STORE 6 +FLAGS.SILENT (\\Deleted)")
+    o.ok("EXPUNGE")
+    assert s.ok("NOOP") == [
+        f'* ESEARCH (TAG "C{k}") UID REMOVEFROM (0 6)' for k in range(16)
+    ] + ["* 5 EXPUNGE"]
+    # a new SELECT ends every context (and CANCELUPDATE needs one)
+    s.ok("SELECT INBOX")
+    o.ok("STORE 1 +FLAGS.SILENT (\\Seen)")
+    assert s.ok("NOOP") == ["* 1 FETCH (FLAGS (\\Seen))"]
+    assert s.status('CANCELUPDATE "C1"') == \
+        "BAD No updating search has that tag"
