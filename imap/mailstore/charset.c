@@ -48,7 +48,7 @@ int charset_lookup(const char *name, size_t len)
             !strncasecmp(charset_names[i].name, name, len))
             return charset_names[i].id;
     }
-    return CHARSET_UNKNOWN;
+    return charset_iconv_lookup(name, len);
 }
 
 /* c as UTF-8 in b; the number of bytes. */
@@ -153,6 +153,10 @@ void charset_to_utf8(int cs, const char *s, size_t len, struct buf *out)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
 
+    if (cs >= CHARSET_ICONV) {
+        charset_iconv_to_utf8(cs, s, len, out);
+        return;
+    }
     buf_ensure(out, len);
     while (i < len) {
         unsigned char c = u[i];
@@ -693,6 +697,17 @@ int charset_search_text(const struct charset_needle *n, int cs,
         return 1;
     if (!len)
         return 0;
+    if (cs >= CHARSET_ICONV) {
+        /* ASCII bytes may not be ASCII here (UTF-16, ISO-2022-JP): match
+         * on the converted text. */
+        struct buf utf8 = BUF_INITIALIZER;
+        int found;
+        charset_iconv_to_utf8(cs, s, len, &utf8);
+        found = charset_search_text(n, CHARSET_UTF8, utf8.s ? utf8.s : "",
+                                    utf8.len);
+        buf_free(&utf8);
+        return found;
+    }
     if (n->ascii &&
         (cs != CHARSET_UTF8 || !n->has_i || !memchr(s, 0xC4, len)))
         return scan_ascii(n, u, len);

@@ -4,19 +4,25 @@
  * What SEARCH needs (RFC 3501 6.4.4, RFC 2045-2047): undo the transfer
  * encodings (base64, quoted-printable), decode RFC 2047 encoded words in
  * header values, convert the charsets we know to UTF-8, and compare
- * case-insensitively.  Known charsets: US-ASCII, UTF-8, ISO-8859-1 (and
- * its superset windows-1252, which mail often mislabels as ISO-8859-1).
- * Text in an unknown charset keeps its ASCII bytes and has every other
- * byte replaced by U+FFFD, so an ASCII search still finds ASCII words in
- * it.  Invalid UTF-8 is replaced the same way; the output of every
- * function here is valid UTF-8.
+ * case-insensitively.  US-ASCII, UTF-8, ISO-8859-1 (and its superset
+ * windows-1252, which mail often mislabels as ISO-8859-1) are read here,
+ * in place; every other charset glibc's iconv knows (KOI8-R, ISO-2022-JP,
+ * Shift_JIS, EUC-JP, GB2312/GBK/GB18030, Big5, windows-125x, ISO-8859-x,
+ * UTF-16 ...) through iconv (charset_iconv.c): its text is converted to
+ * UTF-8 first.  Text in an unknown charset keeps its ASCII bytes and has
+ * every other byte replaced by U+FFFD, so an ASCII search still finds
+ * ASCII words in it.  Invalid UTF-8 (and bytes iconv cannot convert) are
+ * replaced the same way; the output of every function here is valid
+ * UTF-8.
  *
  * The search form (charset_search_form) folds case (ASCII, Latin-1,
  * Latin Extended-A, Greek and Cyrillic letters) and turns every run of
  * white space (SP, HTAB, CR, LF) into one space; key and text are both
  * put in that form and compared byte-wise (charset_search_match).
  *
- * Pure functions: no I/O, no state.  Output is APPENDED to the caller's
+ * Pure functions: no I/O; the only state is charset_iconv.c's table of
+ * the iconv charsets met so far (ids and open converters), which lives as
+ * long as the process.  Output is APPENDED to the caller's
  * buffer.  Every loop is linear in its input; no input makes them read
  * out of bounds.
  */
@@ -33,15 +39,32 @@ enum charset_id {
     CHARSET_US_ASCII = 0,
     CHARSET_UTF8,
     CHARSET_ISO_8859_1,
-    CHARSET_WINDOWS_1252
+    CHARSET_WINDOWS_1252,
+    CHARSET_ICONV = 16          /* and up: iconv charsets, in the order
+                                   they were first looked up */
 };
+/* How many iconv charsets one process knows at most. */
+#define CHARSET_ICONV_MAX 64
 
-/* The SEARCH CHARSET names we accept, for [BADCHARSET (...)]. */
-#define CHARSET_SEARCH_LIST "US-ASCII UTF-8 ISO-8859-1"
+/* For [BADCHARSET (...)]: a sensible list of the SEARCH CHARSET names
+ * accepted (every name iconv knows is, these are the usual ones). */
+#define CHARSET_SEARCH_LIST                                                   \
+    "US-ASCII UTF-8 ISO-8859-1 ISO-8859-2 ISO-8859-5 ISO-8859-7 "             \
+    "ISO-8859-15 WINDOWS-1250 WINDOWS-1251 WINDOWS-1252 KOI8-R KOI8-U "       \
+    "ISO-2022-JP SHIFT_JIS EUC-JP GB2312 GBK GB18030 BIG5 EUC-KR UTF-16"
 
 /* The charset named by len bytes at name (any case, with the usual
- * aliases: "utf8", "latin1", "ascii", "cp1252" ...), or CHARSET_UNKNOWN. */
+ * aliases: "utf8", "latin1", "ascii", "cp1252" ...; else any name iconv
+ * knows), or CHARSET_UNKNOWN. */
 int charset_lookup(const char *name, size_t len);
+
+/* charset_iconv.c (charset_lookup and charset_to_utf8 call them): the id
+ * of an iconv charset, or CHARSET_UNKNOWN; its name as first looked up
+ * (NULL for another id); len bytes of its text as UTF-8, appended. */
+int charset_iconv_lookup(const char *name, size_t len);
+const char *charset_iconv_name(int cs);
+void charset_iconv_to_utf8(int cs, const char *s, size_t len,
+                           struct buf *out);
 
 /* Convert len bytes in charset cs to UTF-8, appended to out. */
 void charset_to_utf8(int cs, const char *s, size_t len, struct buf *out);

@@ -10,7 +10,7 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/acl.c imap/mailstore/acl.h \
 	imap/mailstore/auth.c imap/mailstore/auth.h \
 	imap/mailstore/charset.c imap/mailstore/charset.h \
-	imap/mailstore/charset_casemap.c \
+	imap/mailstore/charset_casemap.c imap/mailstore/charset_iconv.c \
 	imap/mailstore/sortkey.c imap/mailstore/sortkey.h \
 	imap/mailstore/thread.c imap/mailstore/thread.h \
 	imap/mailstore/message.c imap/mailstore/message.h \

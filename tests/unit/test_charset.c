@@ -56,7 +56,7 @@ static void test_lookup(void)
     TEST_ASSERT_INT(charset_lookup("ISO-8859-1", 10), CHARSET_ISO_8859_1);
     TEST_ASSERT_INT(charset_lookup("latin1", 6), CHARSET_ISO_8859_1);
     TEST_ASSERT_INT(charset_lookup("windows-1252", 12), CHARSET_WINDOWS_1252);
-    TEST_ASSERT_INT(charset_lookup("KOI8-R", 6), CHARSET_UNKNOWN);
+    TEST_ASSERT(charset_lookup("KOI8-R", 6) >= CHARSET_ICONV);
     TEST_ASSERT_INT(charset_lookup("utf-8x", 5), CHARSET_UTF8);
     TEST_ASSERT_INT(charset_lookup("", 0), CHARSET_UNKNOWN);
 }
@@ -125,8 +125,8 @@ static void test_header_words(void)
     TEST_ASSERT_STR(hdr("x =?utf-8?q?a?= y =?utf-8?q?b?= z"), "x a y b z");
     TEST_ASSERT_STR(hdr("=?utf-8*en?q?lang?="), "lang");
     /* Unknown charset, bad encoding, unterminated, spaces: kept as is. */
-    TEST_ASSERT_STR(hdr("=?koi8-r?q?x?= =?utf-8?x?y?="),
-                    "=?koi8-r?q?x?= =?utf-8?x?y?=");
+    TEST_ASSERT_STR(hdr("=?x-klingon?q?x?= =?utf-8?x?y?="),
+                    "=?x-klingon?q?x?= =?utf-8?x?y?=");
     TEST_ASSERT_STR(hdr("=?utf-8?q?open"), "=?utf-8?q?open");
     TEST_ASSERT_STR(hdr("=?utf-8?q?a b?="), "=?utf-8?q?a b?=");
     TEST_ASSERT_STR(hdr("=?=?=?"), "=?=?=?");
@@ -310,6 +310,83 @@ static void test_needle_body_header(void)
     buf_free(&scratch);
 }
 
+/* What the search form of UTF-8 text is, as a needle. */
+static void needle(struct charset_needle *n, const char *utf8)
+{
+    struct buf f = BUF_INITIALIZER;
+
+    charset_search_form(utf8, strlen(utf8), &f);
+    charset_needle_init(n, f.s ? f.s : "", f.len);
+    buf_free(&f);
+}
+
+static void test_iconv(void)
+{
+    struct charset_needle n;
+    struct buf scratch = BUF_INITIALIZER;
+    int koi = charset_lookup("KOI8-R", 6);
+
+    /* ids: one per name, any case, kept; names iconv does not know or
+     * that carry iconv suffixes are unknown */
+    TEST_ASSERT(koi >= CHARSET_ICONV);
+    TEST_ASSERT_INT(charset_lookup("koi8-r", 6), koi);
+    TEST_ASSERT_STR(charset_iconv_name(koi), "KOI8-R");
+    TEST_ASSERT(charset_lookup("Shift_JIS", 9) >= CHARSET_ICONV);
+    TEST_ASSERT(charset_lookup("Shift_JIS", 9) != koi);
+    TEST_ASSERT_INT(charset_lookup("KOI8-R//TRANSLIT", 16), CHARSET_UNKNOWN);
+    TEST_ASSERT_INT(charset_lookup("X-KLINGON", 9), CHARSET_UNKNOWN);
+    TEST_ASSERT_INT(charset_lookup("X-KLINGON", 9), CHARSET_UNKNOWN);
+    TEST_ASSERT_INT(charset_lookup("a b", 3), CHARSET_UNKNOWN);
+    TEST_ASSERT(charset_iconv_name(CHARSET_UTF8) == NULL);
+    /* text: Привет in KOI8-R, 会議 in ISO-2022-JP and Shift_JIS, Иван in
+     * windows-1251, UTF-16 with its BOM */
+    TEST_ASSERT_STR(to_utf8(koi, "\xf0\xd2\xc9\xd7\xc5\xd4", 6),
+                    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+    TEST_ASSERT_STR(to_utf8(charset_lookup("ISO-2022-JP", 11),
+                            "\x1b$B2q5D\x1b(B!", 11),
+                    "\xe4\xbc\x9a\xe8\xad\xb0!");
+    TEST_ASSERT_STR(to_utf8(charset_lookup("Shift_JIS", 9),
+                            "\x89\xef\x8b\x63", 4),
+                    "\xe4\xbc\x9a\xe8\xad\xb0");
+    TEST_ASSERT_STR(to_utf8(charset_lookup("windows-1251", 12),
+                            "\xc8\xe2\xe0\xed", 4),
+                    "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd");
+    TEST_ASSERT_STR(to_utf8(charset_lookup("UTF-16", 6),
+                            "\xff\xfeh\0i\0", 6), "hi");
+    /* bad bytes: one U+FFFD each; a truncated end: one */
+    TEST_ASSERT_STR(to_utf8(charset_lookup("Shift_JIS", 9), "a\xa0\x80" "b",
+                            4), "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+    TEST_ASSERT_STR(to_utf8(charset_lookup("Shift_JIS", 9), "a\x89", 2),
+                    "a\xef\xbf\xbd");
+    /* RFC 2047 words in those charsets */
+    TEST_ASSERT_STR(hdr("=?KOI8-R?B?8NLJ18XU?= !"),
+                    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 !");
+    TEST_ASSERT_STR(hdr("=?ISO-2022-JP?B?GyRCMnE1RBsoQg==?="),
+                    "\xe4\xbc\x9a\xe8\xad\xb0");
+    TEST_ASSERT_STR(hdr("=?x-klingon?q?a?="), "=?x-klingon?q?a?=");
+    /* SEARCH: headers, bodies (raw, base64), case folded */
+    needle(&n, "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");  /* привет */
+    TEST_ASSERT(charset_search_header(&n, "Re: =?KOI8-R?B?8NLJ18XU?=", 25,
+                                      &scratch));
+    TEST_ASSERT(charset_search_body(&n, "x \xf0\xd2\xc9\xd7\xc5\xd4 y", 10,
+                                    "8BIT", "koi8-r", &scratch));
+    TEST_ASSERT(charset_search_body(&n, "8NLJ18XU", 8, "BASE64", "KOI8-R",
+                                    &scratch));
+    TEST_ASSERT(!charset_search_body(&n, "\xf0\xd2\xc9\xd7\xc5", 5, "8BIT",
+                                     "KOI8-R", &scratch));
+    charset_needle_free(&n);
+    needle(&n, "\xe4\xbc\x9a\xe8\xad\xb0");                          /* 会議 */
+    TEST_ASSERT(charset_search_header(&n, "=?iso-2022-jp?B?GyRCMnE1RBsoQg==?=",
+                                      34, &scratch));
+    charset_needle_free(&n);
+    /* an ASCII needle in UTF-16: found only through the conversion */
+    needle(&n, "hi");
+    TEST_ASSERT(charset_search_body(&n, "\xff\xfeH\0I\0", 6, "BINARY",
+                                    "UTF-16", &scratch));
+    charset_needle_free(&n);
+    buf_free(&scratch);
+}
+
 TEST_MAIN("charset",
           TEST_CASE(test_lookup),
           TEST_CASE(test_to_utf8),
@@ -319,4 +396,5 @@ TEST_MAIN("charset",
           TEST_CASE(test_hostile_header),
           TEST_CASE(test_needle_cases),
           TEST_CASE(test_needle_random),
-          TEST_CASE(test_needle_body_header))
+          TEST_CASE(test_needle_body_header),
+          TEST_CASE(test_iconv))

@@ -17,6 +17,7 @@
 #include "lib/error.h"
 #include "lib/util.h"
 #include "imap/mailstore/acl.h"
+#include "imap/mailstore/charset.h"
 #include "imap/imapd/index_private.h"
 #include "imap/mailstore/search.h"
 #include "tests/unit/harness.h"
@@ -244,8 +245,11 @@ static void test_search_modseq_charset(void)
               "* SEARCH 4 (MODSEQ 5)");
     search_is(st, "SEARCH MODSEQ 99", "* SEARCH");
     search_is(st, "UID SEARCH CHARSET UTF-8 SUBJECT \"köln\"", "* SEARCH 2");
-    TEST_ASSERT_INT(ix_run(st, "SEARCH CHARSET KOI8-R TEXT x"), ERR_NOTSUPP);
-    TEST_ASSERT_STR(ix_error(), "[BADCHARSET (US-ASCII UTF-8 ISO-8859-1)] "
+    /* any charset iconv knows; others: the usual ones listed */
+    search_is(st, "SEARCH CHARSET KOI8-R TEXT qqqzzz", "* SEARCH");
+    TEST_ASSERT_INT(ix_run(st, "SEARCH CHARSET X-KLINGON TEXT x"),
+                    ERR_NOTSUPP);
+    TEST_ASSERT_STR(ix_error(), "[BADCHARSET (" CHARSET_SEARCH_LIST ")] "
                                 "Unsupported charset");
     TEST_ASSERT_STR(ix_out(), "");
     index_close(&st);
