@@ -58,7 +58,7 @@ static char list_present;
 /* What the walk learnt of a visible mailbox. */
 struct list_box {
     char *roles;                /* NULL: none */
-    unsigned rights;
+    unsigned rights;            /* with RETURN (MYRIGHTS) */
 };
 
 struct list_state {
@@ -90,7 +90,8 @@ static int list_collect(const char *name, const struct mboxlist_entry *e,
 
     if (e) {
         b->roles = e->specialuse ? xstrdup(e->specialuse) : NULL;
-        b->rights = acl_myrights(e->acl, ls->s->auth);
+        if (ls->req->ret & LIST_RET_MYRIGHTS)
+            b->rights = acl_myrights(e->acl, ls->s->auth);
     }
     strarray_append(&ls->names, name);
     if ((old = hash_insert(ls->visible, name, b)))

@@ -2,6 +2,8 @@
  * SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, and SETMETADATA of the one entry
  * /private/specialuse (the roles of an existing mailbox, as Cyrus keeps
  * them; METADATA itself, RFC 5464, is not implemented nor advertised).
+ * A role goes to one mailbox per user, as in Cyrus: CREATE or SETMETADATA
+ * giving a role another mailbox of the owner has is NO [USEATTR].
  *
  * Rights and rules are mboxlist's (mboxlist.h); this file only maps client
  * names to internal ones and errors to responses.  RENAME of one's own
@@ -104,6 +106,29 @@ static int mailbox_roles(struct imapd_session *s,
     return -1;
 }
 
+/* One mailbox per role and user (mboxlist_specialuse_taken()): -1 after
+ * NO [USEATTR] naming the mailbox that has one of roles already. */
+static int mailbox_roles_free(struct imapd_session *s,
+                              const struct imapd_command *c,
+                              const char *name, const char *roles)
+{
+    struct buf holder = BUF_INITIALIZER, ext = BUF_INITIALIZER;
+    int r = 0;
+
+    if (*roles &&
+        mboxlist_specialuse_taken(name, roles, s->auth, &holder) ==
+            ERR_EXISTS) {
+        if (mboxname_to_external(buf_cstring(&holder), s->userid, &ext))
+            buf_setcstr(&ext, holder.s);
+        imapd_tagged_no(s, c->tag, "[USEATTR] Mailbox %s already has that "
+                        "special-use attribute", buf_cstring(&ext));
+        r = -1;
+    }
+    buf_free(&holder);
+    buf_free(&ext);
+    return r;
+}
+
 /* RFC 4466 create-params "(PARTITION p USE (\Sent ...))" (RFC 6154
  * CREATE-SPECIAL-USE; PARTITION is Cyrus's): the partition into
  * *partition_r, the roles into roles.  -1 after a BAD or NO. */
@@ -184,6 +209,9 @@ void cmd_create(struct imapd_session *s, const struct imapd_command *c)
     if (ext.len > 1 && ext.s[ext.len - 1] == MBOXNAME_SEP)
         buf_truncate(&ext, ext.len - 1);
     r = imapd_mailbox_name(s, buf_cstring(&ext), &name);
+    if (!r && mailbox_roles_free(s, c, buf_cstring(&name),
+                                 buf_cstring(&roles)))
+        goto done;
     if (!r)
         r = mboxlist_create_special(buf_cstring(&name), partition, s->auth,
                                     0, buf_cstring(&roles));
@@ -191,6 +219,7 @@ void cmd_create(struct imapd_session *s, const struct imapd_command *c)
         mailbox_error(s, c->tag, r, partition);
     else
         imapd_tagged_ok(s, c->tag, "Completed");
+done:
     buf_free(&ext);
     buf_free(&name);
     buf_free(&roles);
@@ -344,6 +373,9 @@ void cmd_setmetadata(struct imapd_session *s, const struct imapd_command *c)
     r = imapd_mailbox_name(s, ext, &name);
     if (r == ERR_BADNAME)
         r = ERR_NOTFOUND;
+    if (!r && mailbox_roles_free(s, c, buf_cstring(&name),
+                                 buf_cstring(&roles)))
+        goto done;
     if (!r)
         r = mboxlist_setspecialuse(buf_cstring(&name), s->auth,
                                    buf_cstring(&roles));

@@ -243,6 +243,14 @@ int mboxlist_autocreate_user(const char *userid,
  * separated by one space, into out ("" for an empty list).  ERR_BADARG
  * when a word is not a role (out then holds nothing useful). */
 int mboxlist_specialuse_normalize(const char *text, struct buf *out);
+/* One role per user, as Cyrus has it: ERR_EXISTS, with the internal name
+ * of the holder in *holder, when another mailbox of name's owner
+ * ("user.<id>" and below, as far as who sees them) already has one of
+ * roles; ERR_OK when none does, or name belongs to no user.  A check
+ * before a change, not a lock: two concurrent changes may both pass. */
+int mboxlist_specialuse_taken(const char *name, const char *roles,
+                              const struct auth_state *who,
+                              struct buf *holder);
 /* Replace the roles of name (NULL or "": none) in one transaction of
  * mailboxes.db.  Needs `a` on name (ERR_NOTFOUND without `l`, ERR_PERM);
  * ERR_BADARG for a bad list.  Roles are also kept through RENAME (they

@@ -19,6 +19,7 @@
 #include "imap/mailstore/auth.h"
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/mboxlist_private.h"
+#include "imap/mailstore/mboxname.h"
 
 static const char *const specialuse_roles[] = {
     "\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent",
@@ -56,6 +57,74 @@ int mboxlist_specialuse_normalize(const char *text, struct buf *out)
     }
     buf_cstring(out);
     return ERR_OK;
+}
+
+/* 1 if the canonical list roles holds role (len bytes). */
+static int specialuse_has(const char *roles, const char *role, size_t len)
+{
+    for (const char *p = roles; p && *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == len && !strncmp(p, role, len))
+            return 1;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+struct taken_rock {
+    const char *self;           /* the mailbox being given the roles */
+    const char *roles;          /* canonical */
+    struct buf *holder;
+};
+
+static int taken_one(const char *name, const struct mboxlist_entry *e,
+                     void *rock)
+{
+    struct taken_rock *tr = rock;
+
+    if (!e->specialuse || !strcmp(name, tr->self))
+        return 0;
+    for (const char *p = tr->roles; *p;) {
+        size_t n = strcspn(p, " ");
+        if (specialuse_has(e->specialuse, p, n)) {
+            buf_setcstr(tr->holder, name);
+            return ERR_EXISTS;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+int mboxlist_specialuse_taken(const char *name, const char *roles,
+                              const struct auth_state *who,
+                              struct buf *holder)
+{
+    char *owner = mboxname_userid_of(name);
+    struct buf inbox = BUF_INITIALIZER, norm = BUF_INITIALIZER;
+    struct mboxlist_entry e;
+    struct taken_rock tr;
+    int r = ERR_OK;
+
+    if (!owner || mboxlist_specialuse_normalize(roles, &norm) || !norm.len)
+        goto done;
+    tr.self = name;
+    tr.roles = buf_cstring(&norm);
+    tr.holder = holder;
+    buf_printf(&inbox, "user.%s", owner);
+    if (!mboxlist_lookup_access(buf_cstring(&inbox), who, 0, &e, NULL)) {
+        r = taken_one(inbox.s, &e, &tr);
+        mboxlist_entry_fini(&e);
+    }
+    buf_appendcstr(&inbox, ".*");
+    if (!r)
+        r = mboxlist_find(buf_cstring(&inbox), who, taken_one, &tr);
+done:
+    free(owner);
+    buf_free(&inbox);
+    buf_free(&norm);
+    return r;
 }
 
 struct setuse_rock {

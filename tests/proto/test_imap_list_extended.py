@@ -225,6 +225,22 @@ def test_create_special_use(inst, port):
     s.ok("CREATE INBOX.Outbox.old")
     assert s.ok('LIST "" "INBOX.Outbox.old"') == [
         '* LIST (\\HasNoChildren) "." "INBOX.Outbox.old"']
+    # One mailbox per role and user (as Cyrus); another user's is apart.
+    assert s.status("CREATE INBOX.Sent2 (USE (\\Drafts \\Sent))") == \
+        "NO [USEATTR] Mailbox INBOX.Keep already has that special-use " \
+        "attribute"
+    assert s.status("CREATE INBOX.Sent2 (USE (\\Sent))") == \
+        "NO [USEATTR] Mailbox INBOX.Outbox already has that special-use " \
+        "attribute"
+    assert s.status('SETMETADATA INBOX.None (/private/specialuse '
+                    '"\\\\Junk")') == \
+        "NO [USEATTR] Mailbox INBOX.Spam already has that special-use " \
+        "attribute"
+    assert s.ok('LIST "" "INBOX.Sent2"') == []
+    assert s.status('SETMETADATA INBOX.Spam (/private/specialuse '
+                    '"\\\\Junk")') == "OK Completed"
+    bob = Session(inst, port, "bob")
+    assert bob.status("CREATE INBOX.Sent (USE (\\Sent))") == "OK Completed"
     # LSUB shows no roles.
     s.ok("SUBSCRIBE INBOX.Spam")
     assert s.ok('LSUB "" "*"') == ['* LSUB () "." "INBOX.Spam"']

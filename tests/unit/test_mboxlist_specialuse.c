@@ -200,6 +200,29 @@ static void test_specialuse_lifecycle(void)
     TEST_ASSERT_STR(roles_of("user.bob.Plain"), "NONE");
     TEST_ASSERT(strstr(acl_of("user.bob.Plain"), "alice\tlr\t") != NULL);
 
+    /* One mailbox per role and user: who holds it. */
+    {
+        struct buf holder = BUF_INITIALIZER;
+        TEST_ASSERT_INT(mboxlist_specialuse_taken("user.bob.Plain",
+                                                  "\\Archive \\sent", bob,
+                                                  &holder), ERR_EXISTS);
+        TEST_ASSERT_STR(buf_cstring(&holder), "user.bob.Sent");
+        TEST_ASSERT_INT(mboxlist_specialuse_taken("user.bob.Sent", "\\Sent",
+                                                  bob, &holder), ERR_OK);
+        TEST_ASSERT_INT(mboxlist_specialuse_taken("user.alice.x", "\\Sent",
+                                                  alice, &holder), ERR_OK);
+        TEST_ASSERT_INT(mboxlist_specialuse_taken("shared.x", "\\Sent",
+                                                  admin, &holder), ERR_OK);
+        TEST_ASSERT_INT(mboxlist_setspecialuse("user.bob", bob, "\\Drafts"),
+                        ERR_OK);
+        TEST_ASSERT_INT(mboxlist_specialuse_taken("user.bob.Plain",
+                                                  "\\Drafts", bob, &holder),
+                        ERR_EXISTS);
+        TEST_ASSERT_STR(buf_cstring(&holder), "user.bob");
+        TEST_ASSERT_INT(mboxlist_setspecialuse("user.bob", bob, ""), ERR_OK);
+        buf_free(&holder);
+    }
+
     /* RENAME carries them (children too); DELETE drops them. */
     make("user.bob.Sent.kid", bob);
     TEST_ASSERT_INT(mboxlist_setspecialuse("user.bob.Sent.kid", bob,
