@@ -707,6 +707,8 @@ int main(int argc, char **argv)
     log_init("master");
     log_set_stderr(1);
     conf_init(m.conf_path);
+    /* The servers need not repeat conf_init()'s warnings. */
+    setenv(CONF_WARNED_ENV, "1", 1);
     m.children = hash_new(256);
     start(&m, stay, daemon);
 

@@ -312,6 +312,27 @@ def test_motd_and_shutdown_through_master(fast):
     greet(fast, imap)
 
 
+def test_cyrus_options_warned_once(make_instance):
+    """A Cyrus imapd.conf's options that Chapar does not use: one warning
+    line, from master; its servers inherit that it was given."""
+    inst = make_instance(options=dict(FAST, proc_path="/run/cyrus/proc",
+                                      httpmodules="caldav carddav"))
+    imap = free_port()
+    p = start_master(inst, [f'imap cmd="imapd" listen="127.0.0.1:{imap}"'],
+                     (imap,))
+    for tag in ("l1", "l2"):
+        c = greet(inst, imap)
+        login(c, tag)
+        c.close()
+    stop_master(inst, p)
+    warned = [ln for ln in inst.log_lines() if "options of Cyrus IMAP" in ln]
+    assert len(warned) == 1, warned
+    assert re.search(rf"^master\[{p.pid}\]: warning: \S+imapd\.conf: "
+                     r"ignoring 2 options of Cyrus IMAP that Chapar does not "
+                     r"use: (proc_path httpmodules|httpmodules proc_path)$",
+                     warned[0]), warned
+
+
 def test_proc_files_and_telemetry(fast):
     imap = free_port()
     p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}"'],
