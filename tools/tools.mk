@@ -36,6 +36,15 @@ man_MANS += man/reconstruct.8 man/quota.8 man/ctl_mboxlist.8 \
 EXTRA_DIST += man/reconstruct.8 man/quota.8 man/ctl_mboxlist.8 \
 	man/ctl_cyrusdb.8 doc/admin.md
 
+# chapar-migrate: mbox import/export, Maildir/Dovecot import, all through
+# the append API (the formats are imap/mailstore/mboxfmt.c, maildirfmt.c).
+server_PROGRAMS += tools/chapar-migrate
+tools_chapar_migrate_SOURCES = tools/migrate.c tools/migrate.h \
+	tools/migrate_mbox.c tools/migrate_maildir.c
+tools_chapar_migrate_LDADD = $(ADMIN_LDADD)
+man_MANS += man/chapar-migrate.8
+EXTRA_DIST += man/chapar-migrate.8
+
 # chaparadm, the admin client (a cyradm work-alike).
 bin_PROGRAMS += tools/chaparadm
 tools_chaparadm_SOURCES = tools/chaparadm.c tools/chaparadm_private.h \

@@ -16,6 +16,7 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "imap/mailstore/append.h"
+#include "imap/mailstore/mboxlist_private.h"
 #include "imap/mailstore/seen.h"
 #include "imap/mailstore/message.h"
 #include "imap/mailstore/quota.h"
@@ -26,6 +27,7 @@ struct append_state {
     struct quota quota;         /* the root's state at begin */
     int have_quota;
     uint32_t first_uid;
+    uint32_t next_uid;          /* append_set_next_uid; 0: last_uid + 1 */
     int64_t bytes;              /* added in this transaction */
     int64_t count;
     uint32_t *seen;
@@ -100,11 +102,14 @@ static int append_stage(struct append_state *as, struct index_record *rec,
                         uint32_t flags, const struct strarray *keywords,
                         const struct buf *cache, uint32_t *uid_r)
 {
+    uint32_t before = as->mb->i.last_uid;
     int r = append_set_flags(as, rec, flags, keywords);
     if (!r)
         r = mailbox_append_record(as->mb, rec, cache->s, cache->len);
     if (r)
         return r;
+    if ((flags & APPEND_OLD) && as->mb->i.recent_uid == before)
+        as->mb->i.recent_uid = rec->uid;
     if (!as->first_uid)
         as->first_uid = rec->uid;
     as->bytes += rec->size;
@@ -193,7 +198,8 @@ int append_message(struct append_state *as, const char *data, size_t len,
     message_info_encode(info, &cache);
 
     memset(&rec, 0, sizeof(rec));
-    rec.uid = as->mb->i.last_uid + 1;
+    rec.uid = as->next_uid ? as->next_uid : as->mb->i.last_uid + 1;
+    as->next_uid = 0;
     rec.size = (uint32_t)msg.len;
     rec.header_size = info->header_size;
     rec.internaldate = internaldate ? internaldate : time(NULL);
@@ -214,6 +220,34 @@ done:
     buf_free(&msg);
     buf_free(&cache);
     return r;
+}
+
+static int raise_uidvalidity_txn(struct db *db, struct db_txn *txn,
+                                 void *rock)
+{
+    (void)db;
+    return mboxlist_raise_uidvalidity(txn, *(uint32_t *)rock);
+}
+
+int append_set_uidvalidity(struct append_state *as, uint32_t uidvalidity)
+{
+    int r;
+    if (as->mb->i.last_uid || as->count)
+        return ERR_EXISTS;
+    if (!uidvalidity)
+        return ERR_BADARG;
+    if ((r = mboxlist_txn_run(raise_uidvalidity_txn, &uidvalidity)))
+        return r;
+    as->mb->i.uidvalidity = uidvalidity;
+    return ERR_OK;
+}
+
+int append_set_next_uid(struct append_state *as, uint32_t uid)
+{
+    if (uid <= as->mb->i.last_uid)
+        return ERR_BADARG;
+    as->next_uid = uid;
+    return ERR_OK;
 }
 
 /* Copy src to dst byte by byte (COPY across file systems). */

@@ -41,6 +41,10 @@
 #include "imap/mailstore/quota.h"
 
 #define APPEND_SEEN 0x100       /* pseudo system flag: see append.h top */
+#define APPEND_OLD  0x200       /* pseudo flag: not \Recent (imports); the
+                                   mailbox's recent_uid moves up to this
+                                   message while every message before it is
+                                   old too (\Recent is a UID threshold) */
 
 enum append_quota {
     APPEND_QUOTA_STRICT,        /* IMAP APPEND/COPY: stay within the limit */
@@ -81,6 +85,17 @@ int append_begin(struct mailbox *mb, const struct append_params *params,
 int append_message(struct append_state *as, const char *data, size_t len,
                    time_t internaldate, uint32_t flags,
                    const struct strarray *keywords, uint32_t *uid_r);
+
+/* Migration (imports that keep another server's UIDs):
+ * append_set_uidvalidity gives the mailbox that UIDVALIDITY; only while it
+ * has never held a message (last_uid 0) and nothing is staged, else
+ * ERR_EXISTS; it is committed with the transaction, and the mailboxes
+ * database's UIDVALIDITY counter is raised to it at once (so a later
+ * mailbox of that name gets a larger one).  append_set_next_uid makes the
+ * next append_message use uid, which must exceed every UID the mailbox
+ * had (last_uid) and every staged one, else ERR_BADARG. */
+int append_set_uidvalidity(struct append_state *as, uint32_t uidvalidity);
+int append_set_next_uid(struct append_state *as, uint32_t uid);
 
 /* Add a copy of src's record rec (COPY/MOVE, and deliver's later
  * recipients): with singleinstancestore (the default) the file is

@@ -24,6 +24,8 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mailbox_tombstone.c imap/mailstore/mailbox_quota.c \
 	imap/mailstore/quota.c imap/mailstore/quota.h \
 	imap/mailstore/append.c imap/mailstore/append.h \
+	imap/mailstore/mboxfmt.c imap/mailstore/mboxfmt.h \
+	imap/mailstore/maildirfmt.c imap/mailstore/maildirfmt.h \
 	imap/mailstore/seqset.c imap/mailstore/seqset.h \
 	imap/mailstore/search.c imap/mailstore/search.h \
 	imap/mailstore/search_memo.c imap/mailstore/search_private.h \
@@ -46,6 +48,7 @@ MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
 	tests/unit/test_mailbox tests/unit/test_mailbox_format \
 	tests/unit/test_mailbox_tombstone \
 	tests/unit/test_quota tests/unit/test_append \
+	tests/unit/test_mboxfmt \
 	tests/unit/test_seqset tests/unit/test_seen tests/unit/test_subs \
 	tests/unit/test_search \
 	tests/unit/test_mboxlist tests/unit/test_mboxlist_specialuse
@@ -63,6 +66,7 @@ tests_unit_test_mailbox_format_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_mailbox_tombstone_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_quota_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_append_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_mboxfmt_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seqset_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_seen_LDADD = $(MAILSTORE_LDADD)
 tests_unit_test_subs_LDADD = $(MAILSTORE_LDADD)
