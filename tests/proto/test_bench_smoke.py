@@ -25,9 +25,9 @@ SANE = {
     "SEARCH TEXT": (0, 10),
     "SEARCH FROM": (0, 10),
     "mixed load": (1, 1e6),
-    "private memory per idle authenticated connection (20 held)": (1, 100_000),
+    "private memory per idle authenticated connection (20 connections)": (1, 100_000),
     "IDLE connections held (of 20)": (19.5, 20.5),     # every one of them
-    "private memory per connection in IDLE (20 held)": (1, 100_000),
+    "private memory per connection in IDLE (20 connections)": (1, 100_000),
     "index, cache and database": (0, 1_000_000),
     "disk per message": (0, 1_000_000),
 }

@@ -81,6 +81,7 @@ class Imap(Conn):
         super().__init__(port, **kw)
         self.n = 0
         self.exists = 0
+        self.idle_tag = None            # in IDLE: its tag
         greet = self.line()
         if not greet.startswith(b"* OK"):
             raise ProtoError(f"greeting: {greet!r}")
@@ -141,23 +142,25 @@ class Imap(Conn):
     def idle_start(self):
         """IDLE, up to the continuation; idle_done() ends it."""
         self.n += 1
-        self.idle_tag = b"a%d" % self.n
-        self.send(self.idle_tag + b" IDLE\r\n")
+        tag = b"a%d" % self.n
+        self.send(tag + b" IDLE\r\n")
         while True:                     # untagged updates may come first
             r = self.response()
             if r.startswith(b"+"):
+                self.idle_tag = tag
                 return
-            if r.startswith(self.idle_tag + b" "):
+            if r.startswith(tag + b" "):
                 raise ProtoError(f"IDLE refused: {r[:200]!r}")
             self.track(r)
 
     def idle_done(self):
+        tag, self.idle_tag = self.idle_tag, None
         self.send(b"DONE\r\n")
         while True:
             r = self.response()
             self.track(r)
-            if r.startswith(self.idle_tag + b" "):
-                if not r[len(self.idle_tag) + 1:].startswith(b"OK"):
+            if r.startswith(tag + b" "):
+                if not r[len(tag) + 1:].startswith(b"OK"):
                     raise ProtoError(f"IDLE: {r[:200]!r}")
                 return
 
@@ -173,6 +176,11 @@ class Imap(Conn):
         self.idle_done()
 
     def logout(self):
+        """LOGOUT and close; a connection still in IDLE (its DONE not sent:
+        a LOGOUT would be taken for the DONE line) is only closed."""
+        if self.idle_tag:
+            self.close()
+            return
         try:
             self.command("LOGOUT", ok=False)
         except (ProtoError, OSError):
