@@ -10,7 +10,8 @@
 void cmd_sort(struct imapd_session *s, const struct imapd_command *c)
 {
     struct buf error = BUF_INITIALIZER;
-    int r = index_sort(s->index, s->prot, c->uid, c->args, c->nargs, &error);
+    int r = index_sort(s->index, s->prot, c->tag, c->uid, c->args, c->nargs,
+                       &error);
 
     imapd_index_result(s, c, r, &error, NULL);
     buf_free(&error);

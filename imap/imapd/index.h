@@ -169,14 +169,17 @@ int index_expunge(struct index_state *st, struct prot *out,
 /* CLOSE: expunge \Deleted silently if read-write, then close. */
 int index_close_expunge(struct index_state **stp);
 
-/* SORT / UID SORT (RFC 5256, RFC 5957): args are the sort criteria (a
- * list), the charset (as SEARCH CHARSET: ERR_NOTSUPP with
- * "[BADCHARSET (...)]" in *error), then the search program.  Writes
- * "* SORT ..." (UIDs for UID SORT; "(MODSEQ n)" at the end when the
- * program used MODSEQ).  ERR_BADARG with the reason for an empty or
- * unknown criterion, a missing charset or program. */
-int index_sort(struct index_state *st, struct prot *out, int uid,
-               const struct imap_arg *args, size_t nargs, struct buf *error);
+/* SORT / UID SORT (RFC 5256, RFC 5957) of the command tagged tag: args
+ * are optional RETURN (...) result options (ESORT, RFC 5267 3: SEARCH's,
+ * but not UPDATE), the sort criteria (a list), the charset (as SEARCH
+ * CHARSET: ERR_NOTSUPP with "[BADCHARSET (...)]" in *error), then the
+ * search program.  Writes "* SORT ..." (UIDs for UID SORT; "(MODSEQ n)" at
+ * the end when the program used MODSEQ), or with RETURN "* ESEARCH (TAG
+ * ...) ..." in sort order.  ERR_BADARG with the reason for an empty or
+ * unknown criterion, a missing charset or program, a bad option. */
+int index_sort(struct index_state *st, struct prot *out, const char *tag,
+               int uid, const struct imap_arg *args, size_t nargs,
+               struct buf *error);
 
 /* The sort keys; INDEX_SORT__COUNT ends the list. */
 enum index_sort_key {

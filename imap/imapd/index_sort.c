@@ -11,6 +11,12 @@
  * sequence number, and REVERSE does not turn that one).  A message
  * another session expunged meanwhile is sorted on its record alone
  * (empty strings, INTERNALDATE as sent date).
+ *
+ * ESORT (RFC 5267 3): SORT RETURN (...) takes SEARCH's result options
+ * (index_esearch.c) and answers with its ESEARCH, the messages in sort
+ * order: MIN and MAX are the first and last sorted, ALL and PARTIAL list
+ * them in sort order (a range only for an ascending run), SAVE keeps
+ * them as "$".  UPDATE (CONTEXT=SORT) is not offered: BAD.
  */
 #include "config.h"
 
@@ -341,27 +347,64 @@ static void put_modseq(struct buf *b, int modseq_used, uint64_t maxmodseq)
         buf_printf(b, " (MODSEQ %" PRIu64 ")", maxmodseq);
 }
 
-int index_sort(struct index_state *st, struct prot *out, int uid,
-               const struct imap_arg *args, size_t nargs, struct buf *error)
+/* ESORT: the sorted msgnos result[0..n) answered as ESEARCH. */
+static void esort_answer(struct index_state *st, struct prot *out,
+                         const char *tag, int uid,
+                         const struct index_search_ret *ret,
+                         const uint32_t *result, size_t n, int modseq_used)
+{
+    struct index_search_hit *hits = xcalloc(n + 1, sizeof(*hits));
+    struct index_record rec;
+    struct search_msg msg;
+
+    for (size_t i = 0; i < n; i++) {
+        index_search_msg(st, result[i], &rec, &msg);
+        hits[i].msgno = result[i];
+        hits[i].uid = rec.uid;
+        hits[i].modseq = rec.modseq;
+    }
+    index_search_answer(st, out, tag, uid, ret, hits, n, modseq_used);
+    free(hits);
+}
+
+int index_sort(struct index_state *st, struct prot *out, const char *tag,
+               int uid, const struct imap_arg *args, size_t nargs,
+               struct buf *error)
 {
     struct index_sort_crit *crit = NULL;
     struct search_key *root = NULL;
     struct buf b = BUF_INITIALIZER;
+    struct index_search_ret ret;
     uint32_t *result = NULL;
     uint64_t maxmodseq = 0;
-    size_t ncrit = 0, n = 0;
+    size_t ncrit = 0, n = 0, pos = 0;
     int modseq_used = 0, r;
 
     buf_reset(error);
+    if ((r = index_search_return(args, nargs, &pos, &ret, error)))
+        goto done;
+    if (ret.opts & INDEX_RET_UPDATE) {
+        buf_setcstr(error, "UPDATE is not supported with SORT");
+        r = ERR_BADARG;
+        goto done;
+    }
+    args += pos;
+    nargs -= pos;
     if (!nargs) {
         buf_setcstr(error, "Missing sort criteria");
-        return ERR_BADARG;
+        r = ERR_BADARG;
+        goto done;
     }
     if ((r = index_sort_parse_criteria(&args[0], &crit, &ncrit, error)) ||
         (r = parse_program(st, args + 1, nargs - 1, &root, &modseq_used,
                            error)))
         goto done;
-    index_sort_result(st, crit, ncrit, root, uid, &result, &n, &maxmodseq);
+    index_sort_result(st, crit, ncrit, root, uid && !ret.opts, &result, &n,
+                      &maxmodseq);
+    if (ret.opts) {
+        esort_answer(st, out, tag, uid, &ret, result, n, modseq_used);
+        goto done;
+    }
     buf_appendcstr(&b, "* SORT");
     for (size_t i = 0; i < n; i++) {
         buf_printf(&b, " %" PRIu32, result[i]);
@@ -374,6 +417,8 @@ int index_sort(struct index_state *st, struct prot *out, int uid,
     buf_appendcstr(&b, "\r\n");
     prot_write(out, b.s, b.len);
 done:
+    if (r)
+        index_search_failed(st, ret.opts, r);
     free(crit);
     free(result);
     search_key_free(&root);

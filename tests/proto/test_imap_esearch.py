@@ -11,6 +11,7 @@
   "$" empty before a SAVE, after SELECT/EXAMINE/CLOSE/UNSELECT, after a NO,
   unchanged after a BAD; expunged messages leave it.
 - WITHIN (RFC 5032): OLDER / YOUNGER n seconds against INTERNALDATE.
+- ESORT (RFC 5267 3): SORT RETURN (...), results in sort order.
 - CONTEXT=SEARCH (RFC 5267): PARTIAL lo:hi, the CONTEXT hint, UPDATE with
   its unsolicited ADDTO / REMOVEFROM (after EXISTS, before EXPUNGE, for
   other sessions' and our own changes), tag reuse, CANCELUPDATE, NOUPDATE
@@ -54,9 +55,10 @@ def mailbox_of_six(inst, port):
 
 def test_capabilities(inst, port):
     caps = S(inst, port, "alice").ok("CAPABILITY")[0].split()
-    assert {"ESEARCH", "SEARCHRES", "WITHIN", "CONTEXT=SEARCH"} <= set(caps)
+    assert {"ESEARCH", "SEARCHRES", "WITHIN", "CONTEXT=SEARCH",
+            "ESORT"} <= set(caps)
     # not (yet) implemented: not advertised
-    assert not {"CONTEXT=SORT", "ESORT", "MULTISEARCH"} & set(caps)
+    assert not {"CONTEXT=SORT", "MULTISEARCH"} & set(caps)
 
 
 # ---- NIL as a flag keyword ---------------------------------------------------
@@ -438,3 +440,38 @@ def test_update_tags_cancel_and_limits(inst, port):
     assert s.ok("NOOP") == ["* 1 FETCH (FLAGS (\\Seen))"]
     assert s.status('CANCELUPDATE "C1"') == \
         "BAD No updating search has that tag"
+
+
+# ---- ESORT ---------------------------------------------------------------------
+
+def test_esort(inst, port):
+    s = mailbox_of_six(inst, port)
+    # subjects "message 2" .. "message 6" at msgnos 1..5 (UIDs 2..6)
+    assert s.esearch("UID SORT RETURN (ALL) (REVERSE SUBJECT) UTF-8 ALL") == [
+        '* ESEARCH (TAG "<tag>") UID ALL 6,5,4,3,2']
+    assert s.esearch("SORT RETURN (MIN MAX COUNT) (REVERSE SUBJECT) UTF-8 "
+                     "FLAGGED") == [
+        '* ESEARCH (TAG "<tag>") MIN 5 MAX 2 COUNT 3']
+    assert s.esearch("SORT RETURN () (SUBJECT) UTF-8 ALL") == [
+        '* ESEARCH (TAG "<tag>") ALL 1:5']
+    assert s.esearch("SORT RETURN (PARTIAL 2:3) (REVERSE SUBJECT) US-ASCII "
+                     "ALL") == ['* ESEARCH (TAG "<tag>") PARTIAL (2:3 4,3)']
+    assert s.esearch("UID SORT RETURN (COUNT) (SUBJECT) UTF-8 DELETED") == [
+        '* ESEARCH (TAG "<tag>") UID COUNT 0']
+    # SAVE: MIN is the first sorted message
+    assert s.esearch("SORT RETURN (SAVE MIN) (REVERSE SUBJECT) UTF-8 "
+                     "ALL") == ['* ESEARCH (TAG "<tag>") MIN 5']
+    assert s.ok("UID SEARCH $") == ["* SEARCH 6"]
+    assert s.ok("SORT RETURN (SAVE) (SUBJECT) UTF-8 FLAGGED") == []
+    assert s.ok("UID SEARCH $") == ["* SEARCH 3 4 6"]
+    for text, why in [
+            ("SORT RETURN (UPDATE) (SUBJECT) UTF-8 ALL",
+             "UPDATE is not supported with SORT"),
+            ("SORT RETURN (FOO) (SUBJECT) UTF-8 ALL",
+             "Unknown search result option"),
+            ("SORT RETURN (ALL)", "Missing sort criteria"),
+            ("SORT RETURN (ALL) (SUBJECT)", "Missing charset")]:
+        assert s.status(text) == f"BAD {why}", text
+    # without RETURN: the classic answer
+    assert s.ok("UID SORT (REVERSE SUBJECT) UTF-8 ALL") == [
+        "* SORT 6 5 4 3 2"]
