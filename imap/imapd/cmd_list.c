@@ -13,10 +13,11 @@
  * \NonExistent), or the subscribed names that exist and are visible
  * (LSUB); the SPECIAL-USE selection keeps those with a role.  Then:
  *   - a candidate matching the pattern is listed, once over all patterns;
- *   - with `%` and no selection option, a level above a candidate that
- *     matches but is not itself listed appears with \Noselect (RFC 3501:
- *     "matching levels of hierarchy are also returned"), e.g. "user" for
- *     `LIST "" "%"` when another user's folder is shared with us;
+ *   - with `%` and no selection option (REMOTE aside), a level above a
+ *     candidate that matches but is not itself listed appears with
+ *     \Noselect (RFC 3501: "matching levels of hierarchy are also
+ *     returned"), e.g. "user" for `LIST "" "%"` when another user's folder
+ *     is shared with us;
  *   - with RECURSIVEMATCH, a name matching the pattern with a candidate
  *     below it that does not match gets ("CHILDINFO" ("SUBSCRIBED")),
  *     and is listed even when it is not a candidate itself.
@@ -74,6 +75,13 @@ struct list_state {
     struct hash *childinfo;     /* RECURSIVEMATCH parents */
     struct hash *emitted;       /* already answered, over all patterns */
 };
+
+/* A selection option that narrows the answer (REMOTE does not: there are
+ * no remote mailboxes). */
+static int list_selecting(const struct list_request *req)
+{
+    return (req->sel & ~LIST_SEL_REMOTE) != 0;
+}
 
 static void list_box_free(void *v)
 {
@@ -190,7 +198,8 @@ static void list_attrs(struct list_state *ls, const char *name,
                     (req->ret & LIST_RET_CHILDREN));
 
     if (!b)
-        buf_setcstr(attrs, req->sel ? "\\NonExistent" : "\\Noselect");
+        buf_setcstr(attrs, list_selecting(req) ? "\\NonExistent"
+                                               : "\\Noselect");
     if (children && hash_lookup(ls->parents, name))
         list_attr(attrs, "\\HasChildren", 12);
     else if (children && b)
@@ -369,7 +378,7 @@ static int list_run(struct list_state *ls, const char *pattern)
 
     list_reset(ls);
     ls->g = glob_new(pattern, MBOXNAME_SEP, GLOB_INBOXCASE);
-    ls->levels = strchr(pattern, '%') != NULL && !ls->req->sel;
+    ls->levels = strchr(pattern, '%') != NULL && !list_selecting(ls->req);
     ls->visible = hash_new(64);
     ls->parents = hash_new(64);
     ls->subscribed = hash_new(16);

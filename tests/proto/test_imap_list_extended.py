@@ -176,6 +176,10 @@ def test_list_status_rights(inst, port):
         '* LIST (\\HasNoChildren) "." "INBOX"',
         '* STATUS "INBOX" (MESSAGES 0)',
         '* LIST (\\Noselect \\HasChildren) "." "user"']
+    # REMOTE narrows nothing: the level is there as in a plain LIST.
+    assert s.ok('LIST (REMOTE) "" "%"') == s.ok('LIST "" "%"') == [
+        '* LIST (\\HasNoChildren) "." "INBOX"',
+        '* LIST (\\Noselect \\HasChildren) "." "user"']
 
 
 def test_create_special_use(inst, port):
