@@ -399,3 +399,32 @@ def test_bad_input(mig, args, err):
     assert p.stderr.decode() == err.format(**paths) + "\n"
     assert p.stdout == b""
     assert mig.spool_files() == before and mig.mailboxes() == []
+
+
+def test_progress_bar_on_a_terminal(mig):
+    """stderr a terminal: a bar redrawn with \\r, ended by a newline; the
+    summary still on stdout."""
+    import pty
+    src = os.path.join(mig.tmp, "five.mbox")
+    with open(src, "wb") as f:
+        for i in range(5):
+            f.write(gen_message(i)[0])
+    master, slave = pty.openpty()
+    argv = [mig.inst.program("tools/chapar-migrate"), "-C",
+            mig.inst.config_path, "-U", "import-mbox", src, "user.dave"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=slave,
+                       timeout=60)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    assert p.returncode == 0
+    assert p.stdout.decode().startswith("imported 5 messages (")
+    assert tty.endswith(b"\r[" + b"#" * 40 + b"] 100% 5 messages\r\n"), tty

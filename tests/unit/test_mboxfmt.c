@@ -16,22 +16,46 @@
 #include "imap/mailstore/mboxfmt.h"
 #include "tests/unit/harness.h"
 
+/* A reader over text with its message and error buffers. */
+struct rd {
+    struct mboxfmt_reader r;
+    struct mboxfmt_message m;
+    struct buf err;
+};
+
+static void rd_open(struct rd *x, const char *text, enum mboxfmt_variant v)
+{
+    struct mboxfmt_message empty = MBOXFMT_MESSAGE_INITIALIZER;
+    mboxfmt_reader_init(&x->r, text, strlen(text), v);
+    x->m = empty;
+    buf_init(&x->err);
+}
+
+static int rd_next(struct rd *x)
+{
+    return mboxfmt_next(&x->r, &x->m, &x->err);
+}
+
+static void rd_close(struct rd *x)
+{
+    mboxfmt_message_fini(&x->m);
+    buf_free(&x->err);
+}
+
 /* Split text into messages: each one's text joined with "|". */
 static char *split(const char *text, enum mboxfmt_variant v, int *n_r)
 {
-    struct mboxfmt_reader r;
-    struct mboxfmt_message m = MBOXFMT_MESSAGE_INITIALIZER;
-    struct buf err = BUF_INITIALIZER, all = BUF_INITIALIZER;
+    struct rd x;
+    struct buf all = BUF_INITIALIZER;
     int n = 0;
-    mboxfmt_reader_init(&r, text, strlen(text), v);
-    while (mboxfmt_next(&r, &m, &err) == ERR_OK) {
+    rd_open(&x, text, v);
+    while (rd_next(&x) == ERR_OK) {
         if (n++)
             buf_putc(&all, '|');
-        buf_appendbuf(&all, &m.text);
+        buf_appendbuf(&all, &x.m.text);
     }
     *n_r = n;
-    mboxfmt_message_fini(&m);
-    buf_free(&err);
+    rd_close(&x);
     buf_cstring(&all);
     return buf_release(&all);
 }
@@ -128,25 +152,23 @@ static void test_flags(void)
                        "Subject: s\nStatus: RO\nX-Keywords: $Label1,\n"
                        " Work  $Junk\nX-Status: AFTD\nTo: x\n\n"
                        "Status: body, not a header\n";
-    struct mboxfmt_reader r;
-    struct mboxfmt_message m = MBOXFMT_MESSAGE_INITIALIZER;
-    struct buf err = BUF_INITIALIZER;
-    mboxfmt_reader_init(&r, text, strlen(text), MBOXFMT_MBOXRD);
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_OK);
-    TEST_ASSERT_INT(m.flags, MBOXFMT_SEEN | MBOXFMT_OLD | MBOXFMT_ANSWERED |
+    struct rd x;
+    struct mboxfmt_message *m = &x.m;
+    rd_open(&x, text, MBOXFMT_MBOXRD);
+    TEST_ASSERT_INT(rd_next(&x), ERR_OK);
+    TEST_ASSERT_INT(m->flags, MBOXFMT_SEEN | MBOXFMT_OLD | MBOXFMT_ANSWERED |
                              MBOXFMT_FLAGGED | MBOXFMT_DRAFT |
                              MBOXFMT_DELETED);
-    TEST_ASSERT_INT(m.keywords.count, 3);
-    TEST_ASSERT_STR(m.keywords.data[0], "$Label1");
-    TEST_ASSERT_STR(m.keywords.data[1], "Work");
-    TEST_ASSERT_STR(m.keywords.data[2], "$Junk");
-    TEST_ASSERT_STR(buf_cstring(&m.text), "Subject: s\nTo: x\n\n"
-                                          "Status: body, not a header\n");
-    TEST_ASSERT_INT(m.internal, 0);
-    TEST_ASSERT_INT(m.date, 1704067200);
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_NOTFOUND);
-    mboxfmt_message_fini(&m);
-    buf_free(&err);
+    TEST_ASSERT_INT(m->keywords.count, 3);
+    TEST_ASSERT_STR(m->keywords.data[0], "$Label1");
+    TEST_ASSERT_STR(m->keywords.data[1], "Work");
+    TEST_ASSERT_STR(m->keywords.data[2], "$Junk");
+    TEST_ASSERT_STR(buf_cstring(&m->text), "Subject: s\nTo: x\n\n"
+                                           "Status: body, not a header\n");
+    TEST_ASSERT_INT(m->internal, 0);
+    TEST_ASSERT_INT(m->date, 1704067200);
+    TEST_ASSERT_INT(rd_next(&x), ERR_NOTFOUND);
+    rd_close(&x);
 }
 
 /* Import then export gives the same bytes (status fields at the end of
@@ -191,37 +213,30 @@ static void test_internal_message(void)
         "X-IMAP: 1234567890 0000000002\n\nThis text is part of the "
         "internal format of your mail folder.\n\n"
         "From a Mon Jan  1 00:00:00 2024\nX-IMAP: 1\nSubject: real\n\nx\n";
-    struct mboxfmt_reader r;
-    struct mboxfmt_message m = MBOXFMT_MESSAGE_INITIALIZER;
-    struct buf err = BUF_INITIALIZER;
-    mboxfmt_reader_init(&r, text, strlen(text), MBOXFMT_MBOXRD);
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_OK);
-    TEST_ASSERT_INT(m.internal, 1);
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_OK);
-    TEST_ASSERT_INT(m.internal, 0);     /* only the first message is */
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_NOTFOUND);
-    mboxfmt_message_fini(&m);
-    buf_free(&err);
+    struct rd x;
+    rd_open(&x, text, MBOXFMT_MBOXRD);
+    TEST_ASSERT_INT(rd_next(&x), ERR_OK);
+    TEST_ASSERT_INT(x.m.internal, 1);
+    TEST_ASSERT_INT(rd_next(&x), ERR_OK);
+    TEST_ASSERT_INT(x.m.internal, 0);     /* only the first message is */
+    TEST_ASSERT_INT(rd_next(&x), ERR_NOTFOUND);
+    rd_close(&x);
 }
 
 static void test_malformed(void)
 {
-    const char *text = "Subject: no From_ line\n\nbody\n";
-    struct mboxfmt_reader r;
-    struct mboxfmt_message m = MBOXFMT_MESSAGE_INITIALIZER;
-    struct buf err = BUF_INITIALIZER;
-    mboxfmt_reader_init(&r, text, strlen(text), MBOXFMT_MBOXRD);
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_BADFORMAT);
-    TEST_ASSERT_STR(buf_cstring(&err),
+    struct rd x;
+    rd_open(&x, "Subject: no From_ line\n\nbody\n", MBOXFMT_MBOXRD);
+    TEST_ASSERT_INT(rd_next(&x), ERR_BADFORMAT);
+    TEST_ASSERT_STR(buf_cstring(&x.err),
                     "line 1: not an mbox file: a message must start with a "
                     "From_ line (\"From sender date\")");
-    TEST_ASSERT_INT(r.count, 0);
+    TEST_ASSERT_INT(x.r.count, 0);
+    rd_close(&x);
     /* a From line without a date does not start an mbox either */
-    text = "From nobody\n\nx\n";
-    mboxfmt_reader_init(&r, text, strlen(text), MBOXFMT_MBOXRD);
-    TEST_ASSERT_INT(mboxfmt_next(&r, &m, &err), ERR_BADFORMAT);
-    mboxfmt_message_fini(&m);
-    buf_free(&err);
+    rd_open(&x, "From nobody\n\nx\n", MBOXFMT_MBOXRD);
+    TEST_ASSERT_INT(rd_next(&x), ERR_BADFORMAT);
+    rd_close(&x);
 }
 
 static void test_folder_names(void)
