@@ -234,6 +234,10 @@ int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
                             struct index_record **recs_r, size_t *n_r);
 /* 1 if uid is among the n tombstones t (ascending UIDs). */
 int mailbox_tombstoned(const struct index_record *t, size_t n, uint32_t uid);
+/* 1 when expunge_mode keeps the files of expunged messages beside their
+ * tombstones (delayed expunge; unexpunge(8) restores them through the
+ * append API), 0 when an expunge removes them at once. */
+int mailbox_expunge_delayed(void);
 
 /* Rewrite an older-format cyrus.index in the current format (as an
  * expunge of nothing; logged); ERR_OK at once for a current one.  Needs

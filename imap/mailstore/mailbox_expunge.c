@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/lock.h"
 #include "lib/log.h"
@@ -196,14 +197,17 @@ static int expunge_rewrite(struct mailbox *mb,
      * settled by the next writer or GETQUOTA: quota.h, CRASHES). */
     mailbox_quota_end(mb);
 
-    for (size_t k = 0; k < f.ngone; k++) {
+    /* expunge_mode delayed: the files stay with their tombstones, for
+     * unexpunge, until tomb_merge() drops them (mailbox_tombstone.c). */
+    for (size_t k = 0; k < f.ngone && !mailbox_expunge_delayed(); k++) {
         mailbox_message_path(mb, f.gone[k].uid, &path);
         if (unlink(buf_cstring(&path)) < 0 && errno != ENOENT)
             log_error_errno("expunge: unlink failed: file=<%s>", path.s);
     }
     util_fsync_dir(mb->path);
     if (removed)
-        log_info("expunged: mailbox=<%s> count=<%u>", mb->name, removed);
+        log_info("expunged: mailbox=<%s> count=<%u>%s", mb->name, removed,
+                 mailbox_expunge_delayed() ? " files=<kept>" : "");
 done:
     if (f.index_fd >= 0)
         unlink(f.index_tmp);
@@ -220,6 +224,11 @@ done:
     if (nexpunged)
         *nexpunged = nuids;
     return r;
+}
+
+int mailbox_expunge_delayed(void)
+{
+    return strcmp(conf_getstring(CONF_EXPUNGE_MODE), "immediate") != 0;
 }
 
 /* A message file is named by digits and a dot. */

@@ -212,7 +212,8 @@ done:
 
 /* A message file whose UID was expunged (tombstoned, not live in the old
  * index: a crash between an expunge's commit and its unlink) is removed,
- * never brought back (DESIGN.md invariant 7). */
+ * never brought back (DESIGN.md invariant 7); with expunge_mode delayed
+ * it is where unexpunge finds it, so it stays, still not brought back. */
 static void drop_expunged(const char *name, const char *path,
                           const struct salvage *s, uint32_t *files,
                           size_t *nfiles, reconstruct_report_fn *report,
@@ -230,6 +231,8 @@ static void drop_expunged(const char *name, const char *path,
             files[kept++] = files[i];
             continue;
         }
+        if (mailbox_expunge_delayed())
+            continue;
         buf_reset(&file);
         buf_printf(&file, "%s/%u.", path, files[i]);
         if (unlink(file.s) < 0 && errno != ENOENT)

@@ -50,7 +50,8 @@ OPENSSL = "/usr/bin/openssl"
 # Programs that refuse to run as root unless given -U (lib/conf.h).
 ROOT_REFUSING = ("imap/imapd/imapd", "imap/pop3d/pop3d", "deliver/lmtpd",
                  "deliver/deliver", "tools/reconstruct", "tools/quota",
-                 "tools/ctl_mboxlist", "tools/ctl_cyrusdb", "tools/ipurge")
+                 "tools/ctl_mboxlist", "tools/ctl_cyrusdb", "tools/ipurge",
+                 "tools/unexpunge")
 TERM_GRACE = 3.0          # seconds between SIGTERM and SIGKILL at teardown
 DEFAULT_TIMEOUT = 10.0    # seconds, client reads and waits
 
