@@ -1,5 +1,7 @@
 /* cmd_status.c -- STATUS (RFC 3501 6.3.10) with HIGHESTMODSEQ (RFC 7162),
- * SIZE (RFC 8438), DELETED (RFC 9051/9208) and APPENDLIMIT (RFC 7889);
+ * SIZE (RFC 8438), DELETED and DELETED-STORAGE (RFC 9051/9208: what
+ * QUOTA=RES-MESSAGE and QUOTA=RES-STORAGE require; the storage in units of
+ * 1024 octets, rounded up as GETQUOTA rounds) and APPENDLIMIT (RFC 7889);
  * the same items for LIST-STATUS (RFC 5819, cmd_list.c).
  *
  * Clients poll with STATUS every few minutes (SPEC.md), so it stays cheap:
@@ -33,13 +35,14 @@ enum status_item {
     STATUS_HIGHESTMODSEQ,
     STATUS_SIZE,
     STATUS_DELETED,
+    STATUS_DELETED_STORAGE,
     STATUS_APPENDLIMIT,
     STATUS_NITEMS
 };
 
 static const char *const status_names[STATUS_NITEMS] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
-    "HIGHESTMODSEQ", "SIZE", "DELETED", "APPENDLIMIT"
+    "HIGHESTMODSEQ", "SIZE", "DELETED", "DELETED-STORAGE", "APPENDLIMIT"
 };
 
 int status_items_parse(const struct imap_arg *arg, struct status_items *it)
@@ -109,18 +112,21 @@ static uint32_t status_unseen(const struct mailbox *mb, const char *userid)
     return count;
 }
 
-/* Messages with \Deleted. */
-static uint32_t status_deleted(const struct mailbox *mb)
+/* Messages with \Deleted: how many (storage 0), or their size in units
+ * of 1024 octets, rounded up (storage 1). */
+static uint64_t status_deleted(const struct mailbox *mb, int storage)
 {
-    uint32_t count = 0;
+    uint64_t count = 0, bytes = 0;
     for (uint32_t n = 0; n < mb->i.num_records; n++) {
         struct index_record rec;
         if (mailbox_read_record(mb, n, &rec))
             break;
-        if (rec.system_flags & FLAG_DELETED)
+        if (rec.system_flags & FLAG_DELETED) {
             count++;
+            bytes += rec.size;
+        }
     }
-    return count;
+    return storage ? (bytes + 1023) / 1024 : count;
 }
 
 static void status_write(struct imapd_session *s, const char *ext,
@@ -143,7 +149,8 @@ static void status_write(struct imapd_session *s, const char *ext,
         case STATUS_UNSEEN: v = status_unseen(mb, s->userid); break;
         case STATUS_HIGHESTMODSEQ: v = mb->i.highest_modseq; break;
         case STATUS_SIZE: v = mb->i.quota_used; break;
-        case STATUS_DELETED: v = status_deleted(mb); break;
+        case STATUS_DELETED: v = status_deleted(mb, 0); break;
+        case STATUS_DELETED_STORAGE: v = status_deleted(mb, 1); break;
         case STATUS_APPENDLIMIT: v = imapd_appendlimit(); break;
         case STATUS_NITEMS: break;
         }

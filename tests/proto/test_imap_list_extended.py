@@ -259,8 +259,18 @@ def test_status_deleted_and_appendlimit(make_instance):
     assert s.append("INBOX").startswith("OK")
     assert s.ok("STATUS INBOX (DELETED APPENDLIMIT MESSAGES)") == [
         '* STATUS "INBOX" (DELETED 1 APPENDLIMIT 100000 MESSAGES 2)']
-    big = b"Subject: x\r\n\r\n" + b"x" * 100001
-    assert s.append("INBOX", data=big).startswith("NO [TOOBIG]")
+    # DELETED-STORAGE (RFC 9208): KB of the \Deleted ones, rounded up.
+    big = b"Subject: y\r\n\r\n" + b"y" * 3000
+    assert s.append("INBOX", data=big, extra="(\\Deleted)").startswith("OK")
+    kb = (len(MSG) + len(big) + 1023) // 1024
+    assert s.ok("STATUS INBOX (DELETED-STORAGE DELETED)") == [
+        f'* STATUS "INBOX" (DELETED-STORAGE {kb} DELETED 2)']
+    s.ok("SELECT INBOX")
+    s.ok("EXPUNGE")
+    assert s.ok("STATUS INBOX (DELETED-STORAGE DELETED)") == [
+        '* STATUS "INBOX" (DELETED-STORAGE 0 DELETED 0)']
+    huge = b"Subject: x\r\n\r\n" + b"x" * 100001
+    assert s.append("INBOX", data=huge).startswith("NO [TOOBIG]")
 
 
 def test_setmetadata_specialuse(inst, port):
