@@ -33,12 +33,14 @@
 
 int migrate_error(const char *fmt, ...)
 {
+    struct buf b = BUF_INITIALIZER;
     va_list ap;
-    fputs("chapar-migrate: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "chapar-migrate: %s\n", buf_cstring(&b));
+    log_warn("chapar-migrate: %s", buf_cstring(&b));
+    buf_free(&b);
     return 1;
 }
 
@@ -226,16 +228,22 @@ static int target_begin(struct migrate_target *t)
     return 0;
 }
 
+/* Commit the staged batch; if that fails, its messages count as failed
+ * instead of imported. */
 static int target_commit(struct migrate_target *t)
 {
-    int r;
+    struct migrate *mg = t->mg;
+    int r, failed = 0;
+    if (t->as && (r = append_commit(&t->as, NULL))) {
+        mg->messages -= t->batch;
+        mg->bytes -= t->batch_bytes;
+        mg->skip_failed += t->batch;
+        failed = migrate_error("%s: commit failed: %s", t->name,
+                               error_string(r));
+    }
     t->batch = 0;
-    if (!t->as)
-        return 0;
-    if ((r = append_commit(&t->as, NULL)))
-        return migrate_error("%s: commit failed: %s", t->name,
-                             error_string(r));
-    return 0;
+    t->batch_bytes = 0;
+    return failed;
 }
 
 int migrate_target_uidvalidity(struct migrate_target *t, uint32_t uv)
@@ -314,13 +322,13 @@ void migrate_target_add(struct migrate_target *t, const char *data,
             mg->skip_failed++;
             goto done;
         }
-        if (++t->batch >= MIGRATE_BATCH && target_commit(t)) {
-            mg->skip_failed += MIGRATE_BATCH;
-            goto done;
-        }
+        t->batch++;
+        t->batch_bytes += len;
     }
     mg->messages++;
     mg->bytes += len;
+    if (t->batch >= MIGRATE_BATCH)
+        (void)target_commit(t);     /* a failure is counted there */
     migrate_progress(mg);
 done:
     strarray_fini(&kw);
@@ -379,6 +387,7 @@ int main(int argc, char **argv)
 
     memset(&mg, 0, sizeof(mg));
     mg.variant = MBOXFMT_MBOXRD;
+    log_init("chapar-migrate");
     while ((opt = getopt(argc, argv, "+C:Un")) != -1) {
         switch (opt) {
         case 'C': alt_config = optarg; break;

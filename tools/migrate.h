@@ -44,7 +44,8 @@ struct migrate_target {
     char *owner;                /* whose \Seen (user mailboxes), or NULL */
     struct mailbox *mb;         /* NULL in a dry run */
     struct append_state *as;
-    unsigned batch;
+    unsigned batch;             /* staged, not yet committed */
+    uint64_t batch_bytes;
     int existed;                /* the mailbox was there before */
     uint32_t last_uid;          /* of the mailbox at open */
     uint32_t uidvalidity;
@@ -67,7 +68,8 @@ int migrate_target_uidvalidity(struct migrate_target *t, uint32_t uv);
 void migrate_target_add(struct migrate_target *t, const char *data,
                         size_t len, time_t date, uint32_t flags,
                         const struct strarray *keywords, uint32_t uid);
-/* Commit what is staged and close.  1 after printing an error. */
+/* Commit what is staged and close.  1 after printing an error (the
+ * batch's messages then count as failed). */
 int migrate_target_close(struct migrate_target *t);
 
 /* Progress: the caller sets progress_total, then calls this as it goes

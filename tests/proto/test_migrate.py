@@ -114,7 +114,8 @@ class Mig:
     def run(self, *args, timeout=120):
         argv = [self.inst.program("tools/chapar-migrate"), "-C",
                 self.inst.config_path, "-U", *args]
-        return subprocess.run(argv, capture_output=True, timeout=timeout)
+        return subprocess.run(argv, capture_output=True, timeout=timeout,
+                              env=self.inst.env)
 
     def login(self, user):
         m = imaplib.IMAP4("127.0.0.1", self.port)
@@ -398,6 +399,11 @@ def test_bad_input(mig, args, err):
     assert p.returncode != 0
     assert p.stderr.decode() == err.format(**paths) + "\n"
     assert p.stdout == b""
+    # and the same in the log
+    text = err.format(**paths)
+    assert [l for l in mig.inst.log_lines()
+            if l.startswith("chapar-migrate[") and l.endswith(text)], \
+        mig.inst.log_lines()
     assert mig.spool_files() == before and mig.mailboxes() == []
 
 
