@@ -6,7 +6,8 @@ IMAP shows its flags, keywords, dates and bodies, and export-mbox gives the
 file back byte for byte; a Maildir laid out as Dovecot writes it (cur/,
 new/, dovecot-uidlist, dovecot-keywords, a Maildir++ subfolder) comes in
 with its flags, keywords, UIDs and UIDVALIDITY, and a second run adds
-nothing; a dry run changes nothing; bad input exits non-zero with one line
+nothing; so does one written by Debian's Dovecot itself (doveadm save,
+flags, expunge, against a private Dovecot without listeners); a dry run changes nothing; bad input exits non-zero with one line
 on stderr and changes nothing.
 """
 
@@ -434,3 +435,91 @@ def test_progress_bar_on_a_terminal(mig):
     assert p.returncode == 0
     assert p.stdout.decode().startswith("imported 5 messages (")
     assert tty.endswith(b"\r[" + b"#" * 40 + b"] 100% 5 messages\r\n"), tty
+
+
+DOVECOT = "/usr/sbin/dovecot"
+DOVEADM = "/usr/bin/doveadm"
+
+
+@pytest.fixture
+def dovecot_home():
+    """A private Dovecot (no listeners: protocols empty) whose doveadm
+    writes a real Maildir++ for user bob; stopped by its PID afterwards."""
+    if not (os.path.exists(DOVECOT) and os.path.exists(DOVEADM)):
+        pytest.skip("Dovecot is not installed (dovecot-core)")
+    d = tempfile.mkdtemp(prefix="chapar-migrate-dovecot-")
+    os.chmod(d, 0o755)
+    home, run = os.path.join(d, "home"), os.path.join(d, "run")
+    os.makedirs(home)
+    os.makedirs(run)
+    user = "nobody" if os.geteuid() == 0 else str(os.getuid())
+    group = "nogroup" if os.geteuid() == 0 else str(os.getgid())
+    if os.geteuid() == 0:
+        shutil.chown(home, "nobody", "nogroup")
+    conf = os.path.join(d, "dovecot.conf")
+    with open(conf, "w") as f:
+        f.write("base_dir = %s\nstate_dir = %s\nlog_path = %s/dovecot.log\n"
+                "ssl = no\nprotocols =\nmail_location = maildir:~/Maildir\n"
+                "first_valid_uid = 1\ndefault_internal_user = %s\n"
+                "default_login_user = %s\n"
+                "userdb {\n  driver = static\n"
+                "  args = uid=%s gid=%s home=%s\n}\n"
+                "passdb {\n  driver = static\n  args = nopassword=y\n}\n"
+                % (run, run, d, user, user, user, group, home))
+    subprocess.run([DOVECOT, "-c", conf], check=True, timeout=30)
+    with open(os.path.join(run, "master.pid")) as f:
+        pid = int(f.read())
+
+    def doveadm(*args, stdin=None):
+        p = subprocess.run([DOVEADM, "-c", conf, *args], input=stdin,
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+    try:
+        yield os.path.join(home, "Maildir"), doveadm
+    finally:
+        os.kill(pid, 15)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_maildir_made_by_dovecot(mig, dovecot_home):
+    maildir, doveadm = dovecot_home
+    for n in (1, 2, 3):
+        doveadm("save", "-u", "bob", stdin=dmsg(n))
+    doveadm("mailbox", "create", "-u", "bob", "Archive.2023")
+    doveadm("save", "-u", "bob", "-m", "Archive.2023", stdin=dmsg(4))
+    doveadm("flags", "add", "-u", "bob", "\\Seen $Label1", "mailbox",
+            "INBOX", "uid", "2")
+    doveadm("flags", "add", "-u", "bob", "\\Answered \\Flagged Work",
+            "mailbox", "INBOX", "uid", "3")
+    doveadm("flags", "add", "-u", "bob", "\\Seen", "mailbox",
+            "Archive.2023", "uid", "1")
+    doveadm("expunge", "-u", "bob", "mailbox", "INBOX", "uid", "1")
+    with open(os.path.join(maildir, "dovecot-uidlist")) as f:
+        uidvalidity = re.match(r"3 V(\d+) ", f.read()).group(1)
+
+    p = mig.run("import-maildir", maildir, "user.bob")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == (
+        "imported 3 messages (%d bytes) into 2 mailboxes (2 created), "
+        "skipped 0\n" % sum(len(dmsg(i)) for i in (2, 3, 4)))
+    m = mig.login("bob")
+    ok(m.select("INBOX"))
+    assert m.response("UIDVALIDITY")[1] == [uidvalidity.encode()]
+    got = fetch_all(m, "(UID FLAGS)", uid=True)
+    assert sorted(got) == [2, 3]
+    assert flags_of(got[2]) - {"\\Recent"} == {"\\Seen", "$Label1"}
+    assert flags_of(got[3]) - {"\\Recent"} == {"\\Answered", "\\Flagged",
+                                               "Work"}
+    typ, data = m.uid("FETCH", "3", "(BODY.PEEK[])")
+    assert data[0][1] == dmsg(3).replace(b"\n", b"\r\n")
+    ok(m.select("INBOX.Archive.2023"))
+    got = fetch_all(m, "(UID FLAGS)", uid=True)
+    assert sorted(got) == [1]
+    assert flags_of(got[1]) - {"\\Recent"} == {"\\Seen"}
+    m.logout()
