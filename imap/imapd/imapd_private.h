@@ -13,7 +13,7 @@ struct imap_parser_command;
     "IMAP4rev1 LITERAL+ ID ENABLE IDLE UNSELECT UIDPLUS MOVE CHILDREN "      \
     "NAMESPACE MULTIAPPEND ACL RIGHTS=kxte QUOTA QUOTA=RES-STORAGE "         \
     "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN CONTEXT=SEARCH "   \
-    "ESORT "                                                                 \
+    "ESORT CONTEXT=SORT "                                                    \
     "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "             \
     "THREAD=REFS"
 

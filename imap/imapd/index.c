@@ -671,7 +671,8 @@ int index_check_updates(struct index_state *st, struct prot *out,
         goto done;
     }
     /* RFC 5267 4.3.4: REMOVEFROM before EXPUNGE, by the old numbers */
-    index_contexts_expunged(st, out, st->msgs, s.expunged, s.nexpunged);
+    index_contexts_expunged(st, out, st->msgs, st->nmsgs, s.expunged,
+                            s.nexpunged);
     free(st->msgs);
     st->msgs = s.msgs;
     st->nmsgs = s.n;

@@ -170,8 +170,8 @@ int index_expunge(struct index_state *st, struct prot *out,
 int index_close_expunge(struct index_state **stp);
 
 /* SORT / UID SORT (RFC 5256, RFC 5957) of the command tagged tag: args
- * are optional RETURN (...) result options (ESORT, RFC 5267 3: SEARCH's,
- * but not UPDATE), the sort criteria (a list), the charset (as SEARCH
+ * are optional RETURN (...) result options (ESORT, RFC 5267 3: SEARCH's;
+ * UPDATE for CONTEXT=SORT), the sort criteria (a list), the charset (as SEARCH
  * CHARSET: ERR_NOTSUPP with "[BADCHARSET (...)]" in *error), then the
  * search program.  Writes "* SORT ..." (UIDs for UID SORT; "(MODSEQ n)" at
  * the end when the program used MODSEQ), or with RETURN "* ESEARCH (TAG

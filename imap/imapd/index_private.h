@@ -260,15 +260,18 @@ void index_search_failed(struct index_state *st, unsigned opts, int r);
 int index_context_check(struct index_state *st, const char *tag,
                         struct buf *error);
 /* A new context for the search tagged tag whose program is *root (taken:
- * *root is set to NULL) and which found hits[0..n); or, past the limit,
- * "* NO [NOUPDATE ...]" and nothing taken. */
+ * *root is set to NULL) and which found hits[0..n) -- for SORT, crit
+ * [0..ncrit) (copied) and hits in sort order; crit NULL for SEARCH; or,
+ * past the limit, "* NO [NOUPDATE ...]" and nothing taken. */
+struct index_sort_crit;
 void index_context_add(struct index_state *st, struct prot *out,
                        const char *tag, int uid, struct search_key **root,
+                       const struct index_sort_crit *crit, size_t ncrit,
                        const struct index_search_hit *hits, size_t n);
 /* The view is about to report the EXPUNGE of msgnos[0..n) (ascending,
- * numbers of the old view old[]): REMOVEFROM them first. */
+ * numbers of the old view old[0..nold)): REMOVEFROM them first. */
 void index_contexts_expunged(struct index_state *st, struct prot *out,
-                             const struct index_msg *old,
+                             const struct index_msg *old, size_t nold,
                              const uint32_t *msgnos, size_t n);
 /* After a sync: ADDTO / REMOVEFROM for what changed since each context
  * last looked. */

@@ -479,7 +479,7 @@ int index_search(struct index_state *st, struct prot *out, const char *tag,
     search_scan_free(&scan);
     index_search_answer(st, out, tag, uid, &ret, hits, n, p.modseq_used);
     if (ret.opts & INDEX_RET_UPDATE)
-        index_context_add(st, out, tag, uid, &root, hits, n);
+        index_context_add(st, out, tag, uid, &root, NULL, 0, hits, n);
     free(hits);
     search_key_free(&root);
     return ERR_OK;

@@ -16,7 +16,8 @@
  * (index_esearch.c) and answers with its ESEARCH, the messages in sort
  * order: MIN and MAX are the first and last sorted, ALL and PARTIAL list
  * them in sort order (a range only for an ascending run), SAVE keeps
- * them as "$".  UPDATE (CONTEXT=SORT) is not offered: BAD.
+ * them as "$"; UPDATE (CONTEXT=SORT) keeps the sort live
+ * (index_context.c).
  */
 #include "config.h"
 
@@ -347,11 +348,14 @@ static void put_modseq(struct buf *b, int modseq_used, uint64_t maxmodseq)
         buf_printf(b, " (MODSEQ %" PRIu64 ")", maxmodseq);
 }
 
-/* ESORT: the sorted msgnos result[0..n) answered as ESEARCH. */
+/* ESORT: the sorted msgnos result[0..n) answered as ESEARCH, and with
+ * UPDATE a context made of the program *root (taken) and crit. */
 static void esort_answer(struct index_state *st, struct prot *out,
                          const char *tag, int uid,
                          const struct index_search_ret *ret,
-                         const uint32_t *result, size_t n, int modseq_used)
+                         const uint32_t *result, size_t n, int modseq_used,
+                         struct search_key **root,
+                         const struct index_sort_crit *crit, size_t ncrit)
 {
     struct index_search_hit *hits = xcalloc(n + 1, sizeof(*hits));
     struct index_record rec;
@@ -364,6 +368,8 @@ static void esort_answer(struct index_state *st, struct prot *out,
         hits[i].modseq = rec.modseq;
     }
     index_search_answer(st, out, tag, uid, ret, hits, n, modseq_used);
+    if (ret->opts & INDEX_RET_UPDATE)
+        index_context_add(st, out, tag, uid, root, crit, ncrit, hits, n);
     free(hits);
 }
 
@@ -383,11 +389,9 @@ int index_sort(struct index_state *st, struct prot *out, const char *tag,
     buf_reset(error);
     if ((r = index_search_return(args, nargs, &pos, &ret, error)))
         goto done;
-    if (ret.opts & INDEX_RET_UPDATE) {
-        buf_setcstr(error, "UPDATE is not supported with SORT");
-        r = ERR_BADARG;
+    if ((ret.opts & INDEX_RET_UPDATE) &&
+        (r = index_context_check(st, tag, error)))
         goto done;
-    }
     args += pos;
     nargs -= pos;
     if (!nargs) {
@@ -402,7 +406,8 @@ int index_sort(struct index_state *st, struct prot *out, const char *tag,
     index_sort_result(st, crit, ncrit, root, uid && !ret.opts, &result, &n,
                       &maxmodseq);
     if (ret.opts) {
-        esort_answer(st, out, tag, uid, &ret, result, n, modseq_used);
+        esort_answer(st, out, tag, uid, &ret, result, n, modseq_used, &root,
+                     crit, ncrit);
         goto done;
     }
     buf_appendcstr(&b, "* SORT");

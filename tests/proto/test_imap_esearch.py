@@ -11,7 +11,8 @@
   "$" empty before a SAVE, after SELECT/EXAMINE/CLOSE/UNSELECT, after a NO,
   unchanged after a BAD; expunged messages leave it.
 - WITHIN (RFC 5032): OLDER / YOUNGER n seconds against INTERNALDATE.
-- ESORT (RFC 5267 3): SORT RETURN (...), results in sort order.
+- ESORT (RFC 5267 3): SORT RETURN (...), results in sort order; CONTEXT=SORT:
+  SORT RETURN (UPDATE) with ADDTO / REMOVEFROM at positions in sort order.
 - CONTEXT=SEARCH (RFC 5267): PARTIAL lo:hi, the CONTEXT hint, UPDATE with
   its unsolicited ADDTO / REMOVEFROM (after EXISTS, before EXPUNGE, for
   other sessions' and our own changes), tag reuse, CANCELUPDATE, NOUPDATE
@@ -56,12 +57,12 @@ def mailbox_of_six(inst, port):
 def test_capabilities(inst, port):
     caps = S(inst, port, "alice").ok("CAPABILITY")[0].split()
     assert {"ESEARCH", "SEARCHRES", "WITHIN", "CONTEXT=SEARCH",
-            "ESORT"} <= set(caps)
+            "ESORT", "CONTEXT=SORT"} <= set(caps)
     # not (yet) implemented: not advertised
-    assert not {"CONTEXT=SORT", "MULTISEARCH"} & set(caps)
+    assert "MULTISEARCH" not in caps
 
 
-# ---- NIL as a flag keyword ---------------------------------------------------
+# ---- NIL as a flag keyword --------------------------------------------------
 
 def test_nil_is_a_keyword(inst, port):
     s = S(inst, port, "alice")
@@ -88,7 +89,7 @@ def test_nil_is_a_keyword(inst, port):
         "* 3 FETCH (FLAGS (\\Flagged \\Recent NIL))"]
 
 
-# ---- address searches ----------------------------------------------------------
+# ---- address searches -------------------------------------------------------
 
 def test_address_keys_match_parsed_addresses(inst, port):
     s = S(inst, port, "alice")
@@ -115,7 +116,7 @@ def test_address_keys_match_parsed_addresses(inst, port):
     assert s.ok("SEARCH TO user-from@domain.org") == ["* SEARCH"]
 
 
-# ---- ESEARCH -------------------------------------------------------------------
+# ---- ESEARCH ----------------------------------------------------------------
 
 def test_esearch_result_options(inst, port):
     s = mailbox_of_six(inst, port)
@@ -182,7 +183,7 @@ def test_esearch_bad_options(inst, port):
         "NO [BADCHARSET")
 
 
-# ---- SEARCHRES -----------------------------------------------------------------
+# ---- SEARCHRES --------------------------------------------------------------
 
 def test_searchres_save_and_use(inst, port):
     s = mailbox_of_six(inst, port)
@@ -284,7 +285,7 @@ def test_searchres_expunge_move(inst, port):
     assert s.ok("FETCH $ UID") == []
 
 
-# ---- WITHIN --------------------------------------------------------------------
+# ---- WITHIN -----------------------------------------------------------------
 
 def test_within(inst, port):
     s = S(inst, port, "alice")
@@ -308,7 +309,7 @@ def test_within(inst, port):
             "BAD Invalid interval in search", bad
 
 
-# ---- CONTEXT=SEARCH: PARTIAL, CONTEXT, UPDATE, CANCELUPDATE ----------------------
+# ---- CONTEXT=SEARCH: PARTIAL, CONTEXT, UPDATE, CANCELUPDATE -----------------
 
 def test_partial(inst, port):
     s = mailbox_of_six(inst, port)
@@ -344,20 +345,34 @@ def test_partial(inst, port):
         assert s.status(f"SEARCH RETURN ({opts}) ALL") == f"BAD {why}", opts
 
 
+def watched(inst, port):
+    """mailbox_of_six's session, and another session on the same INBOX
+    that makes the changes."""
+    s = mailbox_of_six(inst, port)
+    o = S(inst, port, "alice")
+    o.ok("SELECT INBOX")
+    return s, o
+
+
 def raw(s, tag, text):
     """Send text with our own tag; (untagged lines, tagged status)."""
     lines = s.c.command(tag, text)
     return lines[:-1], lines[-1][len(tag) + 1:]
 
 
+def tagged_ok(s, tag, text):
+    """raw(), which must answer OK; its untagged lines."""
+    untagged, status = raw(s, tag, text)
+    assert status == "OK Completed", (text, status)
+    return untagged
+
+
 def test_update_notifications(inst, port):
-    s = mailbox_of_six(inst, port)
-    o = S(inst, port, "alice")
-    o.ok("SELECT INBOX")
-    assert raw(s, "U1", "UID SEARCH RETURN (UPDATE COUNT) FLAGGED") == (
-        ['* ESEARCH (TAG "U1") UID COUNT 3'], "OK Completed")
-    assert raw(s, "U2", "SEARCH RETURN (UPDATE MIN) FLAGGED") == (
-        ['* ESEARCH (TAG "U2") MIN 2'], "OK Completed")
+    s, o = watched(inst, port)
+    assert tagged_ok(s, "U1", "UID SEARCH RETURN (UPDATE COUNT) FLAGGED") == [
+        '* ESEARCH (TAG "U1") UID COUNT 3']
+    assert tagged_ok(s, "U2", "SEARCH RETURN (UPDATE MIN) FLAGGED") == [
+        '* ESEARCH (TAG "U2") MIN 2']
     # another session flags UID 2 (msgno 1), unflags UID 4 (msgno 3)
     o.ok("UID STORE 2 +FLAGS.SILENT (\\Flagged)")
     o.ok("UID STORE 4 -FLAGS.SILENT (\\Flagged)")
@@ -398,17 +413,15 @@ def test_update_notifications(inst, port):
 
 
 def test_update_tags_cancel_and_limits(inst, port):
-    s = mailbox_of_six(inst, port)
-    o = S(inst, port, "alice")
-    o.ok("SELECT INBOX")
-    assert raw(s, "U1", "SEARCH RETURN (UPDATE) UNFLAGGED") == (
-        ['* ESEARCH (TAG "U1") ALL 1,4'], "OK Completed")
+    s, o = watched(inst, port)
+    assert tagged_ok(s, "U1", "SEARCH RETURN (UPDATE) UNFLAGGED") == [
+        '* ESEARCH (TAG "U1") ALL 1,4']
     # a tag in use by an updating search: BAD, nothing runs
     assert raw(s, "U1", "SEARCH RETURN (UPDATE COUNT) ALL") == (
         [], "BAD Tag reuse: an updating search has this tag")
     # without UPDATE the tag is just a tag
-    assert raw(s, "U1", "SEARCH RETURN (COUNT) ALL") == (
-        ['* ESEARCH (TAG "U1") COUNT 5'], "OK Completed")
+    assert tagged_ok(s, "U1", "SEARCH RETURN (COUNT) ALL") == [
+        '* ESEARCH (TAG "U1") COUNT 5']
     for text, why in [
             ("CANCELUPDATE", "CANCELUPDATE needs the tags of searches"),
             ("CANCELUPDATE U1", "CANCELUPDATE takes quoted tags"),
@@ -426,9 +439,9 @@ def test_update_tags_cancel_and_limits(inst, port):
     # at most 16 contexts: the 17th search is answered, without updates
     for k in range(16):
         raw(s, f"C{k}", "UID SEARCH RETURN (UPDATE COUNT) UID 6")
-    assert raw(s, "C16", "UID SEARCH RETURN (UPDATE COUNT) UID 6") == (
-        ['* ESEARCH (TAG "C16") UID COUNT 1',
-         '* NO [NOUPDATE "C16"] Too many updating searches'], "OK Completed")
+    assert tagged_ok(s, "C16", "UID SEARCH RETURN (UPDATE COUNT) UID 6") == [
+        '* ESEARCH (TAG "C16") UID COUNT 1',
+        '* NO [NOUPDATE "C16"] Too many updating searches']
     o.ok("UID STORE 6 +FLAGS.SILENT (\\Deleted)")
     o.ok("EXPUNGE")
     assert s.ok("NOOP") == [
@@ -442,7 +455,7 @@ def test_update_tags_cancel_and_limits(inst, port):
         "BAD No updating search has that tag"
 
 
-# ---- ESORT ---------------------------------------------------------------------
+# ---- ESORT ------------------------------------------------------------------
 
 def test_esort(inst, port):
     s = mailbox_of_six(inst, port)
@@ -465,8 +478,6 @@ def test_esort(inst, port):
     assert s.ok("SORT RETURN (SAVE) (SUBJECT) UTF-8 FLAGGED") == []
     assert s.ok("UID SEARCH $") == ["* SEARCH 3 4 6"]
     for text, why in [
-            ("SORT RETURN (UPDATE) (SUBJECT) UTF-8 ALL",
-             "UPDATE is not supported with SORT"),
             ("SORT RETURN (FOO) (SUBJECT) UTF-8 ALL",
              "Unknown search result option"),
             ("SORT RETURN (ALL)", "Missing sort criteria"),
@@ -475,3 +486,69 @@ def test_esort(inst, port):
     # without RETURN: the classic answer
     assert s.ok("UID SORT (REVERSE SUBJECT) UTF-8 ALL") == [
         "* SORT 6 5 4 3 2"]
+
+
+def test_sort_update(inst, port):
+    s, o = watched(inst, port)
+    # flagged: UIDs 3, 4, 6 ("message 3", "4", "6") at msgnos 2, 3, 5
+    assert tagged_ok(s, "S1", "UID SORT RETURN (UPDATE ALL) "
+                     "(REVERSE SUBJECT) UTF-8 FLAGGED") == [
+        '* ESEARCH (TAG "S1") UID ALL 6,4,3']
+    assert tagged_ok(s, "S2", "SORT RETURN (UPDATE COUNT) (SUBJECT) UTF-8 "
+                     "FLAGGED") == ['* ESEARCH (TAG "S2") COUNT 3']
+    # UID 5 (msgno 4) in, UID 3 (msgno 2) out
+    o.ok("UID STORE 5 +FLAGS.SILENT (\\Flagged)")
+    o.ok("UID STORE 3 -FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP") == [
+        "* 2 FETCH (FLAGS (\\Recent))",
+        "* 4 FETCH (FLAGS (\\Flagged \\Recent))",
+        '* ESEARCH (TAG "S1") UID REMOVEFROM (3 3)',
+        '* ESEARCH (TAG "S1") UID ADDTO (2 5)',
+        '* ESEARCH (TAG "S2") REMOVEFROM (1 2)',
+        '* ESEARCH (TAG "S2") ADDTO (2 4)']
+    # now S1 is 6,5,4 and S2 is msgnos 3,4,5; several at once, in runs
+    o.ok("UID STORE 2,3 +FLAGS.SILENT (\\Flagged)")
+    o.ok("UID STORE 5 -FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP")[3:] == [
+        '* ESEARCH (TAG "S1") UID REMOVEFROM (2 5)',
+        '* ESEARCH (TAG "S1") UID ADDTO (3 3,2)',
+        '* ESEARCH (TAG "S2") REMOVEFROM (2 4)',
+        '* ESEARCH (TAG "S2") ADDTO (1 1:2)']
+    # S1: 6,4,3,2; S2: msgnos 1,2,3,5.  Expunge UIDs 4 and 6: REMOVEFROM
+    # first (neighbours as one run, old numbers), then EXPUNGE
+    o.ok("UID STORE 4,6 +FLAGS.SILENT (\\Deleted)")
+    o.ok("EXPUNGE")
+    assert s.ok("NOOP") == [
+        '* ESEARCH (TAG "S1") UID REMOVEFROM (1 6,4)',
+        '* ESEARCH (TAG "S2") REMOVEFROM (3 3,5)',
+        "* 3 EXPUNGE", "* 4 EXPUNGE"]
+    # an arrival goes where it sorts, after EXISTS
+    assert o.append("INBOX", msg(1), "(\\Flagged)").startswith("OK")
+    assert s.ok("NOOP")[2:] == ['* ESEARCH (TAG "S1") UID ADDTO (3 7)',
+                                '* ESEARCH (TAG "S2") ADDTO (1 4)']
+    # S1: 3,2,7; S2: msgnos 4,1,2.  Two runs: the highest position first
+    o.ok("UID STORE 3,7 -FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP")[2:] == [
+        '* ESEARCH (TAG "S1") UID REMOVEFROM (3 7 1 3)',
+        '* ESEARCH (TAG "S2") REMOVEFROM (3 2 1 4)']
+    assert s.ok('CANCELUPDATE "S1" "S2"') == []
+    o.ok("UID STORE 2 -FLAGS.SILENT (\\Flagged)")
+    assert s.ok("NOOP") == ["* 1 FETCH (FLAGS (\\Recent))"]
+
+
+def test_sort_update_reordered(inst, port):
+    """A message another session expunged sorts on its record alone until
+    its EXPUNGE may be sent (empty subject: first); what stays then moved,
+    so the whole list is removed and added again."""
+    s, o = watched(inst, port)
+    assert tagged_ok(s, "R1", "UID SORT RETURN (UPDATE) (SUBJECT) UTF-8 "
+                     "FLAGGED") == ['* ESEARCH (TAG "R1") UID ALL 3:4,6']
+    o.ok("UID STORE 4 +FLAGS.SILENT (\\Deleted)")
+    o.ok("EXPUNGE")
+    assert s.ok("SEARCH UID 2") == [
+        '* ESEARCH (TAG "R1") UID REMOVEFROM (1 3:4,6)',
+        '* ESEARCH (TAG "R1") UID ADDTO (1 4,3,6)',
+        "* SEARCH 1"]
+    assert s.ok("NOOP") == ['* ESEARCH (TAG "R1") UID REMOVEFROM (1 4)',
+                            "* 3 EXPUNGE"]
+    assert s.ok("NOOP") == []
