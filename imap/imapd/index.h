@@ -83,7 +83,9 @@ void index_select_responses(struct index_state *st, struct prot *out);
  * report: EXPUNGE (only with allow_expunge; descending msgnos, so each is
  * right as the client renumbers), "* FLAGS" when keywords were added,
  * FETCH (FLAGS) for messages whose flags or \Seen another session changed,
- * then EXISTS and RECENT when messages arrived or left.  Without
+ * then EXISTS and RECENT when messages arrived or left, and the ESEARCH
+ * ADDTO / REMOVEFROM of searches with RETURN (UPDATE) (index_context.c;
+ * REMOVEFROM of an expunged message before its EXPUNGE).  Without
  * allow_expunge, expunged messages keep their numbers: FLAGS, UID,
  * INTERNALDATE, RFC822.SIZE and MODSEQ of them can still be fetched.
  * ERR_CONFLICT when the mailbox's UIDVALIDITY changed (reconstruct): the

@@ -19,7 +19,9 @@
  * and PARTIAL name (RFC 4731 3.2, RFC 5182 2.4).  MODSEQ (when the
  * program used MODSEQ and MIN, MAX, ALL or PARTIAL was asked for) is the
  * highest modseq among them; SAVE keeps their UIDs as "$".  SAVE alone
- * writes no untagged response at all.
+ * writes no untagged response at all.  SORT RETURN (ESORT, index_sort.c)
+ * has the same answer with the hits in sort order: MIN and MAX are then
+ * the first and last sorted, and ALL lists them in that order.
  *
  * "$" lives in the view (index_state.searchres): a new SELECT or EXAMINE
  * starts with it empty and CLOSE or UNSELECT drop it with the view.  It
