@@ -157,6 +157,8 @@ const char *master_service_refusal(const struct master_service *svc);
  * the child limit allows) and start one child for each. */
 void master_child_accept(struct master *m, struct master_service *svc,
                          int fd);
+/* svc's children are at maxchild: log it once (until one exits). */
+void master_service_limit_reached(struct master_service *svc);
 /* Track a new child (pid) of svc in m->children; svc->nchildren counts it. */
 struct master_child *master_child_add(struct master *m,
                                       struct master_service *svc, pid_t pid,

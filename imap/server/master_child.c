@@ -149,6 +149,15 @@ void master_client_remove(struct master_child *child)
     free(hash_delete(svc->clients, child->client));
 }
 
+void master_service_limit_reached(struct master_service *svc)
+{
+    if (master_service_accepting(svc) || svc->at_limit)
+        return;
+    svc->at_limit = 1;
+    log_notice("service=<%s> reached maxchild=<%d>: new connections wait "
+               "until a child exits", svc->name, svc->maxchild);
+}
+
 struct master_child *master_child_add(struct master *m,
                                       struct master_service *svc, pid_t pid,
                                       enum master_child_state state)
@@ -163,11 +172,10 @@ struct master_child *master_child_add(struct master *m,
     pid_key(pid, key, sizeof(key));
     free(hash_insert(m->children, key, child));
     svc->nchildren++;
-    if (!master_service_accepting(svc) && !svc->at_limit) {
-        svc->at_limit = 1;
-        log_notice("service=<%s> reached maxchild=<%d>: new connections "
-                   "wait until a child exits", svc->name, svc->maxchild);
-    }
+    /* A prefork service is at its limit only when no worker is idle
+     * (master_prefork.c says so). */
+    if (!svc->prefork)
+        master_service_limit_reached(svc);
     return child;
 }
 

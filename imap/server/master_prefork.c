@@ -150,6 +150,8 @@ static void worker_busy(struct master_child *child, const char *client)
     master_client_add(child, client);
     if (child->ask)
         worker_send(child, "+");
+    if (!svc->nready)
+        master_service_limit_reached(svc);
     log_debug("worker busy: service=<%s> pid=<%ld> client=<%s>", svc->name,
               (long)child->pid, client);
 }
@@ -174,6 +176,11 @@ void master_prefork_status(struct master *m, struct master_child *child)
         if (!strcmp(msg, "ready")) {
             master_client_remove(child);
             set_state(child, MASTER_CHILD_IDLE, child->stopped);
+            if (child->svc->at_limit) {
+                child->svc->at_limit = 0;
+                log_info("service=<%s> has an idle worker again",
+                         child->svc->name);
+            }
         } else if (!strncmp(msg, "busy ", 5)) {
             worker_busy(child, msg + 5);
         } else {

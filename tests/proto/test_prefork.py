@@ -21,7 +21,7 @@ import pytest
 from chapar_instance import (ConnectionClosed, ClientTimeout, LineClient,
                              free_port, pid_alive)
 from test_master import (FAST, GREETING, children_of, greet, log_count, login,
-                         proc_files, start_master, wait_until)
+                         proc_files, start_master, wait_log_count, wait_until)
 
 REFUSAL = ("* BYE [UNAVAILABLE] Too many connections from your address; "
            "try again later")
@@ -197,6 +197,12 @@ def test_maxchild_with_prefork(fast):
     logout(a, "a1")
     c.expect(GREETING)              # a's worker takes it
     assert len(children_of(p.pid)) == 2
+    fast.wait_for_log(rf"^master\[{p.pid}\]: info: service=<imap> has an "
+                      r"idle worker again$")
+    # Logged when all workers are busy (a and b; then b and c), not when
+    # they start.
+    wait_log_count(fast, r"reached maxchild=<2>", 2)
+    assert log_count(fast, r"reached maxchild") == 2
     assert b.command("b1", "NOOP") == ["b1 OK Completed"]
 
 
