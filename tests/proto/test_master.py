@@ -137,6 +137,19 @@ def login(c, tag="l1", user="alice", pw="alicepw"):
     assert lines[-1].startswith(f"{tag} OK"), lines
 
 
+def at_maxchild_two(inst, p, port):
+    """Two sessions on a service with maxchild=2, and a third connection
+    that waits in the kernel's queue (no greeting): (a, b, c)."""
+    a, b = greet(inst, port), greet(inst, port)
+    inst.wait_for_log(rf"^master\[{p.pid}\]: notice: service=<imap> reached "
+                      r"maxchild=<2>: new connections wait")
+    c = inst.connect(port)
+    with pytest.raises(ClientTimeout):
+        c.read_line(timeout=0.7)
+    assert len(children_of(p.pid)) == 2
+    return a, b, c
+
+
 def stop_master(inst, p, timeout=15):
     os.kill(p.pid, signal.SIGTERM)
     return p.wait(timeout=timeout)
@@ -401,13 +414,7 @@ def test_maxchild_makes_the_next_connection_wait(fast):
     p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}" '
                             f'maxchild=2'])
     fast.wait_for_log(r"listening: service=<imap>")
-    a, b = greet(fast, imap), greet(fast, imap)
-    fast.wait_for_log(rf"^master\[{p.pid}\]: notice: service=<imap> reached "
-                      r"maxchild=<2>: new connections wait")
-    c = fast.connect(imap)          # the kernel queues it
-    with pytest.raises(ClientTimeout):
-        c.read_line(timeout=0.7)
-    assert len(children_of(p.pid)) == 2
+    a, b, c = at_maxchild_two(fast, p, imap)
     a.command("a1", "LOGOUT")
     c.expect(GREETING)              # served once a child exited
     assert b.command("b1", "NOOP")[-1] == "b1 OK Completed"

@@ -18,10 +18,11 @@ import time
 
 import pytest
 
-from chapar_instance import (ConnectionClosed, ClientTimeout, LineClient,
+from chapar_instance import (ConnectionClosed, LineClient,
                              free_port, pid_alive)
-from test_master import (FAST, GREETING, children_of, greet, log_count, login,
-                         proc_files, start_master, wait_log_count, wait_until)
+from test_master import (FAST, GREETING, at_maxchild_two, children_of, greet,
+                         log_count, login, proc_files, start_master,
+                         wait_log_count, wait_until)
 
 REFUSAL = ("* BYE [UNAVAILABLE] Too many connections from your address; "
            "try again later")
@@ -187,13 +188,7 @@ def test_maxchild_with_prefork(fast):
     imap = free_port()
     p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}" '
                             f'prefork=1 maxchild=2'], (imap,))
-    a, b = greet(fast, imap), greet(fast, imap)
-    fast.wait_for_log(rf"^master\[{p.pid}\]: notice: service=<imap> reached "
-                      r"maxchild=<2>: new connections wait")
-    c = fast.connect(imap)          # the kernel queues it
-    with pytest.raises(ClientTimeout):
-        c.read_line(timeout=0.7)
-    assert len(children_of(p.pid)) == 2
+    a, b, c = at_maxchild_two(fast, p, imap)
     logout(a, "a1")
     c.expect(GREETING)              # a's worker takes it
     assert len(children_of(p.pid)) == 2
