@@ -255,6 +255,12 @@ int migrate_target_uidvalidity(struct migrate_target *t, uint32_t uv)
     return append_set_uidvalidity(t->as, uv);
 }
 
+void migrate_target_reserve(struct migrate_target *t, uint32_t uid)
+{
+    if (!t->mg->dry_run && uid && !target_begin(t))
+        append_reserve_uids(t->as, uid);
+}
+
 /* An IMAP atom, not a system flag. */
 static int keyword_ok(const char *k)
 {

@@ -62,6 +62,9 @@ int migrate_target_open(struct migrate *mg, const char *name,
 /* Keep the source's UIDVALIDITY: only for a mailbox without messages
  * ever (ERR_EXISTS otherwise, nothing changed). */
 int migrate_target_uidvalidity(struct migrate_target *t, uint32_t uv);
+/* The source gave out UIDs up to uid: the mailbox's next UID is above
+ * it (append_reserve_uids). */
+void migrate_target_reserve(struct migrate_target *t, uint32_t uid);
 /* Add one message (flags MBOXFMT_*); uid 0 or not above the mailbox's
  * last UID: the next one.  Counted in the summary; a failure is counted
  * as skipped (with a log line) and is not fatal. */

@@ -155,7 +155,7 @@ static int scan_folder(struct md_folder *f)
 static void import_folder(struct migrate *mg, struct md_folder *f, int *ex)
 {
     struct migrate_target t;
-    int keep_uids = 0;
+    int keep_uids = 0, reserved = 0;
 
     if (migrate_target_open(mg, f->mailbox, &t)) {
         *ex = EX_SOFTWARE;
@@ -171,11 +171,20 @@ static void import_folder(struct migrate *mg, struct md_folder *f, int *ex)
         else
             keep_uids = t.uidvalidity == f->ul.uidvalidity;
     }
-    for (size_t i = 0; i < f->n; i++) {
-        struct md_msg *m = &f->m[i];
+    for (size_t i = 0; i <= f->n; i++) {
+        struct md_msg *m;
         struct strarray kw = STRARRAY_INITIALIZER;
         char *data = NULL;
         size_t len = 0;
+        /* After the messages with kept UIDs (they sort first): Dovecot
+         * gave out UIDs up to next_uid - 1, never to be reused. */
+        if (keep_uids && !reserved && (i == f->n || !f->m[i].uid)) {
+            migrate_target_reserve(&t, f->ul.next_uid - 1);
+            reserved = 1;
+        }
+        if (i == f->n)
+            break;
+        m = &f->m[i];
         mg->progress_done++;
         if (util_read_file(m->path, &data, &len)) {
             migrate_error("%s: %s", m->path, strerror(errno));

@@ -28,6 +28,7 @@ struct append_state {
     int have_quota;
     uint32_t first_uid;
     uint32_t next_uid;          /* append_set_next_uid; 0: last_uid + 1 */
+    int header_changed;         /* uidvalidity or last_uid set (imports) */
     int64_t bytes;              /* added in this transaction */
     int64_t count;
     uint32_t *seen;
@@ -239,7 +240,16 @@ int append_set_uidvalidity(struct append_state *as, uint32_t uidvalidity)
     if ((r = mboxlist_txn_run(raise_uidvalidity_txn, &uidvalidity)))
         return r;
     as->mb->i.uidvalidity = uidvalidity;
+    as->header_changed = 1;
     return ERR_OK;
+}
+
+void append_reserve_uids(struct append_state *as, uint32_t uid)
+{
+    if (uid > as->mb->i.last_uid) {
+        as->mb->i.last_uid = uid;
+        as->header_changed = 1;
+    }
 }
 
 int append_set_next_uid(struct append_state *as, uint32_t uid)
@@ -342,6 +352,10 @@ int append_commit(struct append_state **asp, struct append_result *result)
             return r;
         }
         mailbox_quota_end(mb);
+    } else if (as->header_changed && (r = mailbox_commit(mb))) {
+        log_error("append: commit failed: mailbox=<%s>", mb->name);
+        append_abort(asp);
+        return r;
     }
     if (as->count && as->nseen && as->params.seen_userid)
         seen_add_appended(as->params.seen_userid, mb->uniqueid, as->seen,

@@ -96,6 +96,11 @@ int append_message(struct append_state *as, const char *data, size_t len,
  * had (last_uid) and every staged one, else ERR_BADARG. */
 int append_set_uidvalidity(struct append_state *as, uint32_t uidvalidity);
 int append_set_next_uid(struct append_state *as, uint32_t uid);
+/* Migration: raise the mailbox's last UID to uid (nothing when it is
+ * already there), committed with the transaction even if it adds no
+ * message: the source server had given out UIDs up to uid, which must
+ * never be reused under the kept UIDVALIDITY. */
+void append_reserve_uids(struct append_state *as, uint32_t uid);
 
 /* Add a copy of src's record rec (COPY/MOVE, and deliver's later
  * recipients): with singleinstancestore (the default) the file is

@@ -262,7 +262,8 @@ def test_mbox_variants_and_rerun(mig):
         "skipped 1: 1 already present\n")
 
 
-def write_maildir(root, uidvalidity, files, uidlist, keywords=None):
+def write_maildir(root, uidvalidity, files, uidlist, keywords=None,
+                  next_uid=None):
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     for sub, name, body, mtime in files:
@@ -272,7 +273,8 @@ def write_maildir(root, uidvalidity, files, uidlist, keywords=None):
         os.utime(path, (mtime, mtime))
     with open(os.path.join(root, "dovecot-uidlist"), "w") as f:
         f.write("3 V%d N%d G3085f01b7f11e8654a00000b7b4f0d09\n"
-                % (uidvalidity, max(u for u, _ in uidlist) + 1))
+                % (uidvalidity,
+                   next_uid or max(u for u, _ in uidlist) + 1))
         for uid, base in uidlist:
             f.write("%d :%s\n" % (uid, base))
     if keywords:
@@ -302,7 +304,7 @@ def test_maildir_dovecot(mig):
         ("new", base[3], dmsg(4), 1700000004),
         ("new", base[4], dmsg(5), 1700000005),     # not in the uidlist
     ], [(3, base[0] + ",W=99"), (5, base[1]), (9, base[2]), (10, base[3])],
-        keywords=["$Label1", "Work"])
+        keywords=["$Label1", "Work"], next_uid=20)
     write_maildir(os.path.join(md, ".Archive.2023"), 1600000000,
                   [("cur", "1600000001.M1P1.host:2,S", dmsg(6), 1600000001)],
                   [(42, "1600000001.M1P1.host")])
@@ -325,12 +327,14 @@ def test_maildir_dovecot(mig):
     ok(m.select("INBOX"))
     assert m.response("UIDVALIDITY")[1] == [b"1700000123"]
     got = fetch_all(m, "(UID FLAGS INTERNALDATE)", uid=True)
-    assert sorted(got) == [3, 5, 9, 10, 11]
+    # the kept UIDs; the message Dovecot had not numbered yet gets N20
+    # (UIDs up to 19 were Dovecot's to give: none is reused)
+    assert sorted(got) == [3, 5, 9, 10, 20]
     assert flags_of(got[3]) == {"\\Answered", "\\Seen", "$Label1"}
     assert flags_of(got[5]) == {"\\Flagged", "\\Deleted", "Work"}
     assert flags_of(got[9]) == {"\\Draft", "\\Seen", "$Label1", "Work"}
     assert flags_of(got[10]) == {"\\Recent"}
-    assert flags_of(got[11]) == {"\\Recent"}
+    assert flags_of(got[20]) == {"\\Recent"}
     idate = imaplib.Internaldate2tuple(got[9])
     assert calendar.timegm(time.gmtime(time.mktime(idate))) == 1700000003
     typ, data = m.uid("FETCH", "10", "(BODY.PEEK[])")
@@ -467,8 +471,15 @@ def dovecot_home():
                 "passdb {\n  driver = static\n  args = nopassword=y\n}\n"
                 % (run, run, d, user, user, user, group, home))
     subprocess.run([DOVECOT, "-c", conf], check=True, timeout=30)
-    with open(os.path.join(run, "master.pid")) as f:
-        pid = int(f.read())
+    pidfile, pid = os.path.join(run, "master.pid"), None
+    for _ in range(100):       # the daemon writes it after the fork
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read())
+            break
+        except (FileNotFoundError, ValueError):
+            time.sleep(0.1)
+    assert pid, "dovecot wrote no %s" % pidfile
 
     def doveadm(*args, stdin=None):
         p = subprocess.run([DOVEADM, "-c", conf, *args], input=stdin,
@@ -489,7 +500,7 @@ def dovecot_home():
 
 def test_maildir_made_by_dovecot(mig, dovecot_home):
     maildir, doveadm = dovecot_home
-    for n in (1, 2, 3):
+    for n in (1, 2, 3, 5):
         doveadm("save", "-u", "bob", stdin=dmsg(n))
     doveadm("mailbox", "create", "-u", "bob", "Archive.2023")
     doveadm("save", "-u", "bob", "-m", "Archive.2023", stdin=dmsg(4))
@@ -499,7 +510,7 @@ def test_maildir_made_by_dovecot(mig, dovecot_home):
             "mailbox", "INBOX", "uid", "3")
     doveadm("flags", "add", "-u", "bob", "\\Seen", "mailbox",
             "Archive.2023", "uid", "1")
-    doveadm("expunge", "-u", "bob", "mailbox", "INBOX", "uid", "1")
+    doveadm("expunge", "-u", "bob", "mailbox", "INBOX", "uid", "1,4")
     with open(os.path.join(maildir, "dovecot-uidlist")) as f:
         uidvalidity = re.match(r"3 V(\d+) ", f.read()).group(1)
 
@@ -509,6 +520,9 @@ def test_maildir_made_by_dovecot(mig, dovecot_home):
         "imported 3 messages (%d bytes) into 2 mailboxes (2 created), "
         "skipped 0\n" % sum(len(dmsg(i)) for i in (2, 3, 4)))
     m = mig.login("bob")
+    # UID 4 was given out (and expunged) by Dovecot: the next one is 5
+    assert ok(m.status("INBOX", "(UIDNEXT UIDVALIDITY)"))[0].decode() == \
+        "\"INBOX\" (UIDNEXT 5 UIDVALIDITY %s)" % uidvalidity
     ok(m.select("INBOX"))
     assert m.response("UIDVALIDITY")[1] == [uidvalidity.encode()]
     got = fetch_all(m, "(UID FLAGS)", uid=True)
