@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
+from test_imap_sort import login
 
 
 def b64word(charset, text):
@@ -47,11 +47,7 @@ MSGS = [
 
 @pytest.fixture
 def client(make_instance):
-    inst = make_instance(options=FAST)
-    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
-    c = inst.connect(port)
-    c.expect(r"^\* OK ")
-    assert c.command("l", "LOGIN alice alicepw")[-1].startswith("l OK")
+    c = login(make_instance)
     for i, data in enumerate(MSGS):
         c.send_line(f"a{i} APPEND INBOX {{{len(data)}+}}")
         c.send(data + b"\r\n")

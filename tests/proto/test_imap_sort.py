@@ -85,14 +85,19 @@ def fill(c, mailbox, msgs):
     assert c.command("e", "EXPUNGE")[-1] == "e OK Completed"
 
 
-@pytest.fixture
-def client(make_instance):
+def login(make_instance):
+    """A client logged in as alice to a fresh imapd."""
     inst = make_instance(options=FAST)
     port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
     c = inst.connect(port)
     c.expect(r"^\* OK ")
     assert c.command("l", "LOGIN alice alicepw")[-1].startswith("l OK")
     return c
+
+
+@pytest.fixture
+def client(make_instance):
+    return login(make_instance)
 
 
 def answer(c, text, tag="t"):
