@@ -339,3 +339,72 @@ holdconnectionopen = no
     # offlineimap keeps the server's names and separator: INBOX.work.
     sync_scenario(inst, port, sync, {"INBOX": str(local / "INBOX"),
                                      "INBOX.work": str(local / "INBOX.work")}, local_uid)
+
+
+# ---- mutt -----------------------------------------------------------------------
+
+MUTT = "/usr/bin/mutt"
+
+
+def test_mutt_reads_flags_and_deletes(make_instance, tmp_path):
+    """mutt on a terminal: opens the INBOX over STARTTLS, shows the list,
+    deletes the first message, flags the next one, syncs and quits."""
+    inst = make_instance(options=FAST)
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
+    seed(port)
+    rc = tmp_path / "muttrc"
+    rc.write_text(f"""\
+set imap_user = alice
+set imap_pass = alicepw
+set ssl_starttls = yes
+set ssl_force_tls = yes
+set ssl_ca_certificates_file = {inst.cert_path}
+set certificate_file = {tmp_path}/mutt-certs
+set folder = imap://alice@localhost:{port}/
+set spoolfile = +INBOX
+set sort = mailbox-order
+set index_format = "%4C %Z %s"
+set delete = yes
+set quit = yes
+set move = no
+set mark_old = no
+set imap_check_subscribed = no
+set header_cache = ""
+set message_cachedir = ""
+""")
+    t = Pty(["env", f"HOME={tmp_path}", "TERM=vt100", "LINES=24", "COLUMNS=80",
+             MUTT, "-n", "-F", str(rc), "-f", f"imap://alice@localhost:{port}/INBOX"])
+    try:
+        t.until(b"note <m5@test>", timeout=20)
+        # "=" first entry, d delete (the cursor moves on), F flag, $ sync, q quit.
+        start = len(t.out)
+        for key in b"=dF$":
+            os.write(t.fd, bytes([key]))
+            time.sleep(0.2)
+        t.until(b"4 kept, 1 deleted.", start)
+        os.write(t.fd, b"q")
+        t.until(b"Closing connection to localhost", start)
+        status = wait_exit(t.pid, 10)
+        t.pid = None
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        if t.pid:
+            t.close()
+        else:
+            os.close(t.fd)
+    srv = flags_only(server_state(port, "INBOX"))
+    assert srv == {"<m2@test>": {"\\Flagged"}, "<m3@test>": {"\\Seen", "\\Flagged"},
+                   "<m4@test>": {"\\Answered", "\\Seen"}, "<m5@test>": set()}
+    assert re.search(r"^imapd\[\d+\]: notice: login: localhost \[127\.0\.0\.1\] "
+                     r"alice SCRAM-SHA-256 TLS$", "\n".join(inst.log_lines()), re.M)
+
+
+def wait_exit(pid, timeout):
+    """waitpid(pid) within timeout seconds; the wait status."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"pid {pid} did not exit within {timeout}s")
