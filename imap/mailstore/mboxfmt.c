@@ -41,6 +41,20 @@ static int line_is_empty(const char *p, size_t n)
 
 #define MAXTOK 16
 
+/* The decimal number of all n bytes at p (n <= 4), or -1. */
+static int small_number(const char *p, size_t n)
+{
+    int v = 0;
+    if (n == 0 || n > 4)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)p[i]))
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
 int mboxfmt_parse_from_line(const char *line, size_t len, time_t *date_r)
 {
     const char *tok[MAXTOK];
@@ -76,9 +90,9 @@ int mboxfmt_parse_from_line(const char *line, size_t len, time_t *date_r)
     int h = 0, m = 0, s = 0, year = -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_mon = name_index(months, 12, tok[at + 1], tlen[at + 1]);
-    if (tlen[at + 2] > 2 || !isdigit((unsigned char)tok[at + 2][0]))
+    if (tlen[at + 2] > 2 || (tm.tm_mday = small_number(tok[at + 2],
+                                                       tlen[at + 2])) < 0)
         return ERR_BADFORMAT;
-    tm.tm_mday = atoi(tok[at + 2]);
     if (tlen[at + 3] >= sizeof(num))
         return ERR_BADFORMAT;
     memcpy(num, tok[at + 3], tlen[at + 3]);
@@ -87,13 +101,10 @@ int mboxfmt_parse_from_line(const char *line, size_t len, time_t *date_r)
         return ERR_BADFORMAT;
     /* The year: the next 4-digit word, past at most one time-zone word. */
     for (int t = at + 4; t < ntok && t <= at + 5 && year < 0; t++)
-        if (tlen[t] == 4 && isdigit((unsigned char)tok[t][0]) &&
-            isdigit((unsigned char)tok[t][1]) &&
-            isdigit((unsigned char)tok[t][2]) &&
-            isdigit((unsigned char)tok[t][3]))
-            year = atoi(tok[t]);
-    if (year < 1970 || tm.tm_mday < 1 || tm.tm_mday > 31 || h > 23 ||
-        m > 59 || s > 60)
+        if (tlen[t] == 4)
+            year = small_number(tok[t], 4);
+    if (year < 1970 || tm.tm_mday < 1 || tm.tm_mday > 31 || h < 0 ||
+        m < 0 || s < 0 || h > 23 || m > 59 || s > 60)
         return ERR_BADFORMAT;
     tm.tm_year = year - 1900;
     tm.tm_hour = h;

@@ -105,7 +105,19 @@ static void test_from_dates(void)
     TEST_ASSERT_INT(FROM("From a@b Mon Foo 1 00:00:00 2024"), ERR_BADFORMAT);
     TEST_ASSERT_INT(FROM("From a@b Mon Jan 1 25:00:00 2024"), ERR_BADFORMAT);
     TEST_ASSERT_INT(FROM("from a@b Mon Jan 1 00:00:00 2024"), ERR_BADFORMAT);
+    TEST_ASSERT_INT(FROM("From a@b Mon Jan 1 -1:-5:00 2024"), ERR_BADFORMAT);
 #undef FROM
+    /* The line at the very end of the input, no NUL after it (an mmap'd
+     * file): numbers are read within their words (the fuzzer found an
+     * overread through atoi under ASan). */
+    const char *line = "From a@b Mon Jan  1 00:00:00 2024";
+    char *exact = malloc(strlen(line));
+    memcpy(exact, line, strlen(line));
+    TEST_ASSERT_INT(mboxfmt_parse_from_line(exact, strlen(line), &t), ERR_OK);
+    TEST_ASSERT_INT(t, 1704067200);
+    TEST_ASSERT_INT(mboxfmt_parse_from_line(exact, strlen(line) - 2, &t),
+                    ERR_BADFORMAT);         /* "20": no 4-digit year */
+    free(exact);
 }
 
 static void test_quoting_mboxrd(void)
