@@ -1,7 +1,9 @@
 """Real mail clients from Debian against a private Chapar (issue 19, "Verify
 with real clients"): mbsync (isync) and offlineimap3 synchronise alice's
 INBOX and a folder with a local Maildir both ways and converge; mutt opens
-the INBOX over IMAP with STARTTLS and deletes a message.
+the INBOX over IMAP with STARTTLS, deletes and flags; Roundcube, in headless
+Chromium, lists a 10,000-message INBOX sorted and threaded and searches it
+(CHAPAR_ROUNDCUBE_MESSAGES=<n> changes the size for a quick run by hand).
 
 Each test asserts the end state on the server over IMAP (imaplib) and in the
 local Maildir, and reads the client's session from the protocol telemetry
@@ -15,13 +17,12 @@ import glob
 import imaplib
 import os
 import re
-import shutil
-import ssl
 import subprocess
 import time
 
 import pytest
 
+from chapar_instance import free_port
 from test_imap_clients import Pty
 
 FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
@@ -144,13 +145,13 @@ def telemetry_dir(inst):
     return d
 
 
-def sessions(d):
-    """{pid file name: the client's lines (commands, "<" lines) as text}."""
+def sessions(d, mark=b"<"):
+    """{pid file name: the client's lines (mark "<") or the server's (">") as text}."""
     out = {}
     for name in os.listdir(d):
         with open(os.path.join(d, name), "rb") as f:
             out[name] = [ln[1:].decode(errors="replace").rstrip("\r")
-                         for ln in f.read().split(b"\n") if ln.startswith(b"<")]
+                         for ln in f.read().split(b"\n") if ln.startswith(mark)]
     return out
 
 
@@ -177,10 +178,14 @@ def run_client(argv, **kw):
     return out.decode(errors="replace")
 
 
-def assert_converged(port, maildirs):
-    """Server folder and local Maildir hold the same messages with the same flags."""
+def assert_converged(port, maildirs, local_uid):
+    """Server folder and local Maildir hold the same messages with the same
+    flags, and the client's record of each file names the server's UID."""
     for folder, path in maildirs.items():
-        assert flags_only(server_state(port, folder)) == flags_only(maildir_state(path)), folder
+        srv, local = server_state(port, folder), maildir_state(path)
+        assert flags_only(srv) == flags_only(local), folder
+        assert {i: local_uid(path, n) for i, (n, _) in local.items()} == \
+               {i: u for i, (u, _) in srv.items()}, folder
 
 
 def sync_scenario(inst, port, sync, maildirs, local_uid):
@@ -194,12 +199,9 @@ def sync_scenario(inst, port, sync, maildirs, local_uid):
     # 1. Initial pull: every message with its flags.
     sync()
     for folder, path in maildirs.items():
-        local = maildir_state(path)
-        assert flags_only(local) == {i: set(f.split()) for i, f in SEED[folder]}, folder
-        srv = server_state(port, folder)
-        assert {i: local_uid(path, n) for i, (n, _) in local.items()} == \
-               {i: u for i, (u, _) in srv.items()}, folder
-    assert_converged(port, maildirs)
+        assert flags_only(maildir_state(path)) == \
+            {i: set(f.split()) for i, f in SEED[folder]}, folder
+    assert_converged(port, maildirs, local_uid)
 
     # 2. Local flag changes and a new local message; an expunge on the server.
     maildir_set_flags(inbox, "<m2@test>", "FS")
@@ -212,12 +214,7 @@ def sync_scenario(inst, port, sync, maildirs, local_uid):
     assert srv["<m2@test>"][1] == {"\\Flagged", "\\Seen"}
     assert srv["<m3@test>"][1] == set()
     assert srv["<local1@test>"][0] > max(u for u, _ in srv.values() if u != srv["<local1@test>"][0])
-    assert_converged(port, maildirs)
-    for folder, path in maildirs.items():
-        srv = server_state(port, folder)
-        local = maildir_state(path)
-        assert {i: local_uid(path, n) for i, (n, _) in local.items()} == \
-               {i: u for i, (u, _) in srv.items()}, folder
+    assert_converged(port, maildirs, local_uid)
 
     # 3. A third sync has nothing to do: no write command, nothing moves.
     before_srv = {f: server_state(port, f) for f in maildirs}
@@ -408,3 +405,189 @@ def wait_exit(pid, timeout):
             return status
         time.sleep(0.05)
     raise AssertionError(f"pid {pid} did not exit within {timeout}s")
+
+
+# ---- Roundcube in headless Chromium ---------------------------------------------
+
+ROUNDCUBE = "/var/lib/roundcube/public_html"
+ROUNDCUBE_ETC = "/etc/roundcube"
+PHP = "/usr/bin/php"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ROUNDCUBE_MESSAGES = int(os.environ.get("CHAPAR_ROUNDCUBE_MESSAGES", "10000"))
+
+
+def sent_time(i):
+    """The Date of big_mbox's message i (1-based): not in arrival order."""
+    return 1_500_000_000 + (i * 7919) % 3000 * 86400 + i
+
+
+def big_mbox(path, n):
+    """n messages for an mbox import, in threads of five: message i is
+    "topic <(i-1)//5>", a reply (In-Reply-To, References) to i-1 unless it
+    starts a thread.  Imported in order, message i gets UID i."""
+    with open(path, "wb") as f:
+        for i in range(1, n + 1):
+            when = time.gmtime(sent_time(i))
+            reply = (i - 1) % 5 != 0
+            refs = f"In-Reply-To: <r{i - 1}@test>\nReferences: <r{i - 1}@test>\n" if reply else ""
+            f.write((f"From carol@example.com {time.strftime('%a %b %d %H:%M:%S %Y', when)}\n"
+                     f"From: Carol <carol@example.com>\nTo: alice@chapar.test\n"
+                     f"Subject: {'Re: ' if reply else ''}topic {(i - 1) // 5}\n"
+                     f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S +0000', when)}\n"
+                     f"Message-ID: <r{i}@test>\n{refs}\nbody {i}\n\n").encode())
+
+
+def roundcube_config(tmp_path, inst, port):
+    """A private Roundcube configuration directory (ROUNDCUBE_CONFIG_DIR):
+    the package's defaults, our IMAP server over STARTTLS, SQLite in tmp."""
+    d = tmp_path / "roundcube"
+    for sub in ("config", "logs", "temp"):
+        (d / sub).mkdir(parents=True)
+    for name in ("defaults.inc.php", "mimetypes.php"):
+        os.symlink(os.path.join(ROUNDCUBE_ETC, name), d / "config" / name)
+    (d / "config" / "config.inc.php").write_text(f"""<?php
+$config = [];
+$config['db_dsnw'] = 'sqlite:///{d}/roundcube.db?mode=0600';
+$config['imap_host'] = 'tls://localhost:{port}';
+$config['imap_conn_options'] = ['ssl' => ['verify_peer' => true,
+    'cafile' => '{inst.cert_path}', 'peer_name' => 'localhost']];
+$config['smtp_host'] = '';
+$config['log_dir'] = '{d}/logs/';
+$config['temp_dir'] = '{d}/temp/';
+$config['imap_debug'] = true;
+$config['des_key'] = 'chapar-test-des-key-0123';
+$config['plugins'] = [];
+$config['skin'] = 'elastic';
+$config['enable_installer'] = false;
+$config['message_sort_col'] = 'date';
+$config['message_sort_order'] = 'DESC';
+$config['mail_pagesize'] = 50;
+$config['refresh_interval'] = 0;
+""")
+    return d
+
+
+def test_roundcube(make_instance, tmp_path):
+    """Debian's Roundcube, served by php -S on loopback and driven by headless
+    Chromium through Selenium: alice logs in and opens her 10,000-message
+    INBOX sorted by date, switches to the threads view and runs a quick
+    search.  The telemetry shows what Roundcube asked and Chapar answered:
+    LIST (SPECIAL-USE), UID SORT, UID THREAD REFS and UID SEARCH RETURN
+    (ESEARCH); the page shows the answers (newest message first, thread
+    trees, the search hits, the special folders by role).  Roundcube 1.6.5
+    never asks for LIST-STATUS: no caller passes a STATUS return option to
+    rcube_imap_generic::listMailboxes, and its unread counts are one STATUS
+    per folder.  The time from a click on INBOX to the sorted list shown is
+    printed, not asserted."""
+    from selenium import webdriver  # python3-selenium, in tools/debian-packages
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # Roles under names Roundcube would not guess: it can only find them by SPECIAL-USE.
+    inst = make_instance(options=dict(
+        FAST, autocreate_inbox_folders="Outbox | Drafts | Bin | Spam",
+        autocreate_subscribe_folders="Outbox | Drafts | Bin | Spam",
+        **{"xlist-sent": "Outbox", "xlist-trash": "Bin", "xlist-junk": "Spam"}))
+    port = inst.serve_tcp(inst.argv("imap/imapd/imapd"))
+    imap(port).logout()       # autocreates the INBOX and its folders
+    n = ROUNDCUBE_MESSAGES
+    big_mbox(tmp_path / "inbox.mbox", n)
+    p = subprocess.run([inst.program("tools/chapar-migrate"), "-C", inst.config_path, "-U",
+                        "import-mbox", str(tmp_path / "inbox.mbox"), "user.alice"],
+                       capture_output=True, timeout=120, env=inst.env)
+    assert p.returncode == 0, p.stderr
+    m = imap(port)
+    m.select("INBOX", readonly=True)
+    t0 = time.monotonic()
+    typ, data = m.uid("SORT", "(DATE)", "US-ASCII", "ALL")
+    print(f"Chapar: UID SORT (DATE) of {n} messages over imaplib "
+          f"{(time.monotonic() - t0) * 1000:.0f} ms")
+    assert typ == "OK" and len(data[0].split()) == n
+    m.logout()
+    tele = telemetry_dir(inst)
+    rc = roundcube_config(tmp_path, inst, port)
+    web = free_port()
+    php = inst.spawn([PHP, "-S", f"127.0.0.1:{web}", "-t", ROUNDCUBE],
+                     env={"ROUNDCUBE_CONFIG_DIR": str(rc / "config"),
+                          "PHP_CLI_SERVER_WORKERS": "4"})
+    inst.wait_for_port(web, proc=php)
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              f"--user-data-dir={tmp_path}/chromium", "--window-size=1280,900",
+              "--no-proxy-server"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        wait = WebDriverWait(drv, 30)
+        js = drv.execute_script
+        drv.get(f"http://127.0.0.1:{web}/")
+        wait.until(lambda d: d.find_elements(By.ID, "rcmloginuser"))
+        drv.find_element(By.ID, "rcmloginuser").send_keys("alice")
+        drv.find_element(By.ID, "rcmloginpwd").send_keys("alicepw")
+        drv.find_element(By.ID, "rcmloginsubmit").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#messagelist tbody tr"))
+        wait.until(lambda d: js("return !rcmail.busy"))
+        # The special folders, found by their roles.
+        roles = {cls: drv.find_element(By.CSS_SELECTOR, f"#mailboxlist li.{cls} > a")
+                 .get_attribute("rel") for cls in ("sent", "drafts", "trash", "junk")}
+        assert roles == {"sent": "INBOX.Outbox", "drafts": "INBOX.Drafts",
+                         "trash": "INBOX.Bin", "junk": "INBOX.Spam"}
+        # "listupdate" fires when the rows are shown.
+        js("rcmail.addEventListener('listupdate', function(e) {"
+           " window.chapar_shown = performance.now(); window.chapar_rows = e.rowcount; });")
+
+        def timed(action):
+            """Milliseconds from action (a click) to the list shown."""
+            js("window.chapar_shown = null; window.chapar_clicked = performance.now();")
+            action()
+            wait.until(lambda d: js("return window.chapar_shown"))
+            wait.until(lambda d: js("return !rcmail.busy"))
+            return js("return window.chapar_shown - window.chapar_clicked")
+
+        inbox = drv.find_element(By.CSS_SELECTOR, "#mailboxlist li.inbox > a")
+        clicks = [timed(inbox.click) for _ in range(3)]
+        print(f"Roundcube: sorted list (date, descending) of {n} messages, "
+              "click to shown: " + ", ".join(f"{ms:.0f} ms" for ms in clicks))
+        assert js("return window.chapar_rows") == 50
+        newest = max(range(1, n + 1), key=sent_time)
+        assert int(js("return rcmail.message_list.get_first_row()")) == newest
+
+        # Threads view, as the list options dialog sets it.
+        ms = timed(lambda: js("rcmail.set_list_options(null, 'date', 'DESC', 1)"))
+        print(f"Roundcube: threads view {ms:.0f} ms")
+        # 50 thread roots on the page, each a chain of five.
+        rows = js("return Object.values(rcmail.message_list.rows).map("
+                  "function(r) { return [r.depth, r.has_children ? 1 : 0]; })")
+        assert sorted(map(tuple, rows)) == sorted([(d, int(d < 4)) for d in range(5)] * 50)
+
+        # A quick search, in arrival order and unthreaded.
+        timed(lambda: js("rcmail.set_list_options(null, '', 'ASC', 0)"))
+        box = drv.find_element(By.CSS_SELECTOR, "#mailsearchform")
+        box.send_keys("topic 1234")
+        ms = timed(lambda: box.send_keys("\n"))
+        print(f"Roundcube: quick search {ms:.0f} ms")
+        assert js("return window.chapar_rows") == 5
+    finally:
+        drv.quit()
+
+    client = [ln for lines in sessions(tele).values() for ln in lines]
+    server = [ln for lines in sessions(tele, b">").values() for ln in lines]
+    used = [ln for ln in client if re.match(
+        r"^\S+ (LIST \(SPECIAL-USE\)|UID SORT|UID THREAD|UID SEARCH RETURN|LIST .*RETURN)", ln)]
+    print("Roundcube's commands:\n  " + "\n  ".join(sorted(set(used))))
+    assert 'LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED)' in {ln.split(" ", 1)[1] for ln in used}
+    assert any(ln.endswith(' "." "INBOX.Outbox"') and "\\Sent" in ln for ln in server)
+    assert any(ln.split(" ", 1)[1] == "UID SORT (DATE) US-ASCII ALL" for ln in used)
+    sort = [ln for ln in server if ln.startswith("* SORT ")]
+    assert sort and all(len(ln.split()) == n + 2 for ln in sort)
+    assert any(ln.split(" ", 1)[1] == "UID THREAD REFS US-ASCII ALL" for ln in used)
+    thread = [ln for ln in server if ln.startswith("* THREAD ")]
+    assert thread and thread[0].count(")(") == n // 5 - 1
+    tag = [ln.split()[0] for ln in used if "UID SEARCH RETURN (ALL)" in ln]
+    assert len(tag) == 1
+    first = 1234 * 5 + 1
+    assert f'* ESEARCH (TAG "{tag[0]}") UID ALL {first}:{first + 4}' in server
