@@ -128,7 +128,7 @@ static char *casemapped(const char *s, size_t len)
     struct buf b = BUF_INITIALIZER;
 
     charset_casemap(s, len, &b);
-    return xstrdup(buf_cstring(&b));
+    return buf_release(&b);
 }
 
 static void address_keys(const struct message_cache_peek *pk,
