@@ -150,6 +150,11 @@ int db_env_maintain(struct db_env *env);
 /* Run recovery on the environment in dir unconditionally.  Meant for when
  * no server uses it; live users are forced to reopen (ERR_CONFLICT once). */
 int db_env_recover(const char *dir);
+/* 1 if the environment's regions were made with smaller lock and mutex
+ * tables than berkeley_locks_max asks for now (an older Chapar made them,
+ * or the option grew): master then recovers at start, which remakes them
+ * (the engine sizes regions only when it creates them). */
+int db_env_undersized(struct db_env *env);
 /* Master only, once: mark this process as the one that recovers and
  * checkpoints; the servers it starts inherit the mark (see CRASHES). */
 void db_master_export(void);

@@ -36,6 +36,16 @@
  * at 1,008 / 1,849 msg/s (1 / 4 connections, median of 3) against 1,098 /
  * 1,857, within this machine's noise, for 4 MB less on disk. */
 #define DB_CACHE_BYTES     (1U * 1024 * 1024)
+/* The environment's lock and mutex tables, sized when it is created
+ * (master, at start) from berkeley_locks_max: every open database handle
+ * takes a locker and some mutexes (about 2 and 4.5 per IMAP session with a
+ * mailbox selected).  The engine's own sizing (1,000 lockers, 1,862
+ * mutexes here) failed the 406th concurrent session with BDB2034 "unable
+ * to allocate memory for mutex", and past the mutexes the engine spun in
+ * its region allocator for lockers.  Cyrus sizes the three lock tables
+ * from the same option. */
+#define DB_LOCKS_DEFAULT   50000U   /* before a configuration is loaded */
+#define DB_MUTEXES_EXTRA   10000U
 #define DB_ENV_OPEN_FLAGS  (DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |         \
                             DB_INIT_LOCK | DB_INIT_MPOOL)
 /* Periodic checkpoint: tried at most this often per process on commit,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/db.h"
 #include "lib/db_berkeley_private.h"
 #include "lib/db_registry.h"
@@ -184,6 +185,11 @@ int db_env_inherited(const struct db_env *env, const char *what)
 
 static DB_ENV *db_env_create_configured(struct db_env *env)
 {
+    /* Before a configuration is loaded (unit tests of lib/db), the
+     * option's default. */
+    u_int32_t locks = conf_filename()
+                          ? (u_int32_t)conf_getint(CONF_BERKELEY_LOCKS_MAX)
+                          : DB_LOCKS_DEFAULT;
     DB_ENV *dbenv;
     int bdb;
 
@@ -196,7 +202,11 @@ static DB_ENV *db_env_create_configured(struct db_env *env)
     dbenv->set_msgcall(dbenv, db_msgcall);
     if (env)
         dbenv->set_errpfx(dbenv, env->dir);
-    if ((bdb = dbenv->set_cachesize(dbenv, 0, DB_CACHE_BYTES, 1)) ||
+    if ((bdb = dbenv->mutex_set_max(dbenv, locks + DB_MUTEXES_EXTRA)) ||
+        (bdb = dbenv->set_lk_max_lockers(dbenv, locks)) ||
+        (bdb = dbenv->set_lk_max_locks(dbenv, locks)) ||
+        (bdb = dbenv->set_lk_max_objects(dbenv, locks)) ||
+        (bdb = dbenv->set_cachesize(dbenv, 0, DB_CACHE_BYTES, 1)) ||
         (bdb = dbenv->set_lk_detect(dbenv, DB_LOCK_DEFAULT)) ||
         (bdb = dbenv->set_lg_max(dbenv, DB_LOG_MAX_BYTES)) ||
         (bdb = dbenv->log_set_config(dbenv, DB_LOG_AUTO_REMOVE, 1))) {
@@ -521,6 +531,17 @@ int db_env_maintain(struct db_env *env)
         return r;
     db_maybe_checkpoint(env, 0);
     return ERR_OK;
+}
+
+int db_env_undersized(struct db_env *env)
+{
+    u_int32_t have = 0, want = (u_int32_t)conf_getint(CONF_BERKELEY_LOCKS_MAX) +
+                               DB_MUTEXES_EXTRA;
+
+    if (db_env_inherited(env, "size") || db_env_ready(env) ||
+        env->dbenv->mutex_get_max(env->dbenv, &have))
+        return 0;
+    return have < want;
 }
 
 int db_env_recover(const char *dir)

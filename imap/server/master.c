@@ -623,6 +623,16 @@ static void master_db_start(struct master *m)
     buf_printf(&dir, "%s/db", conf_getstring(CONF_CONFIGDIRECTORY));
     if (db_env_open(buf_cstring(&dir), &m->dbenv))
         log_fatal("cannot open the database environment: dir=<%s>", dir.s);
+    if (db_env_undersized(m->dbenv)) {
+        log_notice("db: remaking the environment's regions for "
+                   "berkeley_locks_max=<%lld>: dir=<%s>",
+                   conf_getint(CONF_BERKELEY_LOCKS_MAX), dir.s);
+        db_env_close(&m->dbenv);
+        if (db_env_recover(buf_cstring(&dir)) ||
+            db_env_open(buf_cstring(&dir), &m->dbenv))
+            log_fatal("cannot open the database environment: dir=<%s>",
+                      dir.s);
+    }
     db_master_export();
     buf_free(&dir);
     /* Mailbox changes a crash interrupted are completed or rolled back

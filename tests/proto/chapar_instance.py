@@ -373,6 +373,10 @@ class Instance:
         "tls_server_cert": "{tls}/server.crt",
         "tls_server_key": "{tls}/server.key",
         "allowplaintext": "yes",
+        # Smaller Berkeley DB lock tables than the production default:
+        # hundreds of instances are made in a run, each writing its
+        # region (about 8 MB at 50000).  Room for 2,000+ sessions.
+        "berkeley_locks_max": "10000",
     }
 
     def __init__(self, directory, tls_pair, options=None, users=None, build=None):

@@ -721,6 +721,57 @@ def test_200_idle_authenticated_connections(fast):
     assert not proc_files(fast)
 
 
+
+def test_700_sessions_with_a_mailbox_selected(make_instance):
+    """Each session with a mailbox selected holds database handles in the
+    shared Berkeley DB environment (about 4.5 mutexes and 2 lockers): with
+    the engine's own sizing SELECT failed with BDB2034 and NO [SERVERBUG]
+    from about the 400th to the 560th session (with or without IDLE).  The
+    tables come from berkeley_locks_max (its default here, as in
+    production)."""
+    n = 700
+    inst = make_instance(options=dict(FAST, berkeley_locks_max="50000"))
+    imap = free_port()
+    p = start_master(inst, [f'imap cmd="imapd" listen="127.0.0.1:{imap}" '
+                            f'maxchild={n + 10}'], (imap,))
+    clients = []
+    for i in range(n):
+        c = inst.connect(imap, timeout=30)
+        c.expect(GREETING)
+        c.send_line(f"l{i} LOGIN alice alicepw")
+        assert c.read_until(f"l{i}")[-1].startswith(f"l{i} OK")
+        c.send_line(f"s{i} SELECT INBOX")
+        assert c.read_until(f"s{i}")[-1].startswith(f"s{i} OK"), i
+        clients.append(c)
+    for i, c in enumerate(clients[::50]):
+        assert c.command(f"n{i}", "NOOP")[-1] == f"n{i} OK Completed"
+    assert not [ln for ln in inst.log_lines() if "BDB" in ln]
+    for c in clients:
+        c.close()
+    wait_until(lambda: not children_of(p.pid), 60, "children to exit")
+
+
+def test_lock_tables_remade_when_they_are_too_small(make_instance):
+    """Regions made with smaller tables (an older Chapar, a smaller
+    berkeley_locks_max) are remade by master at start: the engine sizes
+    them only when it creates them.  Not again once they are big enough."""
+    inst = make_instance(options=dict(FAST, berkeley_locks_max="2000"))
+    imap = free_port()
+    table = [f'imap cmd="imapd" listen="127.0.0.1:{imap}"']
+    stop_master(inst, start_master(inst, table, (imap,)))
+    remade = r"notice: db: remaking the environment's regions for " \
+             r"berkeley_locks_max=<4000>"
+    inst.rewrite_config({"berkeley_locks_max": "4000"})
+    p = start_master(inst, table, (imap,))
+    assert log_count(inst, remade) == 1
+    c = greet(inst, imap)
+    login(c)
+    assert c.command("s", "SELECT INBOX")[-1].startswith("s OK")
+    c.close()
+    stop_master(inst, p)
+    stop_master(inst, start_master(inst, table, (imap,)))
+    assert log_count(inst, remade) == 1
+
 def test_lmtp_on_unix_socket_and_imap_timeout(make_instance):
     """master runs lmtpd on a UNIX socket (as an MTA reaches it) next to
     imapd; a message delivered there is read over IMAP; an idle client that

@@ -26,7 +26,8 @@ void setup_with(const char *extra)
     struct buf conf = BUF_INITIALIZER, err = BUF_INITIALIZER;
     buf_printf(&conf, "configdirectory: %s/conf\n"
                "partition-default: %s/spool\n"
-               "partition-other: %s/spool2\n%s", test_tmpdir(), test_tmpdir(),
+               "partition-other: %s/spool2\n"
+               "berkeley_locks_max: 2000\n%s", test_tmpdir(), test_tmpdir(),
                test_tmpdir(), extra);
     if (conf_load_text("test.conf", conf.s, conf.len, &err))
         test_fail(__FILE__, __LINE__, "config: %s", buf_cstring(&err));
