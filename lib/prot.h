@@ -123,6 +123,13 @@ int prot_read_exact(struct prot *p, size_t n, struct buf *out);
 /* Read and drop exactly n bytes; ERR_EOF if the stream ends first. */
 int prot_skip(struct prot *p, size_t n);
 
+/* A wait for input (a read at the fds, or prot_wait_input) that sees no
+ * input for `ms` calls fn() once, then waits on; fn is called again only
+ * after input has come.  For an idle session to give back memory its
+ * last command used (util_release_idle_memory); a busy session pays one
+ * poll() per read of the fd.  fn NULL: off (the default). */
+void prot_set_idle(struct prot *p, int ms, void (*fn)(void));
+
 /* Flush the output, then wait up to timeout_ms (<0: forever) for input.
  * 1: input is buffered, a layer holds decoded input, or the fd is readable
  * (which includes end of stream and errors: the next read reports them);

@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -325,6 +327,51 @@ void util_put64(unsigned char *p, uint64_t v)
 {
     util_put32(p, (uint32_t)(v >> 32));
     util_put32(p + 4, (uint32_t)v);
+}
+
+/* The lowest address of this process's [stack] mapping (/proc/self/maps,
+ * read without malloc), 0 if not found. */
+static uintptr_t stack_low(void)
+{
+    char buf[1024];
+    size_t have = 0;
+    ssize_t n;
+    uintptr_t lo = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return 0;
+    while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+        char *line = buf, *nl;
+
+        have += (size_t)n;
+        buf[have] = '\0';
+        while ((nl = strchr(line, '\n'))) {
+            *nl = '\0';
+            if (strstr(line, " [stack]"))
+                lo = (uintptr_t)strtoull(line, NULL, 16);
+            line = nl + 1;
+        }
+        have = strlen(line);            /* a partial line: keep for more */
+        memmove(buf, line, have);
+        if (have == sizeof(buf) - 1)    /* no line is this long: drop it */
+            have = 0;
+    }
+    close(fd);
+    return lo;
+}
+
+void util_release_idle_memory(void)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, top;
+    volatile char here = 0;
+
+    malloc_trim(0);
+    /* Two pages below this frame stay for the calls made from here. */
+    lo = stack_low();
+    top = ((uintptr_t)&here & ~(page - 1)) - 2 * page;
+    if (lo && top > lo)
+        madvise((void *)lo, top - lo, MADV_DONTNEED);
 }
 
 int util_socket_keepalive(int fd)

@@ -22,6 +22,13 @@
  * UNIX socket, a terminal), nothing done; -1: setsockopt failed (logged). */
 int util_socket_keepalive(int fd);
 
+/* Give back to the kernel the memory a process's last busy moment left
+ * dirty and unused: free heap pages (malloc_trim) and the stack below the
+ * caller's frame (MADV_DONTNEED; they read as zeros when touched again).
+ * For a server about to sit idle (prot_set_idle); costs a few system calls
+ * and, later, the page faults of memory used again. */
+void util_release_idle_memory(void);
+
 /* Write all n bytes; -1 with errno on failure, else n. */
 ssize_t retry_write(int fd, const void *buf, size_t n);
 /* Read until n bytes or EOF; -1 on error, else bytes read. */

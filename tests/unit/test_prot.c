@@ -815,6 +815,64 @@ static void test_layer_limit(void)
     prot_free(&p);
 }
 
+/* prot_set_idle: the call comes once a wait has seen no input for the
+ * set time, not again until input came, and not while input is there.
+ * The idle call itself sends the next line, so nothing depends on timing. */
+static int idle_calls;
+static int idle_peer = -1;
+
+static void on_idle(void)
+{
+    idle_calls++;
+    put_str(idle_peer, "after idle\r\n");
+}
+
+static void test_idle_call(void)
+{
+    int sv[2];
+    struct prot *p;
+    struct buf line = BUF_INITIALIZER;
+
+    make_pair(sv);
+    idle_peer = sv[1];
+    idle_calls = 0;
+    p = prot_new(sv[0], sv[0]);
+    prot_set_timeout(p, 30);
+    prot_set_idle(p, 20, on_idle);
+    /* input already there: no idle call */
+    put_str(sv[1], "ready\r\n");
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&line), "ready");
+    TEST_ASSERT_INT(idle_calls, 0);
+    /* nothing comes: called once, and its line is read */
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&line), "after idle");
+    TEST_ASSERT_INT(idle_calls, 1);
+    /* input came since: a new idle period calls again */
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_OK);
+    TEST_ASSERT_INT(idle_calls, 2);
+    /* prot_wait_input (IDLE): a wait as long as the idle time calls it,
+     * once; a shorter one does not */
+    prot_set_idle(p, 20, on_idle);
+    idle_peer = -1;
+    TEST_ASSERT_INT(prot_wait_input(p, 5), 0);
+    TEST_ASSERT_INT(idle_calls, 2);
+    idle_peer = sv[1];
+    TEST_ASSERT(prot_wait_input(p, 20) >= 0);
+    TEST_ASSERT_INT(idle_calls, 3);
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_OK);
+    TEST_ASSERT_STR(buf_cstring(&line), "after idle");
+    /* off */
+    prot_set_idle(p, 20, NULL);
+    put_str(sv[1], "x\r\n");
+    TEST_ASSERT_INT(prot_readline(p, &line), ERR_OK);
+    TEST_ASSERT_INT(idle_calls, 3);
+    buf_free(&line);
+    prot_free(&p);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 TEST_MAIN("prot",
           TEST_CASE(test_readline_terminators),
           TEST_CASE(test_readline_limit),
@@ -834,4 +892,5 @@ TEST_MAIN("prot",
           TEST_CASE(test_telemetry),
           TEST_CASE(test_telemetry_timestamps),
           TEST_CASE(test_layers),
-          TEST_CASE(test_layer_limit))
+          TEST_CASE(test_layer_limit),
+          TEST_CASE(test_idle_call))

@@ -3,7 +3,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,6 +208,59 @@ static void test_days_from_civil(void)
     TEST_ASSERT_INT(util_days_from_civil(1600, 1, 1), -135140);
 }
 
+/* Private_Dirty kB of this process's [stack] mapping (/proc/self/smaps:
+ * the first such line after the mapping's own). */
+static long stack_dirty_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int in_stack = 0;
+    long kb = -1;
+
+    TEST_ASSERT(f != NULL);
+    while (fgets(line, sizeof(line), f)) {
+        if (strstr(line, "[stack]"))
+            in_stack = 1;
+        else if (in_stack && sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return kb;
+}
+
+/* Dirties about `depth` kB of stack below the caller. */
+static __attribute__((noinline)) int deep(int depth)
+{
+    volatile char pad[1024];
+
+    memset((char *)pad, depth & 0xff, sizeof(pad));
+    return depth > 0 ? deep(depth - 1) + pad[7] : pad[3];
+}
+
+/* The stack below the caller is given back and the caller's own frame
+ * (and the heap) is untouched. */
+static void test_release_idle_memory(void)
+{
+    char mine[4096];
+    char *keep = xmalloc(100);
+    long before, after;
+
+    memset(mine, 0x5a, sizeof(mine));
+    memset(keep, 0x33, 100);
+    TEST_ASSERT(deep(512) != -1);
+    before = stack_dirty_kb();
+    util_release_idle_memory();
+    after = stack_dirty_kb();
+    TEST_ASSERT(before >= 512);
+    TEST_ASSERT(after >= 0 && after < before - 256);
+    for (size_t i = 0; i < sizeof(mine); i++)
+        TEST_ASSERT_INT(mine[i], 0x5a);
+    for (int i = 0; i < 100; i++)
+        TEST_ASSERT_INT(keep[i], 0x33);
+    TEST_ASSERT(deep(64) != -1);        /* the stack is usable again */
+    free(keep);
+}
+
 TEST_MAIN("util",
           TEST_CASE(test_atomic_replace),
           TEST_CASE(test_atomic_replace_fails_cleanly),
@@ -215,4 +270,5 @@ TEST_MAIN("util",
           TEST_CASE(test_crc32_and_byte_order),
           TEST_CASE(test_mkdir_p_and_remove_tree),
           TEST_CASE(test_mkdir_p_races_rmdir_of_parents),
-          TEST_CASE(test_days_from_civil))
+          TEST_CASE(test_days_from_civil),
+          TEST_CASE(test_release_idle_memory))
