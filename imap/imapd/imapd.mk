@@ -27,7 +27,7 @@ imap_imapd_imapd_SOURCES = \
 	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c
 imap_imapd_imapd_LDADD = imap/imapd/libimapd.a imap/server/libserver.a \
 	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a \
-	$(ICU_LIBS)
+	imap/mailstore/libicu_dl.a $(ICU_LIBS)
 imap_imapd_imapd_LDFLAGS = $(OPENSSL_DL_LINKFLAGS)
 man_MANS += man/imapd.8
 EXTRA_DIST += man/imapd.8

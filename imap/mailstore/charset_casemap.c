@@ -36,14 +36,32 @@ static void put_cp(struct buf *out, UChar32 c)
     buf_appendmap(out, b, (size_t)n);
 }
 
-static void casemap_char(const UNormalizer2 *nfkd, UChar32 c, struct buf *out)
+/* ICU's NFKD normaliser, fetched at the first character that needs it
+ * (so that imapd loads ICU only for non-ASCII text: icu_dl.c). */
+static const UNormalizer2 *casemap_nfkd(void)
 {
+    static const UNormalizer2 *nfkd;
+    static int tried;
+
+    if (!tried) {
+        UErrorCode ec = U_ZERO_ERROR;
+        nfkd = unorm2_getNFKDInstance(&ec);
+        if (U_FAILURE(ec))
+            nfkd = NULL;
+        tried = 1;
+    }
+    return nfkd;
+}
+
+static void casemap_char(UChar32 c, struct buf *out)
+{
+    const UNormalizer2 *nfkd;
     UChar d[DECOMP_MAX];
     UErrorCode ec = U_ZERO_ERROR;
     int32_t n;
 
     c = u_totitle(c);
-    if (!nfkd || (c >= 0xAC00 && c <= 0xD7A3)) {
+    if ((c >= 0xAC00 && c <= 0xD7A3) || !(nfkd = casemap_nfkd())) {
         put_cp(out, c);
         return;
     }
@@ -61,18 +79,9 @@ static void casemap_char(const UNormalizer2 *nfkd, UChar32 c, struct buf *out)
 
 void charset_casemap(const char *s, size_t len, struct buf *out)
 {
-    static const UNormalizer2 *nfkd;
-    static int tried;
     const uint8_t *u = (const uint8_t *)s;
     int32_t i = 0, n = len > INT32_MAX ? INT32_MAX : (int32_t)len;
 
-    if (!tried) {
-        UErrorCode ec = U_ZERO_ERROR;
-        nfkd = unorm2_getNFKDInstance(&ec);
-        if (U_FAILURE(ec))
-            nfkd = NULL;
-        tried = 1;
-    }
     buf_ensure(out, len);
     while (i < n) {
         UChar32 c;
@@ -82,6 +91,6 @@ void charset_casemap(const char *s, size_t len, struct buf *out)
             continue;
         }
         U8_NEXT(u, i, n, c);
-        casemap_char(nfkd, c < 0 ? 0xFFFD : c, out);
+        casemap_char(c < 0 ? 0xFFFD : c, out);
     }
 }

@@ -90,3 +90,7 @@ tests_unit_test_mboxlist_specialuse_SOURCES = \
 	tests/unit/test_mboxlist_specialuse.c \
 	tests/unit/mboxlist_check.c tests/unit/mboxlist_check.h
 tests_unit_test_mboxlist_specialuse_LDADD = $(MAILSTORE_LDADD)
+
+# ICU loaded at its first use, for imapd (icu_dl.c; like lib/libopenssl_dl.a).
+noinst_LIBRARIES += imap/mailstore/libicu_dl.a
+imap_mailstore_libicu_dl_a_SOURCES = imap/mailstore/icu_dl.c
