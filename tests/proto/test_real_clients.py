@@ -2,7 +2,7 @@
 with real clients"): mbsync (isync) and offlineimap3 synchronise alice's
 INBOX and a folder with a local Maildir both ways and converge; mutt opens
 the INBOX over IMAP with STARTTLS, deletes and flags; Roundcube, in headless
-Chromium, lists a 10,000-message INBOX sorted by date and searches it
+Chromium, lists a 10,000-message INBOX sorted and threaded and searches it
 (CHAPAR_ROUNDCUBE_MESSAGES=<n> changes the size for a quick run by hand).
 
 Each test asserts the end state on the server over IMAP (imaplib) and in the
@@ -471,10 +471,11 @@ $config['refresh_interval'] = 0;
 def test_roundcube(make_instance, tmp_path):
     """Debian's Roundcube, served by php -S on loopback and driven by headless
     Chromium through Selenium: alice logs in and opens her 10,000-message
-    INBOX sorted by date and runs a quick search.  The telemetry shows
-    what Roundcube asked and Chapar answered: LIST (SPECIAL-USE), UID SORT
-    and UID SEARCH RETURN (ESEARCH); the page shows the answers (newest
-    message first, the search hits, the special folders by role).  Roundcube 1.6.5
+    INBOX sorted by date, switches to the threads view and runs a quick
+    search.  The telemetry shows what Roundcube asked and Chapar answered:
+    LIST (SPECIAL-USE), UID SORT, UID THREAD REFS and UID SEARCH RETURN
+    (ESEARCH); the page shows the answers (newest message first, thread
+    trees, the search hits, the special folders by role).  Roundcube 1.6.5
     never asks for LIST-STATUS: no caller passes a STATUS return option to
     rcube_imap_generic::listMailboxes, and its unread counts are one STATUS
     per folder.  The time from a click on INBOX to the sorted list shown is
@@ -555,7 +556,15 @@ def test_roundcube(make_instance, tmp_path):
         newest = max(range(1, n + 1), key=sent_time)
         assert int(js("return rcmail.message_list.get_first_row()")) == newest
 
-        # A quick search in arrival order (sorted, Roundcube sends SORT with the criteria).
+        # Threads view, as the list options dialog sets it.
+        ms = timed(lambda: js("rcmail.set_list_options(null, 'date', 'DESC', 1)"))
+        print(f"Roundcube: threads view {ms:.0f} ms")
+        # 50 thread roots on the page, each a chain of five.
+        rows = js("return Object.values(rcmail.message_list.rows).map("
+                  "function(r) { return [r.depth, r.has_children ? 1 : 0]; })")
+        assert sorted(map(tuple, rows)) == sorted([(d, int(d < 4)) for d in range(5)] * 50)
+
+        # A quick search, in arrival order and unthreaded.
         timed(lambda: js("rcmail.set_list_options(null, '', 'ASC', 0)"))
         box = drv.find_element(By.CSS_SELECTOR, "#mailsearchform")
         box.send_keys("topic 1234")
@@ -568,13 +577,16 @@ def test_roundcube(make_instance, tmp_path):
     client = [ln for lines in sessions(tele).values() for ln in lines]
     server = [ln for lines in sessions(tele, b">").values() for ln in lines]
     used = [ln for ln in client if re.match(
-        r"^\S+ (LIST \(SPECIAL-USE\)|UID SORT|UID SEARCH RETURN|LIST .*RETURN)", ln)]
+        r"^\S+ (LIST \(SPECIAL-USE\)|UID SORT|UID THREAD|UID SEARCH RETURN|LIST .*RETURN)", ln)]
     print("Roundcube's commands:\n  " + "\n  ".join(sorted(set(used))))
     assert 'LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED)' in {ln.split(" ", 1)[1] for ln in used}
     assert any(ln.endswith(' "." "INBOX.Outbox"') and "\\Sent" in ln for ln in server)
     assert any(ln.split(" ", 1)[1] == "UID SORT (DATE) US-ASCII ALL" for ln in used)
     sort = [ln for ln in server if ln.startswith("* SORT ")]
     assert sort and all(len(ln.split()) == n + 2 for ln in sort)
+    assert any(ln.split(" ", 1)[1] == "UID THREAD REFS US-ASCII ALL" for ln in used)
+    thread = [ln for ln in server if ln.startswith("* THREAD ")]
+    assert thread and thread[0].count(")(") == n // 5 - 1
     tag = [ln.split()[0] for ln in used if "UID SEARCH RETURN (ALL)" in ln]
     assert len(tag) == 1
     first = 1234 * 5 + 1
