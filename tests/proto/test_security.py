@@ -250,6 +250,8 @@ WRITERS = {
     "tools/quota": ["-f"],
     "tools/ctl_mboxlist": ["-u"],
     "tools/ctl_cyrusdb": ["-c"],
+    "tools/ipurge": ["-f", "-d", "1"],
+    "tools/unexpunge": ["-l", "user.alice"],
 }
 
 
