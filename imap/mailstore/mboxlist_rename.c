@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/conf.h"
@@ -200,10 +201,15 @@ static int rename_lock_failed(const struct mboxlist_move *m, int r)
         return ERR_AGAIN;
     if (r == ERR_LOCKED || r == ERR_TIMEOUT)
         return ERR_LOCKED;
-    if (r == ERR_NOTFOUND && !mboxlist_intent_settle(m->old.name, 1) &&
-        !mailbox_open(m->old.name, m->oldpath, MAILBOX_UNLOCKED, &mb)) {
-        mailbox_close(&mb);
-        return ERR_AGAIN;
+    if (r == ERR_NOTFOUND && !mboxlist_intent_settle(m->old.name, 1)) {
+        /* The change we waited for may have been a DELETE (files first,
+         * then the record) or a rename of it: then plan again. */
+        if (mboxlist_changed(&m->old))
+            return ERR_AGAIN;
+        if (!mailbox_open(m->old.name, m->oldpath, MAILBOX_UNLOCKED, &mb)) {
+            mailbox_close(&mb);
+            return ERR_AGAIN;
+        }
     }
     log_error("mboxlist: cannot rename a mailbox whose files cannot be "
               "opened: mailbox=<%s> error=<%s>; run reconstruct",
@@ -360,6 +366,12 @@ int mboxlist_rename(const char *oldname, const char *newname,
         r = rename_try(oldname, newname, partition, who);
         if (r != ERR_AGAIN || round >= MBOXLIST_MAX_RETRIES)
             break;
+        /* The plan went stale (children created or deleted meanwhile):
+         * plan again after a growing random pause, so that sessions busy
+         * in the tree finish and the next plan holds (at once, 100 rounds
+         * could all lose to four processes creating and deleting). */
+        usleep((useconds_t)(1000 + rand() % (1000 * (round < 20 ? round + 1
+                                                                : 20))));
     }
     return r == ERR_AGAIN ? ERR_LOCKED : r;
 }
