@@ -120,6 +120,11 @@ static void db_env_drop_handles(struct db_env *env)
     db_env_orphan_children(env);
     if (env->dbenv) {
         env->quiet = 1;
+        /* A dead process may have held one of the old regions' mutexes
+         * (the reference count's, the log's, a buffer's): the close must
+         * not wait for it, or we hang for ever.  The regions are being
+         * given up; the close only releases our file handles. */
+        (void)env->dbenv->set_flags(env->dbenv, DB_NOLOCKING, 1);
         (void)env->dbenv->close(env->dbenv, 0);
         env->quiet = 0;
         db_orphan(env->dbenv);
