@@ -394,8 +394,48 @@ int mboxlist_intent_lock(struct mboxlist_intent *in)
     return intent_lock_file(in->id, LOCK_NOWAIT, &in->lockfd);
 }
 
+static int intent_reserve_txn(struct db *db, struct db_txn *txn, void *rock)
+{
+    struct mboxlist_intent *in = rock;
+    int r;
+
+    (void)db;
+    if ((r = mboxlist_intent_check(txn, in->oldtop)) ||
+        (r = mboxlist_intent_check(txn, in->newtop)))
+        return r;
+    in->flags |= MBOXLIST_INTENT_RESERVE;
+    r = mboxlist_intent_store(txn, in);
+    in->flags &= ~(unsigned)MBOXLIST_INTENT_RESERVE;
+    return r;
+}
+
+int mboxlist_intent_reserve(struct mboxlist_intent *in)
+{
+    int r = intent_lock_file(in->id, LOCK_NOWAIT, &in->lockfd);
+
+    if (r)
+        return r;
+    own_set(in->id, 1);
+    if ((r = mboxlist_txn_run(intent_reserve_txn, in))) {
+        own_set(in->id, 0);
+        intent_unlock(in->id, &in->lockfd);
+        return r;
+    }
+    in->reserved = 1;
+    return ERR_OK;
+}
+
 void mboxlist_intent_abandon(struct mboxlist_intent *in)
 {
+    if (in->reserved) {
+        own_set(in->id, 0);
+        in->reserved = 0;
+        /* Left in the database: whoever settles next takes it over. */
+        if (intent_delete(in->id) && in->lockfd >= 0) {
+            close(in->lockfd);
+            in->lockfd = -1;
+        }
+    }
     if (in->lockfd >= 0)
         intent_unlock(in->id, &in->lockfd);
 }
@@ -435,7 +475,8 @@ static int intent_scan_one(const void *key, size_t keylen, const void *val,
         /* A corrupt one covers everything: the first to settle removes it
          * (intent_take_over), rather than have it ignored forever. */
         if (mboxlist_intent_decode(id, val, vallen, &in) ||
-            intent_covers(&in, sc->name, sc->change))
+            (intent_covers(&in, sc->name, sc->change) &&
+             (sc->change || !(in.flags & MBOXLIST_INTENT_RESERVE))))
             strarray_append(&sc->ids, id);
         mboxlist_intent_fini(&in);
     }

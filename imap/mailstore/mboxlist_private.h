@@ -98,6 +98,7 @@ enum mboxlist_intent_state {
 /* mboxlist_intent flags */
 #define MBOXLIST_INTENT_USER  0x01      /* user INBOX: .sub/.seen follow/go */
 #define MBOXLIST_INTENT_ROOTS 0x02      /* delete: roots named after go too */
+#define MBOXLIST_INTENT_RESERVE 0x04    /* rename, stored before its plan */
 
 /* One mailbox an intent changes: its record before (old.name NULL for a
  * create) and after (new.name NULL for a delete), and its directories
@@ -119,6 +120,7 @@ struct mboxlist_intent {
     struct mboxlist_move *m;
     size_t n, alloc;
     int lockfd;                 /* not stored: the lock file, or -1 */
+    int reserved;               /* not stored: mboxlist_intent_reserve() */
 };
 
 /* A fresh intent of kind (new id, this pid, now, FORWARD). */
@@ -149,7 +151,19 @@ int mboxlist_intent_check(struct db_txn *txn, const char *name);
  * process's own running intents are not waited for, nor intents begun
  * after it started waiting (a change meets those at its commit). */
 int mboxlist_intent_settle(const char *name, int change);
-/* The commit did not happen: drop the lock file. */
+/* Owner of a rename, before its plan: lock the lock file and store the
+ * intent with no mailboxes yet and MBOXLIST_INTENT_RESERVE, so that every
+ * create, delete and rename of a name it covers waits for it (at settle,
+ * or meets it at its commit) while the rename plans and locks: without
+ * it, sessions creating and deleting children kept a rename of their
+ * parent replanning until it gave up.  Lookups do not wait for a
+ * reservation (sessions reading the tree would hold up the locking).  The
+ * commit stores the whole intent over it.  ERR_AGAIN: a change covering
+ * the names is pending (settle and start again).  One left by a killed
+ * owner is taken over like any intent: with no mailboxes, nothing to do. */
+int mboxlist_intent_reserve(struct mboxlist_intent *in);
+/* The commit did not happen: drop the reservation, if any, and the lock
+ * file. */
 void mboxlist_intent_abandon(struct mboxlist_intent *in);
 
 /* Owner's extra step of an inbox intent: copy the messages (held[0] is

@@ -3,7 +3,8 @@
  * own INBOX (mboxlist_rename_inbox()).
  *
  * Phases: settle (finish any intent covering either name), check (rights,
- * names), plan (every mailbox under the old name and its new name, entry
+ * names), reserve (store the intent, still empty, so that creates and
+ * deletes in either hierarchy wait for us: mboxlist_intent_reserve()), plan (every mailbox under the old name and its new name, entry
  * and paths), lock (each old mailbox's index, in name order), commit (one
  * mailboxes.db transaction: old records out, new ones in, and the intent
  * that describes the files' moves), then the intent's steps
@@ -177,10 +178,6 @@ static int rename_plan(struct rename_op *op)
 
     if (r)
         return r;
-    mboxlist_intent_init(&op->in, MBOXLIST_INTENT_RENAME);
-    op->in.oldtop = xstrdup(op->oldname);
-    op->in.newtop = xstrdup(op->newname);
-    op->in.flags = op->userrename ? MBOXLIST_INTENT_USER : 0;
     op->held = xcalloc(op->list.n, sizeof(*op->held));
     for (size_t i = 0; i < op->list.n && !r; i++)
         r = rename_plan_one(op, mboxlist_intent_add(&op->in), &op->list.e[i],
@@ -338,13 +335,20 @@ static int rename_try(const char *oldname, const char *newname,
     op.userrename = !op.same && mboxname_isinbox(oldname);
     op.olduser = mboxname_userid_of(oldname);
     op.newuser = mboxname_userid_of(newname);
+    mboxlist_intent_init(&op.in, MBOXLIST_INTENT_RENAME);
+    op.in.oldtop = xstrdup(oldname);
+    op.in.newtop = xstrdup(newname);
+    op.in.flags = op.userrename ? MBOXLIST_INTENT_USER : 0;
     if ((r = mboxlist_intent_settle(oldname, 1)) ||
         (!op.same && (r = mboxlist_intent_settle(newname, 1))) ||
-        (r = rename_check(&op)) || (r = rename_plan(&op)) ||
-        (r = rename_lock(&op)) || (r = mboxlist_intent_lock(&op.in)))
+        (r = rename_check(&op)) || (r = mboxlist_intent_reserve(&op.in)))
         goto done;
-    mboxlist_intent_point("planned");
-    if ((r = rename_commit(&op))) {
+    mboxlist_intent_point("reserved");
+    if (!(r = rename_plan(&op)) && !(r = rename_lock(&op))) {
+        mboxlist_intent_point("planned");
+        r = rename_commit(&op);
+    }
+    if (r) {
         mboxlist_intent_abandon(&op.in);
         goto done;
     }
