@@ -17,7 +17,7 @@ lib_libchapar_a_SOURCES = \
 	lib/digest.c lib/digest.h \
 	lib/base64.c lib/base64.h \
 	lib/conf.c lib/conf.h lib/conf_cyrus.c lib/conf_cyrus.h \
-	lib/prot.c lib/prot.h \
+	lib/prot.c lib/prot.h lib/deflate.c lib/deflate.h lib/dl.h \
 	lib/tls.c lib/tls.h \
 	lib/sasl_glue.c lib/sasl_glue.h \
 	lib/db.h lib/db_berkeley.c lib/db_berkeley_private.h lib/db_env.c \
@@ -33,11 +33,17 @@ noinst_LIBRARIES += lib/libopenssl_dl.a
 lib_libopenssl_dl_a_SOURCES = lib/openssl_dl.c
 OPENSSL_DL_LINKFLAGS = -Wl,--as-needed
 
+# zlib loaded at its first use (lib/zlib_dl.c): imapd links this archive
+# and never -lz; programs that link zlib itself use $(ZLIB_LIBS).
+noinst_LIBRARIES += lib/libzlib_dl.a
+lib_libzlib_dl_a_SOURCES = lib/zlib_dl.c
+
 LIB_TESTS = tests/unit/test_buf tests/unit/test_strarray \
 	tests/unit/test_hash tests/unit/test_util tests/unit/test_log \
 	tests/unit/test_glob tests/unit/test_base64 tests/unit/test_digest \
 	tests/unit/test_xmalloc tests/unit/test_conf \
-	tests/unit/test_prot tests/unit/test_tls tests/unit/test_sasl \
+	tests/unit/test_prot tests/unit/test_deflate tests/unit/test_tls \
+	tests/unit/test_sasl \
 	tests/unit/test_sasl_lazy \
 	tests/unit/test_db tests/unit/test_db_crash tests/unit/test_lock \
 	tests/unit/test_map
@@ -54,6 +60,7 @@ tests_unit_test_digest_LDADD = $(UNIT_LDADD)
 tests_unit_test_xmalloc_LDADD = $(UNIT_LDADD)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_prot_LDADD = $(UNIT_LDADD)
+tests_unit_test_deflate_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 tests_unit_test_tls_LDADD = $(UNIT_LDADD)
 tests_unit_test_sasl_LDADD = $(UNIT_LDADD)
 tests_unit_test_sasl_lazy_LDADD = $(UNIT_LDADD)

@@ -15,8 +15,9 @@
  * goes on to the real function through a pointer fetched once with
  * dlsym().  The servers link lib/libopenssl_dl.a before the libraries
  * with --as-needed, so libssl and libcrypto drop out of their dependencies
- * when this file covers every function they use; tests/unit/test_tls and
- * the other programs use OpenSSL directly.  A function missing here is no
+ * when this file covers every function they use (lib/dl.h has the
+ * mechanism); tests/unit/test_tls and the other programs use OpenSSL
+ * directly.  A function missing here is no
  * build error: the server is then simply linked with OpenSSL again, which
  * tests/proto/test_conn_cost.py catches (readelf -d).
  *
@@ -24,8 +25,6 @@
  * Not thread-safe (the servers are single-threaded).
  */
 #include "config.h"
-
-#include <dlfcn.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -36,46 +35,21 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "lib/log.h"
+#include "lib/dl.h"
 
-#define OPENSSL_DL_STR2(x) #x
-#define OPENSSL_DL_STR(x) OPENSSL_DL_STR2(x)
 #if OPENSSL_VERSION_MAJOR >= 3
-#define OPENSSL_DL_LIBSSL "libssl.so." OPENSSL_DL_STR(OPENSSL_VERSION_MAJOR)
+#define OPENSSL_DL_LIBSSL "libssl.so." DL_STR(OPENSSL_VERSION_MAJOR)
 #else
 #define OPENSSL_DL_LIBSSL "libssl.so.1.1"
 #endif
 
 /* libssl depends on libcrypto, so one handle finds both. */
-static void *openssl_dl_sym(const char *name)
-{
-    static void *handle;
-    void *sym;
+DL_LOOKUP(openssl_dl_sym, OPENSSL_DL_LIBSSL, "OpenSSL")
 
-    if (!handle && !(handle = dlopen(OPENSSL_DL_LIBSSL, RTLD_NOW)))
-        log_fatal("cannot load OpenSSL: %s", dlerror());
-    if (!(sym = dlsym(handle, name)))
-        log_fatal("OpenSSL has no function=<%s>: %s", name, dlerror());
-    return sym;
-}
-
-/* One forwarding definition; params and args are parenthesised lists. */
 #define OPENSSL_DL(ret, name, params, args)                                 \
-    ret name params                                                          \
-    {                                                                        \
-        static ret (*real) params;                                           \
-        if (!real)                                                           \
-            *(void **)&real = openssl_dl_sym(#name);                         \
-        return real args;                                                    \
-    }
+    DL_FORWARD(openssl_dl_sym, ret, name, params, args)
 #define OPENSSL_DL_VOID(name, params, args)                                 \
-    void name params                                                         \
-    {                                                                        \
-        static void (*real) params;                                          \
-        if (!real)                                                           \
-            *(void **)&real = openssl_dl_sym(#name);                         \
-        real args;                                                           \
-    }
+    DL_FORWARD_VOID(openssl_dl_sym, name, params, args)
 
 /* ---- libcrypto: BIO, memory, errors ----------------------------------- */
 OPENSSL_DL_VOID(BIO_clear_flags, (BIO *b, int flags), (b, flags))

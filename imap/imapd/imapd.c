@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/conf.h"
+#include "lib/deflate.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/prot.h"
@@ -123,6 +124,9 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
             buf_printf(out, " %s", buf_cstring(&mechs));
         buf_appendcstr(out, " SASL-IR");
         buf_free(&mechs);
+    } else if (!deflate_active(s->prot)) {
+        /* After login only, and only while off (as Cyrus). */
+        buf_appendcstr(out, " COMPRESS=DEFLATE");
     }
 }
 

@@ -24,10 +24,11 @@ imap_imapd_imapd_SOURCES = \
 	imap/imapd/cmd_mailbox.c imap/imapd/cmd_mailbox.h \
 	imap/imapd/cmd_list.c imap/imapd/cmd_list.h imap/imapd/cmd_list_args.c \
 	imap/imapd/cmd_status.c \
-	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c
+	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c \
+	imap/imapd/cmd_compress.c
 imap_imapd_imapd_LDADD = imap/imapd/libimapd.a imap/server/libserver.a \
 	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a \
-	imap/mailstore/libicu_dl.a $(ICU_LIBS)
+	imap/mailstore/libicu_dl.a $(ICU_LIBS) lib/libzlib_dl.a
 imap_imapd_imapd_LDFLAGS = $(OPENSSL_DL_LINKFLAGS)
 man_MANS += man/imapd.8
 EXTRA_DIST += man/imapd.8

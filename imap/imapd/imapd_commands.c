@@ -35,6 +35,7 @@ static const struct imapd_cmd_entry imapd_commands[] = {
     { "AUTHENTICATE", cmd_authenticate, CMD_NOTAUTH },
     /* authenticated (6.3) and the mailbox-management extensions */
     { "ENABLE", cmd_enable, CMD_AUTH },
+    { "COMPRESS", cmd_compress, MBOX_STATES },
     { "SELECT", cmd_select, MBOX_STATES },
     { "EXAMINE", cmd_select, MBOX_STATES },
     { "IDLE", cmd_idle, MBOX_STATES },

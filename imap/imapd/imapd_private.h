@@ -63,6 +63,8 @@ void cmd_enable(struct imapd_session *s, const struct imapd_command *c);
 void cmd_login(struct imapd_session *s, const struct imapd_command *c);
 void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c);
 void cmd_starttls(struct imapd_session *s, const struct imapd_command *c);
+/* cmd_compress.c */
+void cmd_compress(struct imapd_session *s, const struct imapd_command *c);
 /* cmd_select.c */
 void cmd_select(struct imapd_session *s, const struct imapd_command *c);
 void cmd_close(struct imapd_session *s, const struct imapd_command *c);

@@ -20,39 +20,19 @@
  */
 #include "config.h"
 
-#include <dlfcn.h>
-
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/uvernum.h>
 
-#include "lib/log.h"
+#include "lib/dl.h"
 
-#define ICU_DL_STR2(x) #x
-#define ICU_DL_STR(x) ICU_DL_STR2(x)
-#define ICU_DL_LIB "libicuuc.so." ICU_DL_STR(U_ICU_VERSION_MAJOR_NUM)
+#define ICU_DL_LIB "libicuuc.so." DL_STR(U_ICU_VERSION_MAJOR_NUM)
 
-static void *icu_dl_sym(const char *name)
-{
-    static void *handle;
-    void *sym;
+DL_LOOKUP(icu_dl_sym, ICU_DL_LIB, "ICU")
 
-    if (!handle && !(handle = dlopen(ICU_DL_LIB, RTLD_NOW)))
-        log_fatal("cannot load ICU: %s", dlerror());
-    if (!(sym = dlsym(handle, name)))
-        log_fatal("ICU has no function=<%s>: %s", name, dlerror());
-    return sym;
-}
-
-/* One forwarding definition; name expands to ICU's versioned symbol. */
+/* name expands to ICU's versioned symbol (DL_FORWARD expands it). */
 #define ICU_DL(ret, name, params, args)                                      \
-    ret name params                                                          \
-    {                                                                        \
-        static ret (*real) params;                                           \
-        if (!real)                                                           \
-            *(void **)&real = icu_dl_sym(ICU_DL_STR(name));                  \
-        return real args;                                                    \
-    }
+    DL_FORWARD(icu_dl_sym, ret, name, params, args)
 
 ICU_DL(UChar32, u_totitle, (UChar32 c), (c))
 ICU_DL(const UNormalizer2 *, unorm2_getNFKDInstance, (UErrorCode *pErrorCode),

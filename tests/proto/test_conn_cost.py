@@ -34,14 +34,15 @@ def capabilities(c, tag):
 
 
 def test_servers_not_linked_with_openssl_or_icu(builddir):
-    """OpenSSL and ICU are loaded at their first use (lib/openssl_dl.c,
-    imap/mailstore/icu_dl.c), not with every process."""
+    """OpenSSL, ICU and zlib are loaded at their first use
+    (lib/openssl_dl.c, imap/mailstore/icu_dl.c, lib/zlib_dl.c), not with
+    every process."""
     for prog in ("imap/imapd/imapd", "imap/pop3d/pop3d"):
         out = subprocess.run(["readelf", "-d", os.path.join(builddir, prog)],
                              capture_output=True, text=True, check=True).stdout
         needed = [ln for ln in out.splitlines() if "(NEEDED)" in ln]
         assert needed and not any("libssl" in ln or "libcrypto" in ln or
-                                  "libicu" in ln
+                                  "libicu" in ln or "libz." in ln
                                   for ln in needed), (prog, needed)
 
 
