@@ -406,6 +406,9 @@ int lmtp_serve(struct prot *p, struct delivery_agent *agent,
         if (r == ERR_TIMEOUT)
             lmtp_reply(&s, "421 4.4.2 %s Timeout, closing connection",
                        opts->servername);
+        else if (r && prot_interrupted())
+            lmtp_reply(&s, "421 4.3.2 %s Server shutting down, closing "
+                       "connection", opts->servername);
         if (r)
             break;
         lmtp_dispatch(&s, buf_cstring(&line));

@@ -155,6 +155,18 @@ void prot_set_idle(struct prot *p, int ms, void (*fn)(void))
     p->idle_spent = 0;
 }
 
+static volatile sig_atomic_t *prot_interrupt;
+
+void prot_set_interrupt(volatile sig_atomic_t *flag)
+{
+    prot_interrupt = flag;
+}
+
+int prot_interrupted(void)
+{
+    return prot_interrupt && *prot_interrupt;
+}
+
 /* No input for idle_ms while waiting for it: the idle call, once. */
 static void idle_wait(struct prot *p, int fd)
 {
@@ -163,7 +175,8 @@ static void idle_wait(struct prot *p, int fd)
 
     if (!p->idle_fn || p->idle_spent)
         return;
-    while ((n = poll(&pfd, 1, p->idle_ms)) < 0 && errno == EINTR)
+    while ((n = poll(&pfd, 1, p->idle_ms)) < 0 && errno == EINTR &&
+           !prot_interrupted())
         ;
     if (n == 0) {
         p->idle_spent = 1;
@@ -276,6 +289,8 @@ static int wait_fd(const struct prot *p, int fd, short events)
             long long left = deadline - now_ms();
             ms = left > 0 ? (int)left : 0;
         }
+        if (events == POLLIN && prot_interrupted())
+            return ERR_EOF;
         n = poll(&pfd, 1, ms);
         if (n > 0)
             return ERR_OK;
@@ -283,6 +298,8 @@ static int wait_fd(const struct prot *p, int fd, short events)
             return ERR_TIMEOUT;
         if (errno != EINTR)
             return ERR_IO;
+        if (prot_interrupted())
+            return events == POLLIN ? ERR_EOF : ERR_IO;
     }
 }
 
@@ -292,6 +309,8 @@ static int fd_read(struct prot *p, void *buf, size_t size, size_t *n_r)
         ssize_t n;
         int r;
 
+        if (prot_interrupted())
+            return ERR_EOF;
         idle_wait(p, p->in_fd);
         if ((p->timeout_s || p->deadline_ms) &&
             (r = wait_fd(p, p->in_fd, POLLIN)))
@@ -304,8 +323,11 @@ static int fd_read(struct prot *p, void *buf, size_t size, size_t *n_r)
         }
         if (n == 0)
             return ERR_EOF;
-        if (errno == EINTR)
+        if (errno == EINTR) {
+            if (prot_interrupted())
+                return ERR_EOF;
             continue;
+        }
         /* Someone made the fd non-blocking: wait as a blocking read would. */
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             if ((r = wait_fd(p, p->in_fd, POLLIN)))
@@ -639,7 +661,7 @@ int prot_wait_input(struct prot *p, int timeout_ms)
     int n;
 
     prot_flush(p);
-    if (prot_input_pending(p) > 0)
+    if (prot_input_pending(p) > 0 || prot_interrupted())
         return 1;
     n = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
     if (n == 0 && p->idle_fn && !p->idle_spent &&
@@ -648,7 +670,7 @@ int prot_wait_input(struct prot *p, int timeout_ms)
         p->idle_fn();
     }
     /* An error is "readable": the read that follows reports it. */
-    if (n < 0 && errno != EINTR)
+    if (n < 0 && (errno != EINTR || prot_interrupted()))
         return 1;
     return n > 0 ? 1 : 0;
 }

@@ -64,6 +64,7 @@
 #define CHAPAR_PROT_H
 
 #include <stdarg.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -129,6 +130,17 @@ int prot_skip(struct prot *p, size_t n);
  * last command used (util_release_idle_memory); a busy session pays one
  * poll() per read of the fd.  fn NULL: off (the default). */
 void prot_set_idle(struct prot *p, int ms, void (*fn)(void));
+
+/* Process-wide: once *flag is non-zero (set by a signal handler installed
+ * without SA_RESTART, e.g. for the SIGTERM of master's shutdown), waits
+ * end: a read that would wait returns ERR_EOF, prot_wait_input() returns
+ * 1 (the read that follows says ERR_EOF), a write interrupted while it
+ * waits returns ERR_IO.  Input already buffered is still read, and a write
+ * that need not wait (the goodbye line) still goes out.  NULL: off. */
+void prot_set_interrupt(volatile sig_atomic_t *flag);
+/* Whether that flag is set: the caller is asked to end (say goodbye in its
+ * protocol and exit the normal way). */
+int prot_interrupted(void);
 
 /* Flush the output, then wait up to timeout_ms (<0: forever) for input.
  * 1: input is buffered, a layer holds decoded input, or the fd is readable

@@ -16,6 +16,7 @@
 #include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/prot.h"
 #include "imap/mailstore/acl.h"
 #include "imap/mailstore/auth.h"
 #include "imap/imapd/imap_parser.h"
@@ -200,7 +201,8 @@ void cmd_idle(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_ok(s, c->tag, "Completed");
     else if (r == ERR_OK || r == ERR_TOOBIG)
         imapd_tagged_bad(s, c->tag, "Expected DONE");
-    else
+    else if (!prot_interrupted())
         s->state = IMAPD_LOGOUT;
+    /* Stopping: the command loop's next read ends and says goodbye. */
     buf_free(&line);
 }

@@ -246,7 +246,11 @@ static void imapd_loop(struct imapd_session *s)
             continue;
         }
         if (r == IMAP_PARSER_FATAL) {
-            if (perr == IMAP_PARSER_ERR_TIMEOUT) {
+            if (prot_interrupted()) {
+                log_info("shutdown: %s user=<%s>", s->clienthost,
+                         s->userid ? s->userid : "");
+                prot_puts(s->prot, "* BYE Server shutting down\r\n");
+            } else if (perr == IMAP_PARSER_ERR_TIMEOUT) {
                 log_warn("timeout: %s user=<%s>", s->clienthost,
                          s->userid ? s->userid : "");
                 prot_puts(s->prot, "* BYE Autologout; idle for too long\r\n");

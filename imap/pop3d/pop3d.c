@@ -191,6 +191,12 @@ static void pop3d_loop(struct pop3d_session *s)
             log_warn("timeout: %s user=<%s>", s->clienthost,
                      s->userid ? s->userid : "");
             break;
+        } else if (r && prot_interrupted()) {
+            /* RFC 2449 8.1.2: the failure is temporary. */
+            log_info("shutdown: %s user=<%s>", s->clienthost,
+                     s->userid ? s->userid : "");
+            pop3d_err(s, "[SYS/TEMP] Server shutting down");
+            break;
         } else if (r) {
             if (r != ERR_EOF)
                 log_info("connection lost: %s: %s", s->clienthost,

@@ -46,15 +46,31 @@ void server_common_peer(int fd, char *out, size_t outlen)
     snprintf(out, outlen, "%.200s [%.45s]", host, ip);
 }
 
+static volatile sig_atomic_t server_stop;
+
+static void server_on_term(int sig)
+{
+    (void)sig;
+    server_stop = 1;
+}
+
 void server_common_start(const char *ident, const char *alt_config,
                          int allow_root)
 {
+    struct sigaction sa;
+
     log_init(ident);
     conf_init(alt_config);
     conf_refuse_root(ident, allow_root);
     util_socket_keepalive(0);
     umask((mode_t)conf_getint(CONF_UMASK));
     signal(SIGPIPE, SIG_IGN);
+    /* No SA_RESTART: the wait for the client's next command ends. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = server_on_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    prot_set_interrupt(&server_stop);
 }
 
 void server_common_init(int argc, char **argv, const char *ident,

@@ -31,8 +31,13 @@ void server_common_peer(int fd, char *out, size_t outlen);
  * (alt_config or the default; exits 78 on error), refuse to run as root
  * unless allow_root (conf_refuse_root(): exits 64 before anything is
  * written), turn on TCP keepalive on fd 0 when it is a TCP socket (inetd
- * or master; util_socket_keepalive()), apply the umask, and ignore SIGPIPE
- * (a vanished client is a write error, not a death). */
+ * or master; util_socket_keepalive()), apply the umask, ignore SIGPIPE
+ * (a vanished client is a write error, not a death), and catch SIGTERM:
+ * master stopping (or an administrator) asks the server to end; the
+ * command under way finishes, the wait for the next one ends and
+ * prot_interrupted() says so (lib/prot.h), the server says goodbye in its
+ * protocol and exits the normal way, closing its databases (a kill would
+ * make the next start recover). */
 void server_common_start(const char *ident, const char *alt_config,
                          int allow_root);
 

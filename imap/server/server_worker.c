@@ -19,6 +19,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/prot.h"
 #include "imap/server/server_worker.h"
 #include "imap/server/tcpwrap.h"
 
@@ -204,11 +205,12 @@ static int worker_take(int fd)
 int server_worker_next(void)
 {
     struct pollfd pfd[1 + WORKER_MAX_LISTEN];
-    struct sigaction sa;
+    struct sigaction sa, session_sa;
     sigset_t block, wait_mask;
     int r = 0;
 
-    if (!worker.active || worker.stop || worker.uses >= worker.maxuses)
+    if (!worker.active || worker.stop || worker.uses >= worker.maxuses ||
+        prot_interrupted())
         return 0;
     /* SIGTERM ends the wait (only the wait: see server_worker.h). */
     sigemptyset(&block);
@@ -218,7 +220,7 @@ int server_worker_next(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = worker_on_term;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGTERM, &sa, &session_sa);
     worker_send("ready");
     pfd[0].fd = SERVER_WORKER_STATUS_FD;
     for (int i = 0; i < worker.nlisten; i++)
@@ -249,7 +251,7 @@ int server_worker_next(void)
     }
     if (r < 0)
         r = 0;
-    signal(SIGTERM, SIG_DFL);
+    sigaction(SIGTERM, &session_sa, NULL);
     sigprocmask(SIG_UNBLOCK, &block, NULL);
     if (r)
         worker.uses++;

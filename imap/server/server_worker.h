@@ -24,8 +24,8 @@
  *
  * Stopping: a worker exits (server_worker_next() returns 0) after maxuses
  * connections, on "stop", when master is gone (the status socket closes),
- * and on SIGTERM while it waits; SIGTERM during a session keeps its default
- * action (the session ends at once, as a prefork=0 child's would).
+ * and on SIGTERM while it waits; SIGTERM during a session ends the session
+ * as in a prefork=0 child (prot_interrupted()), then the worker.
  * Not thread-safe; one worker per process.
  */
 #ifndef CHAPAR_SERVER_WORKER_H

@@ -1,0 +1,139 @@
+"""Stopping master ends every session cleanly.
+
+master sends SIGTERM to its children when it stops.  A server waiting for
+its client's next command (or in IDLE) says goodbye in its protocol and
+exits the normal way, closing the Berkeley DB environment, so that neither
+master's last checkpoint nor the next start has a dead process to recover
+from.  Before, SIGTERM killed the servers: clients saw the connection drop
+without a word and master logged "a process died holding the environment;
+recovering" at every stop with sessions open.
+"""
+import os
+import re
+import signal
+import socket
+import time
+
+from chapar_instance import LineClient, free_port
+from test_master import (FAST, greet, login, master_argv, private_wrappers,
+                         start_master, stop_master, write_table)
+
+import pytest
+
+RECOVERY = r"died holding the environment|running recovery"
+
+
+@pytest.fixture
+def fast(make_instance):
+    return make_instance(options=FAST)
+
+
+def log_matches(inst, regex):
+    pat = re.compile(regex)
+    return [line for line in inst.log_lines() if pat.search(line)]
+
+
+def lmtp_client(sock):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    c = LineClient(s)
+    c.expect(r"^220 ")
+    c.send_line("LHLO mta.example")
+    while not c.read_line().startswith("250 "):
+        pass
+    return c
+
+
+def test_stop_says_goodbye_to_every_session(fast):
+    imap, pop = free_port(), free_port()
+    sock = os.path.join(fast.conf_dir, "socket", "lmtp")
+    private_wrappers(fast)
+    table = write_table(fast, [
+        f'imap cmd="imapd" listen="127.0.0.1:{imap}" prefork=0',
+        f'pop3 cmd="pop3d" listen="127.0.0.1:{pop}" prefork=0',
+        f'lmtp cmd="lmtpd" listen="{sock}" prefork=0'])
+    p = fast.spawn(master_argv(fast, table, "-D",
+                               os.path.join(fast.build, "deliver")))
+    fast.wait_for_log(rf"^master\[{p.pid}\]: notice: started: services=<3>")
+    before = len(fast.log_lines())
+
+    selected = greet(fast, imap)
+    login(selected)
+    assert selected.command("s", "SELECT INBOX")[-1] == \
+        "s OK [READ-WRITE] Completed"
+    idling = greet(fast, imap)
+    login(idling, user="bob", pw="bobpw")
+    assert idling.command("s", "SELECT INBOX")[-1].startswith("s OK")
+    idling.send_line("i IDLE")
+    idling.expect(r"^\+ ")
+    pop3 = fast.connect(pop)
+    pop3.expect(r"^\+OK ")
+    pop3.send_line("USER alice")
+    pop3.expect(r"^\+OK")
+    pop3.send_line("PASS alicepw")
+    pop3.expect(r"^\+OK")
+    lmtp = lmtp_client(sock)
+
+    assert stop_master(fast, p) == 0
+    assert selected.read_line(timeout=5) == "* BYE Server shutting down"
+    assert idling.read_line(timeout=5) == "* BYE Server shutting down"
+    assert pop3.read_line(timeout=5) == "-ERR [SYS/TEMP] Server shutting down"
+    assert lmtp.read_line(timeout=5) == \
+        "421 4.3.2 chapar.test Server shutting down, closing connection"
+    for c in (selected, idling, pop3, lmtp):
+        c.expect_eof(timeout=5)
+    log = fast.log_lines()[before:]
+    assert not [l for l in log if "still running after" in l], log
+    assert not log_matches(fast, RECOVERY), log
+    assert len([l for l in log if ": info: shutdown: " in l]) == 3, log
+
+    # The next start finds a clean environment: no recovery.
+    p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}"'])
+    c = greet(fast, imap)
+    login(c)
+    assert c.command("s", "STATUS INBOX (MESSAGES)")[-1].startswith("s OK")
+    c.close()
+    assert stop_master(fast, p) == 0
+    assert not log_matches(fast, RECOVERY)
+
+
+def test_stop_ends_a_worker_session(fast):
+    imap = free_port()
+    p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}" '
+                            f'prefork=1'])
+    c = greet(fast, imap)
+    login(c)
+    assert c.command("s", "SELECT INBOX")[-1].startswith("s OK")
+    t0 = time.monotonic()
+    assert stop_master(fast, p) == 0
+    assert c.read_line(timeout=5) == "* BYE Server shutting down"
+    c.expect_eof(timeout=5)
+    assert time.monotonic() - t0 < 5        # not master's stop timeout
+    assert not log_matches(fast, RECOVERY)
+    assert not log_matches(fast, r"still running after")
+
+
+def test_sigterm_while_a_literal_is_awaited_appends_nothing(fast):
+    """SIGTERM straight to the server (an administrator) while it waits for
+    an APPEND literal: the wait ends, the session says goodbye, and nothing
+    of the message is stored."""
+    imap = free_port()
+    p = start_master(fast, [f'imap cmd="imapd" listen="127.0.0.1:{imap}"'])
+    c = greet(fast, imap)
+    login(c)
+    assert c.command("s", "SELECT INBOX")[-1].startswith("s OK")
+    c.send_line("a APPEND INBOX {20}")
+    c.expect(r"^\+ ")
+    c.send(b"Subject: half")
+    pid = int(log_matches(fast, r"imapd\[\d+\]: notice: login: ")[-1]
+              .split("[")[1].split("]")[0])
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGTERM)
+    assert c.read_line(timeout=5) == "* BYE Server shutting down"
+    c.expect_eof(timeout=5)
+    c2 = greet(fast, imap)
+    login(c2)
+    assert "* 0 EXISTS" in c2.command("s", "SELECT INBOX")
+    c2.close()
+    assert stop_master(fast, p) == 0
+    assert not log_matches(fast, RECOVERY)
