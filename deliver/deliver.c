@@ -211,6 +211,12 @@ static int deliver_one(struct delivery_agent *agent, struct delivery *d,
     delivery_target_fini(&t);
     if (!r)
         return EX_OK;
+    if (r == ERR_PERM && delivery_rejected(d)) {
+        /* The recipient's Sieve script rejected it: a permanent failure
+         * the MTA bounces with this text. */
+        fprintf(stderr, "deliver: %s: %s\n", rcpt, delivery_rejected(d));
+        return EX_NOPERM;
+    }
     ex = deliver_status(r, &text);
     fprintf(stderr, "deliver: %s: %s\n", rcpt, text);
     return ex;
@@ -245,6 +251,7 @@ static int deliver_message(const struct deliver_args *a,
         ex = EX_DATAERR;
         goto done;
     }
+    delivery_set_sender(d, a->return_path);
     if (!a->nusers)
         ex = deliver_one(agent, d, a->mailbox, a->mailbox, 1);
     for (int i = 0; i < a->nusers; i++)

@@ -29,22 +29,9 @@
 #include "imap/mailstore/quota.h"
 #include "imap/mailstore/seen.h"
 #include "deliver/delivery.h"
+#include "deliver/delivery_private.h"
 #include "deliver/duplicate.h"
 
-struct delivery_agent {
-    struct delivery_params params;
-    struct duplicate *dup;
-    int dup_failed;             /* do not try to open it for every message */
-};
-
-struct delivery {
-    struct delivery_agent *agent;
-    struct buf msg;             /* normalised, prefix included */
-    char *msgid;                /* for duplicate suppression, or NULL */
-    time_t arrival;             /* internal date of every copy */
-    struct mailbox *src;        /* first mailbox delivered to: link source */
-    struct index_record src_rec;
-};
 
 struct delivery_agent *delivery_agent_new(const struct delivery_params *p)
 {
@@ -67,13 +54,12 @@ void delivery_target_fini(struct delivery_target *t)
 {
     XFREE(t->mailbox);
     XFREE(t->userid);
+    XFREE(t->address);
 }
 
 /* ---- recipients ------------------------------------------------------------ */
 
-/* ERR_OK if mailbox `name` exists and the identity may post to it;
- * ERR_NOTFOUND for a missing one, an invalid name and no `p` alike. */
-static int delivery_may_post(struct delivery_agent *a, const char *name)
+int delivery_may_post(const struct auth_state *auth, const char *name)
 {
     struct mboxlist_entry e;
     int r;
@@ -82,7 +68,7 @@ static int delivery_may_post(struct delivery_agent *a, const char *name)
     if (mboxname_validate(name))
         return ERR_NOTFOUND;
     r = mboxlist_lookup(name, &e);
-    if (!r && !(acl_myrights(e.acl, a->params.auth) & ACL_POST))
+    if (!r && !(acl_myrights(e.acl, auth) & ACL_POST))
         r = ERR_NOTFOUND;
     mboxlist_entry_fini(&e);
     return r;
@@ -91,7 +77,7 @@ static int delivery_may_post(struct delivery_agent *a, const char *name)
 int delivery_resolve_mailbox(struct delivery_agent *a, const char *name,
                              struct delivery_target *t)
 {
-    int r = delivery_may_post(a, name);
+    int r = delivery_may_post(a->params.auth, name);
 
     memset(t, 0, sizeof(*t));
     if (r)
@@ -144,7 +130,7 @@ int delivery_resolve(struct delivery_agent *a, const char *address,
      * INBOX, which takes mail from anyone. */
     if (detail && *detail) {
         buf_printf(&name, "user.%s.%s", user, detail);
-        r = delivery_may_post(a, buf_cstring(&name));
+        r = delivery_may_post(a->params.auth, buf_cstring(&name));
         if (r != ERR_NOTFOUND)
             goto found;
         log_debug("delivery: no post to mailbox=<%s>, using the INBOX",
@@ -159,6 +145,8 @@ found:
     if (!r) {
         t->mailbox = buf_release(&name);
         t->userid = xstrdup(user);
+        t->address = xstrdup(address);
+        t->personal = 1;
     }
 done:
     buf_free(&name);
@@ -273,6 +261,8 @@ void delivery_end(struct delivery **dp)
     mailbox_close(&d->src);
     buf_free(&d->msg);
     free(d->msgid);
+    free(d->sender);
+    free(d->rejected);
     free(d);
     *dp = NULL;
 }
@@ -312,7 +302,8 @@ static int delivery_open(const char *name, struct mailbox **mb_r)
 /* One append transaction: a link to the first copy when there is one
  * (falling back to writing the bytes if the link fails), else the bytes. */
 static int delivery_append(struct delivery *d, struct mailbox *mb,
-                           const char *seen_user, uint32_t *uid_r)
+                           const char *seen_user, uint32_t flags,
+                           const struct strarray *keywords, uint32_t *uid_r)
 {
     const struct delivery_params *p = &d->agent->params;
     struct append_params ap;
@@ -332,11 +323,10 @@ static int delivery_append(struct delivery *d, struct mailbox *mb,
         return r;
     r = ERR_NOTFOUND;
     if (d->src)
-        r = append_copy(as, d->src, &d->src_rec, p->flags, p->keywords,
-                        uid_r);
+        r = append_copy(as, d->src, &d->src_rec, flags, keywords, uid_r);
     if (r && r != ERR_QUOTA)
-        r = append_message(as, d->msg.s, d->msg.len, d->arrival, p->flags,
-                           p->keywords, uid_r);
+        r = append_message(as, d->msg.s, d->msg.len, d->arrival, flags,
+                           keywords, uid_r);
     if (r) {
         append_abort(&as);
         return r;
@@ -358,39 +348,70 @@ static void delivery_keep_source(struct delivery *d, struct mailbox **mbp,
     }
 }
 
-int delivery_to(struct delivery *d, const struct delivery_target *t,
-                int *duplicate_r)
+int delivery_to_mailbox(struct delivery *d, const char *mailbox,
+                        const char *seen_user, uint32_t flags,
+                        const struct strarray *keywords, int *duplicate_r)
 {
-    const struct auth_state *auth = d->agent->params.auth;
-    const char *seen_user = t->userid;
     struct mailbox *mb = NULL;
     uint32_t uid = 0;
     int r;
 
     if (duplicate_r)
         *duplicate_r = 0;
-    if (d->msgid && delivery_is_duplicate(d, t->mailbox)) {
+    if (d->msgid && delivery_is_duplicate(d, mailbox)) {
         log_info("dupelim: eliminated duplicate message to mailbox=<%s> "
-                 "msgid=<%s>", t->mailbox, d->msgid);
+                 "msgid=<%s>", mailbox, d->msgid);
         if (duplicate_r)
             *duplicate_r = 1;
         return ERR_OK;
     }
-    if (!seen_user && auth && !auth_is_anonymous(auth))
-        seen_user = auth_userid(auth);
-    if (!(r = delivery_open(t->mailbox, &mb)))
-        r = delivery_append(d, mb, seen_user, &uid);
+    if (!(r = delivery_open(mailbox, &mb)))
+        r = delivery_append(d, mb, seen_user, flags, keywords, &uid);
     if (r) {
-        log_warn("delivery failed: mailbox=<%s> msgid=<%s>: %s", t->mailbox,
+        log_warn("delivery failed: mailbox=<%s> msgid=<%s>: %s", mailbox,
                  d->msgid ? d->msgid : "", error_string(r));
         mailbox_close(&mb);
         return r;
     }
     if (d->msgid && d->agent->dup)
-        duplicate_mark(d->agent->dup, d->msgid, t->mailbox, d->arrival);
+        duplicate_mark(d->agent->dup, d->msgid, mailbox, d->arrival);
     log_info("delivered: mailbox=<%s> uid=<%u> size=<%zu> msgid=<%s>",
-             t->mailbox, uid, d->msg.len, d->msgid ? d->msgid : "");
+             mailbox, uid, d->msg.len, d->msgid ? d->msgid : "");
     delivery_keep_source(d, &mb, uid);
     mailbox_close(&mb);
     return ERR_OK;
+}
+
+const char *delivery_seen_user(const struct delivery *d,
+                               const struct delivery_target *t)
+{
+    const struct auth_state *auth = d->agent->params.auth;
+
+    if (!t->userid && auth && !auth_is_anonymous(auth))
+        return auth_userid(auth);
+    return t->userid;
+}
+
+int delivery_to(struct delivery *d, const struct delivery_target *t,
+                int *duplicate_r)
+{
+    const struct delivery_params *p = &d->agent->params;
+    int r;
+
+    XFREE(d->rejected);
+    if (t->personal && delivery_sieve(d, t, duplicate_r, &r))
+        return r;
+    return delivery_to_mailbox(d, t->mailbox, delivery_seen_user(d, t),
+                               p->flags, p->keywords, duplicate_r);
+}
+
+void delivery_set_sender(struct delivery *d, const char *from)
+{
+    free(d->sender);
+    d->sender = from ? xstrdup(from) : NULL;
+}
+
+const char *delivery_rejected(const struct delivery *d)
+{
+    return d->rejected;
 }

@@ -56,6 +56,21 @@
  * again: delivery_to() returns ERR_OK with *duplicate_r = 1 and logs
  * "dupelim: eliminated duplicate" at info.
  *
+ * SIEVE.  A recipient resolved by delivery_resolve() (a user, with or
+ * without +folder; not deliver -m alone nor postuser+mailbox) has its
+ * active Sieve script run (imap/sieve/sieve.h; delivery_sieve.c), with
+ * the envelope sender of delivery_set_sender() and the recipient address.
+ * keep (and the implicit keep) goes where the address resolved (the INBOX,
+ * or the +folder); fileinto names a mailbox as the user's IMAP client
+ * does ("INBOX.Lists"), needs the user's `p` there and creates it with
+ * :create; redirect hands the message to the `sendmail` program; reject
+ * and ereject make delivery_to() return ERR_PERM with the reason in
+ * delivery_rejected().  A script that cannot be read, compiled or run,
+ * and an action that fails for good (no such mailbox, sendmail failing),
+ * puts the message into the INBOX instead and logs "sieve: ..." at error:
+ * a script never loses mail.  A temporary failure of a write (quota, lock)
+ * is returned as without a script.
+ *
  * Every delivery is logged at info: "delivered: mailbox=<> uid=<> size=<>
  * msgid=<>".  Errors of delivery_to(): ERR_NOTFOUND (the mailbox went
  * away), ERR_QUOTA, ERR_LOCKED/ERR_TIMEOUT (lock busy), ERR_IO and the
@@ -84,6 +99,8 @@ struct delivery_params {
 struct delivery_target {
     char *mailbox;              /* internal name */
     char *userid;               /* owner of a user.* mailbox, else NULL */
+    char *address;              /* the recipient as given (personal only) */
+    int personal;               /* a user's address: the script runs */
 };
 
 struct delivery_agent;
@@ -120,6 +137,12 @@ int delivery_begin(struct delivery_agent *a, const char *prefix,
  * when the copy was suppressed as a duplicate. */
 int delivery_to(struct delivery *d, const struct delivery_target *t,
                 int *duplicate_r);
+/* The envelope sender (MAIL FROM, deliver -r/-f; "" for <>) for Sieve's
+ * envelope test and redirect; NULL: unknown. */
+void delivery_set_sender(struct delivery *d, const char *from);
+/* After delivery_to() returned ERR_PERM: the reason of the script's reject
+ * (one line of text as the user wrote it), else NULL. */
+const char *delivery_rejected(const struct delivery *d);
 /* Release the message (and the first mailbox kept open for links). */
 void delivery_end(struct delivery **dp);
 

@@ -248,11 +248,16 @@ static void lmtp_trace_headers(struct lmtp_session *s, struct buf *out)
 }
 
 /* The reply for one recipient after DATA. */
-static void lmtp_reply_delivery(struct lmtp_session *s, int r)
+static void lmtp_reply_delivery(struct lmtp_session *s, struct delivery *d,
+                                int r)
 {
     switch (r) {
     case ERR_OK:
         lmtp_reply(s, "250 2.1.5 Ok");
+        break;
+    case ERR_PERM:
+        /* The recipient's Sieve script rejected it (RFC 5429 2.1). */
+        lmtp_reply(s, "550 5.7.1 %s", delivery_rejected(d));
         break;
     case ERR_NOTFOUND:
         lmtp_reply(s, "550 5.1.1 User unknown");
@@ -312,8 +317,10 @@ static void lmtp_cmd_data(struct lmtp_session *s, const char *arg)
                  why ? why : "Message too big");
         goto done;
     }
+    delivery_set_sender(d, s->from);
     for (size_t i = 0; i < s->nrcpts; i++)
-        lmtp_reply_delivery(s, delivery_to(d, &s->rcpts[i].target, NULL));
+        lmtp_reply_delivery(s, d,
+                            delivery_to(d, &s->rcpts[i].target, NULL));
 done:
     delivery_end(&d);
     lmtp_reset(s);

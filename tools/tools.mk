@@ -58,3 +58,10 @@ tools_chaparadm_SOURCES = tools/chaparadm.c tools/chaparadm_private.h \
 tools_chaparadm_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a $(READLINE_LIBS)
 man_MANS += man/chaparadm.1
 EXTRA_DIST += man/chaparadm.1
+
+# chapar-sievec: checks Sieve scripts with the interpreter's own compiler.
+bin_PROGRAMS += tools/chapar-sievec
+tools_chapar_sievec_SOURCES = tools/sievec.c
+tools_chapar_sievec_LDADD = imap/sieve/libsieve.a imap/mailstore/libmailstore.a lib/libchapar.a
+man_MANS += man/chapar-sievec.1
+EXTRA_DIST += man/chapar-sievec.1

@@ -1,0 +1,344 @@
+/* delivery_sieve.c -- a recipient's Sieve script at delivery (delivery.h,
+ * SIEVE): load the active script, run it (imap/sieve/sieve.h), perform
+ * its actions -- keep and fileinto through delivery_to_mailbox() (the one
+ * append path), redirect through the `sendmail` program, reject by
+ * answering the MTA -- and, whenever the script or an action fails for
+ * good, put the message into the INBOX and log why. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/strarray.h"
+#include "lib/xmalloc.h"
+#include "imap/mailstore/append.h"
+#include "imap/mailstore/auth.h"
+#include "imap/mailstore/mailbox.h"
+#include "imap/mailstore/mboxlist.h"
+#include "imap/mailstore/mboxname.h"
+#include "imap/sieve/sieve.h"
+#include "deliver/delivery.h"
+#include "deliver/delivery_private.h"
+
+/* What one run is doing for one recipient. */
+struct sieve_delivery {
+    struct delivery *d;
+    const struct delivery_target *t;
+    const char *seen_user;
+    struct strarray done;       /* mailboxes delivered to (internal) */
+    int inbox_needed;           /* a failure sends the message there */
+    int r;                      /* worst temporary failure */
+    int *duplicate_r;
+};
+
+/* The flags of an action as append wants them: the deliver -F flags plus
+ * the action's (system flags by name, other atoms as keywords; a flag
+ * that is not an IMAP atom is left out). */
+static uint32_t sieve_flags(const struct delivery_params *p,
+                            const struct strarray *fl, struct strarray *kw)
+{
+    static const struct { const char *name; uint32_t bit; } sys[] = {
+        { "\\Seen", APPEND_SEEN }, { "\\Answered", FLAG_ANSWERED },
+        { "\\Flagged", FLAG_FLAGGED }, { "\\Draft", FLAG_DRAFT },
+        { "\\Deleted", FLAG_DELETED }
+    };
+    uint32_t flags = p->flags;
+
+    for (size_t i = 0; p->keywords && i < p->keywords->count; i++)
+        strarray_add(kw, p->keywords->data[i]);
+    for (size_t i = 0; i < fl->count; i++) {
+        const char *f = fl->data[i];
+        size_t k;
+        int ok = *f != '\0';
+        for (k = 0; k < sizeof(sys) / sizeof(*sys); k++)
+            if (!strcasecmp(f, sys[k].name))
+                break;
+        if (k < sizeof(sys) / sizeof(*sys)) {
+            flags |= sys[k].bit;
+            continue;
+        }
+        for (const unsigned char *c = (const unsigned char *)f; *c; c++)
+            if (*c <= ' ' || *c >= 0x7f || strchr("(){%*\"\\]", *c))
+                ok = 0;
+        if (ok)
+            strarray_add(kw, f);
+    }
+    return flags;
+}
+
+/* Deliver into the internal mailbox name once per run. */
+static int sieve_store(struct sieve_delivery *sd, const char *mailbox,
+                       const struct strarray *fl)
+{
+    struct strarray kw = STRARRAY_INITIALIZER;
+    uint32_t flags;
+    int r, dup = 0;
+
+    if (strarray_find(&sd->done, mailbox) >= 0)
+        return ERR_OK;
+    flags = sieve_flags(&sd->d->agent->params, fl, &kw);
+    r = delivery_to_mailbox(sd->d, mailbox, sd->seen_user, flags, &kw, &dup);
+    strarray_fini(&kw);
+    if (!r)
+        strarray_append(&sd->done, mailbox);
+    if (dup && sd->duplicate_r)
+        *sd->duplicate_r = 1;
+    return r;
+}
+
+/* A temporary failure is kept for the MTA (it will try again); anything
+ * else sends the message to the INBOX. */
+static void sieve_failed(struct sieve_delivery *sd, int r)
+{
+    if (r == ERR_NOTFOUND || r == ERR_PERM || r == ERR_BADNAME ||
+        r == ERR_BADARG || r == ERR_EXISTS)
+        sd->inbox_needed = 1;
+    else if (!sd->r)
+        sd->r = r;
+}
+
+static void sieve_fileinto(struct sieve_delivery *sd,
+                           const struct sieve_action *a)
+{
+    const char *user = sd->t->userid;
+    struct buf name = BUF_INITIALIZER;
+    struct auth_state *auth = auth_new(user, 0);
+    int r = mboxname_to_internal(a->target, user, &name);
+
+    if (!r && a->create && mboxlist_lookup(name.s, NULL) == ERR_NOTFOUND) {
+        r = mboxlist_create(name.s, NULL, auth, 0);
+        if (!r)
+            log_info("sieve: created mailbox=<%s> for user=<%s>", name.s,
+                     user);
+        if (r == ERR_EXISTS)
+            r = ERR_OK;         /* made meanwhile by someone else */
+    }
+    if (!r)
+        r = delivery_may_post(auth, name.s);
+    if (!r)
+        r = sieve_store(sd, name.s, &a->flags);
+    if (r)
+        log_error("sieve: user=<%s> line %d: fileinto \"%s\" failed: %s",
+                  user, a->line, a->target, error_string(r));
+    if (r)
+        sieve_failed(sd, r);
+    auth_free(&auth);
+    buf_free(&name);
+}
+
+/* Write len bytes to fd, CRLF as LF (a local sendmail wants Unix lines). */
+static int sieve_write_unix(int fd, const char *p, size_t len)
+{
+    struct buf out = BUF_INITIALIZER;
+    size_t off = 0;
+    int r = ERR_OK;
+
+    for (size_t i = 0; i < len; i++)
+        if (!(p[i] == '\r' && i + 1 < len && p[i + 1] == '\n'))
+            buf_putc(&out, p[i]);
+    while (off < out.len) {
+        ssize_t n = write(fd, out.s + off, out.len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = ERR_IO;
+            break;
+        }
+        off += (size_t)n;
+    }
+    buf_free(&out);
+    return r;
+}
+
+/* sendmail -i -f <sender> -- <to>, the message on its stdin; ERR_OK when
+ * it exits 0. */
+static int sieve_sendmail(struct delivery *d, const char *to)
+{
+    const char *prog = conf_getstring(CONF_SENDMAIL);
+    const char *from = d->sender && *d->sender ? d->sender : "<>";
+    int fds[2], status, r;
+    void (*old)(int);
+    pid_t pid;
+
+    if (pipe(fds))
+        return ERR_IO;
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return ERR_IO;
+    }
+    if (!pid) {
+        dup2(fds[0], 0);
+        close(fds[0]);
+        close(fds[1]);
+        execl(prog, "sendmail", "-i", "-f", from, "--", to, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    old = signal(SIGPIPE, SIG_IGN);
+    r = sieve_write_unix(fds[1], d->msg.s, d->msg.len);
+    close(fds[1]);
+    signal(SIGPIPE, old);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return ERR_IO;
+    if (!r && (!WIFEXITED(status) || WEXITSTATUS(status)))
+        r = ERR_IO;
+    return r;
+}
+
+static void sieve_redirect(struct sieve_delivery *sd,
+                           const struct sieve_action *a)
+{
+    int r = sieve_sendmail(sd->d, a->target);
+
+    if (r) {
+        log_error("sieve: user=<%s> line %d: redirect to <%s> failed: "
+                  "%s did not take the message", sd->t->userid, a->line,
+                  a->target, conf_getstring(CONF_SENDMAIL));
+        sd->inbox_needed = 1;
+        return;
+    }
+    log_info("sieve: redirected: user=<%s> to=<%s> msgid=<%s>",
+             sd->t->userid, a->target, sd->d->msgid ? sd->d->msgid : "");
+}
+
+/* The reason on one line, for the LMTP reply and deliver's stderr. */
+static char *sieve_reason(const char *text)
+{
+    struct buf b = BUF_INITIALIZER;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (b.len >= 400)
+            break;
+        buf_putc(&b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p);
+    }
+    while (b.len && b.s[b.len - 1] == ' ')
+        b.len--;
+    if (!b.len)
+        buf_appendcstr(&b, "Message rejected");
+    return buf_release(&b);
+}
+
+/* The script of t's user: compiled into *s_r, ERR_NOTFOUND for none;
+ * other errors are logged. */
+static int sieve_load(const struct delivery_target *t,
+                      struct sieve_script **s_r)
+{
+    struct sieve_limits lim;
+    struct buf src = BUF_INITIALIZER, name = BUF_INITIALIZER;
+    struct buf err = BUF_INITIALIZER;
+    int r;
+
+    *s_r = NULL;
+    sieve_limits_default(&lim);
+    r = sieve_active_source(conf_getstring(CONF_SIEVEDIR), t->userid,
+                            lim.max_script, &src, &name);
+    if (r == ERR_NOTFOUND)
+        goto done;
+    if (r) {
+        log_error("sieve: user=<%s>: cannot read the active script: %s",
+                  t->userid, r == ERR_TOOBIG ? "larger than "
+                  "sieve_maxscriptsize" : error_string(r));
+        goto done;
+    }
+    r = sieve_compile(src.s ? src.s : "", src.len, &lim, s_r, &err);
+    if (r)
+        log_error("sieve: user=<%s> script=<%s>: %s", t->userid,
+                  buf_cstring(&name), buf_cstring(&err));
+done:
+    buf_free(&src);
+    buf_free(&name);
+    buf_free(&err);
+    return r;
+}
+
+static void sieve_perform(struct sieve_delivery *sd,
+                          const struct sieve_result *res)
+{
+    struct delivery *d = sd->d;
+
+    if (!res->count)
+        log_info("sieve: discarded: user=<%s> msgid=<%s>", sd->t->userid,
+                 d->msgid ? d->msgid : "");
+    for (size_t i = 0; i < res->count; i++) {
+        const struct sieve_action *a = &res->actions[i];
+        int r;
+        switch (a->kind) {
+        case SIEVE_ACT_KEEP:
+            if ((r = sieve_store(sd, sd->t->mailbox, &a->flags)))
+                sieve_failed(sd, r);
+            break;
+        case SIEVE_ACT_FILEINTO:
+            sieve_fileinto(sd, a);
+            break;
+        case SIEVE_ACT_REDIRECT:
+            sieve_redirect(sd, a);
+            break;
+        case SIEVE_ACT_REJECT:
+            free(d->rejected);
+            d->rejected = sieve_reason(a->target);
+            log_info("sieve: rejected: user=<%s> msgid=<%s>: %s",
+                     sd->t->userid, d->msgid ? d->msgid : "", d->rejected);
+            break;
+        }
+    }
+}
+
+int delivery_sieve(struct delivery *d, const struct delivery_target *t,
+                   int *duplicate_r, int *r_r)
+{
+    struct sieve_script *s = NULL;
+    struct sieve_result res;
+    struct sieve_envelope env = { d->sender, t->address };
+    struct sieve_delivery sd;
+    struct buf err = BUF_INITIALIZER, inbox = BUF_INITIALIZER;
+    static const struct strarray none = STRARRAY_INITIALIZER;
+    int r;
+
+    if (!t->userid)
+        return 0;
+    r = sieve_load(t, &s);
+    if (r == ERR_NOTFOUND)
+        return 0;
+    memset(&sd, 0, sizeof(sd));
+    sd.d = d;
+    sd.t = t;
+    sd.seen_user = delivery_seen_user(d, t);
+    sd.duplicate_r = duplicate_r;
+    if (duplicate_r)
+        *duplicate_r = 0;
+    memset(&res, 0, sizeof(res));
+    if (!r && (r = sieve_execute(s, d->msg.s, d->msg.len, &env, &res,
+                                 &err)))
+        log_error("sieve: user=<%s> msgid=<%s>: runtime error: %s",
+                  t->userid, d->msgid ? d->msgid : "", buf_cstring(&err));
+    if (r)
+        sd.inbox_needed = 1;
+    else
+        sieve_perform(&sd, &res);
+    if (sd.inbox_needed) {
+        buf_printf(&inbox, "user.%s", t->userid);
+        log_error("sieve: user=<%s> msgid=<%s>: filing into the INBOX "
+                  "instead", t->userid, d->msgid ? d->msgid : "");
+        if ((r = sieve_store(&sd, inbox.s, &none)) && !sd.r)
+            sd.r = r;
+    }
+    *r_r = sd.r ? sd.r : d->rejected ? ERR_PERM : ERR_OK;
+    sieve_result_fini(&res);
+    sieve_script_free(&s);
+    strarray_fini(&sd.done);
+    buf_free(&err);
+    buf_free(&inbox);
+    return 1;
+}
