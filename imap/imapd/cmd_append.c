@@ -1,15 +1,23 @@
-/* cmd_append.c -- APPEND (RFC 3501 6.3.11) with MULTIAPPEND (RFC 3502)
- * and the APPENDUID response code (RFC 4315).
+/* cmd_append.c -- APPEND (RFC 3501 6.3.11) with MULTIAPPEND (RFC 3502),
+ * the APPENDUID response code (RFC 4315), literal8 messages (RFC 3516
+ * 4.4) and CATENATE (RFC 4469, cmd_catenate.h).
  *
- *   APPEND mailbox [(flags)] [date-time] literal *([(flags)] [date-time]
- *          literal)
+ *   APPEND mailbox [(flags)] [date-time] message *([(flags)] [date-time]
+ *          message)
+ *   message = literal / literal8 / CATENATE (TEXT literal / URL url ...)
  *
  * Every message is checked before anything is written (flags, date-time,
  * literal): one bad message is BAD and adds nothing.  Then all of them go
  * into one append transaction (append.h), so they appear together or not
  * at all.  Quota is strict (NO [OVERQUOTA]); a missing or invisible
- * mailbox is NO [TRYCREATE]; binary literals (~{n}, RFC 3516) are refused
- * with NO, as BINARY is not offered.  Flags the user has no right to set
+ * mailbox is NO [TRYCREATE].  A literal8 (~{n}) message is stored byte
+ * for byte; one the store would have to change (message_normalize: bare
+ * CR or LF, NUL or 8-bit bytes in the header) is refused with NO
+ * [UNKNOWN-CTE], since RFC 3516 4.4 allows no transformation that loses
+ * data.  A CATENATE message is built when the mailbox is known (NO
+ * [BADURL url] for a URL that cannot be used, NO [TOOBIG] past
+ * maxmessagesize or 4 GB), then appended like the others, in the same
+ * transaction.  Flags the user has no right to set
  * (\Seen: s, \Deleted: t, others: w) are dropped silently, as in Cyrus.
  * \Seen goes to the appending user's own \Seen state (seen.h).
  */
@@ -28,18 +36,24 @@
 #include "lib/xmalloc.h"
 #include "imap/mailstore/acl.h"
 #include "imap/mailstore/append.h"
+#include "imap/imapd/cmd_catenate.h"
 #include "imap/imapd/cmd_mailbox.h"
 #include "imap/imapd/imap_parser.h"
 #include "imap/imapd/imapd_private.h"
 #include "imap/imapd/index.h"
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mboxlist.h"
+#include "imap/mailstore/message.h"
 
 /* One message of the command. */
 struct append_item {
     const char *data;
     size_t len;
-    int binary;                 /* sent as literal8 */
+    int binary;                 /* sent as literal8 (or a CATENATE TEXT
+                                   part was) */
+    const struct imap_arg *cat; /* CATENATE parts, or NULL */
+    size_t ncat;
+    struct buf built;           /* the CATENATE message */
     uint32_t flags;             /* FLAG_* | APPEND_SEEN */
     struct strarray keywords;
     time_t date;                /* 0: now */
@@ -52,8 +66,10 @@ struct append_request {
 
 static void append_request_fini(struct append_request *req)
 {
-    for (size_t i = 0; i < req->n; i++)
+    for (size_t i = 0; i < req->n; i++) {
         strarray_fini(&req->items[i].keywords);
+        buf_free(&req->items[i].built);
+    }
     free(req->items);
     memset(req, 0, sizeof(*req));
 }
@@ -204,6 +220,13 @@ static int append_parse(const struct imapd_command *c,
                 return ERR_BADARG;
             }
         }
+        if (i + 1 < c->nargs && imap_arg_atom_is(&c->args[i], "CATENATE") &&
+            imap_arg_get_list(&c->args[i + 1], &item->cat, &item->ncat)) {
+            if (catenate_check(item->cat, item->ncat, error))
+                return ERR_BADARG;
+            i += 2;
+            continue;
+        }
         if (i >= c->nargs || c->args[i].type != IMAP_ARG_LITERAL ||
             !imap_arg_get_literal(&c->args[i], &item->data, &item->len)) {
             *error = "Expected a message literal";
@@ -271,14 +294,70 @@ static void append_respond_error(struct imapd_session *s, const char *tag,
         imapd_tagged_error(s, tag, r, NULL);
 }
 
+/* 1 if the store would keep data as it is (see the top). */
+static int append_kept_as_sent(const char *data, size_t len)
+{
+    struct buf norm = BUF_INITIALIZER;
+    int same = !message_normalize(data, len, 0, &norm) && norm.len == len &&
+               !memcmp(norm.s, data, len);
+
+    buf_free(&norm);
+    return same;
+}
+
+/* Build the CATENATE messages (RFC 4469). */
+static int append_build(struct imapd_session *s, const char *tag,
+                        struct append_request *req)
+{
+    size_t max = (size_t)conf_getint(CONF_MAXMESSAGESIZE);
+    const char *badurl;
+    int r;
+
+    if (!max || max > UINT32_MAX - 1)
+        max = UINT32_MAX - 1;   /* offsets are 32-bit (message.h) */
+    for (size_t i = 0; i < req->n; i++) {
+        struct append_item *item = &req->items[i];
+        if (!item->cat)
+            continue;
+        r = catenate_build(s, item->cat, item->ncat, max, &item->built,
+                           &item->binary, &badurl);
+        if (r == ERR_NOTFOUND) {
+            struct buf url = BUF_INITIALIZER;
+            for (const char *p = badurl; *p; p++) {
+                if (*p == ']' || (unsigned char)*p < ' ')
+                    buf_printf(&url, "%%%02X", (unsigned char)*p);
+                else
+                    buf_putc(&url, *p);
+            }
+            imapd_tagged_no(s, tag, "[BADURL %s] Cannot use this URL",
+                            buf_cstring(&url));
+            buf_free(&url);
+            return r;
+        }
+        if (r == ERR_TOOBIG) {
+            imapd_tagged_no(s, tag, "[TOOBIG] Message too big");
+            return r;
+        }
+        if (r) {
+            imapd_tagged_error(s, tag, r, NULL);
+            return r;
+        }
+        item->data = item->built.s ? item->built.s : "";
+        item->len = item->built.len;
+    }
+    return ERR_OK;
+}
+
 /* Checks that need the request but not the mailbox's contents. */
 static int append_check_items(struct imapd_session *s, const char *tag,
                               const struct append_request *req)
 {
     for (size_t i = 0; i < req->n; i++) {
-        if (req->items[i].binary) {
-            imapd_tagged_no(s, tag, "[CANNOT] Binary literals are not "
-                            "supported");
+        if (req->items[i].binary &&
+            !append_kept_as_sent(req->items[i].data, req->items[i].len)) {
+            imapd_tagged_no(s, tag, "[UNKNOWN-CTE] The message would not be "
+                            "stored as sent (bare CR or LF, or NUL or 8-bit "
+                            "bytes in its header)");
             return ERR_NOTSUPP;
         }
         if (!req->items[i].len) {
@@ -316,7 +395,8 @@ void cmd_append(struct imapd_session *s, const struct imapd_command *c)
         imapd_tagged_no(s, c->tag, "[TRYCREATE] Mailbox does not exist");
         goto done;
     }
-    if (!r && append_check_items(s, c->tag, &req))
+    if (!r && (append_build(s, c->tag, &req) ||
+               append_check_items(s, c->tag, &req)))
         goto done;
     if (!r)
         r = mboxlist_entry_path(&entry, &path);

@@ -12,7 +12,8 @@ imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/index_store.c imap/imapd/index_search.c \
 	imap/imapd/index_sort.c \
 	imap/imapd/index_copy.c imap/imapd/index_esearch.c \
-	imap/imapd/index_context.c
+	imap/imapd/index_context.c imap/imapd/index_binary.c \
+	imap/imapd/index_url.c imap/imapd/imapurl.c imap/imapd/imapurl.h
 IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
 
 server_PROGRAMS += imap/imapd/imapd
@@ -24,7 +25,8 @@ imap_imapd_imapd_SOURCES = \
 	imap/imapd/cmd_mailbox.c imap/imapd/cmd_mailbox.h \
 	imap/imapd/cmd_list.c imap/imapd/cmd_list.h imap/imapd/cmd_list_args.c \
 	imap/imapd/cmd_status.c \
-	imap/imapd/cmd_append.c imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c \
+	imap/imapd/cmd_append.c imap/imapd/cmd_catenate.c \
+	imap/imapd/cmd_catenate.h imap/imapd/cmd_acl.c imap/imapd/cmd_quota.c \
 	imap/imapd/cmd_compress.c
 imap_imapd_imapd_LDADD = imap/imapd/libimapd.a imap/server/libserver.a \
 	imap/mailstore/libmailstore.a lib/libchapar.a lib/libopenssl_dl.a \

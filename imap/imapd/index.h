@@ -215,4 +215,23 @@ int index_thread(struct index_state *st, struct prot *out, int uid,
                  const struct imap_arg *args, size_t nargs,
                  struct buf *error);
 
+/* A message or section an IMAP URL names (RFC 5092, imapurl.h). */
+struct index_url {
+    const char *mailbox;        /* internal name */
+    uint32_t uidvalidity;       /* 0: any */
+    uint32_t uid;
+    const char *section;        /* section-spec as in FETCH; NULL: all */
+    int partial;                /* ;PARTIAL=origin.count */
+    uint32_t partial_origin, partial_count;
+};
+/* Append to out the bytes FETCH BODY.PEEK[section]<partial> of the URL's
+ * message would return, for who (needs the r right on the mailbox; the
+ * mailbox need not be selected).  ERR_NOTFOUND for anything that makes
+ * the URL unusable (no such mailbox or right, UIDVALIDITY mismatch, no
+ * such UID, section or part), ERR_TOOBIG when the bytes are more than
+ * max; out is unchanged on error.  Never sets \Seen (RFC 4469 3). */
+struct auth_state;
+int index_urlfetch(const struct index_url *url, const struct auth_state *who,
+                   size_t max, struct buf *out);
+
 #endif

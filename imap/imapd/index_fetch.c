@@ -2,7 +2,8 @@
  * CHANGEDSINCE modifier and MODSEQ item of RFC 7162).
  *
  * Everything but body data comes from cyrus.index and cyrus.cache; the
- * message file is mapped only for RFC822* and BODY[...] items, and not
+ * message file is mapped only for RFC822*, BODY[...] and BINARY[...] items
+ * (and BINARY.SIZE[...] of a base64 or quoted-printable part), and not
  * even for those when all are HEADER.FIELDS of names whose raw lines the
  * cache entry keeps (message_field_cached; Roundcube's and Thunderbird's
  * message lists): the kept lines are filtered the same way instead.  A message
@@ -14,6 +15,10 @@
  * The items of a reply always come in one order: UID, FLAGS,
  * INTERNALDATE, RFC822.SIZE, MODSEQ, ENVELOPE, BODY, BODYSTRUCTURE,
  * RFC822.HEADER, RFC822.TEXT, RFC822, then the body sections as requested.
+ *
+ * BINARY (RFC 3516): the section's transfer encoding undone
+ * (index_binary.c); a message whose part has an encoding we cannot undo
+ * ends the command in NO [UNKNOWN-CTE], as 4.3 requires.
  */
 #include "config.h"
 
@@ -88,6 +93,8 @@ struct fetch_msg {
     struct buf structure;           /* BODYSTRUCTURE, when asked for */
     struct buf body;                /* BODY, derived when asked for */
     struct map map;
+    struct index_binary *bins;      /* per section, for BINARY items */
+    size_t nbins;
     int seen;
     int gone;
 };
@@ -131,10 +138,6 @@ static int fetch_parse_item(const struct imap_arg *arg, int toplevel,
         goto bad;
     if (arg->flags & IMAP_ARG_F_SECTION) {
         struct index_section sec;
-        if (!strncasecmp(atom, "BINARY", 6)) {
-            buf_setcstr(error, "BINARY fetch is not supported");
-            return ERR_BADARG;
-        }
         if (index_section_parse(atom, &sec, error))
             return ERR_BADARG;
         req->secs = xreallocarray(req->secs, req->nsecs + 1, sizeof(sec));
@@ -218,6 +221,9 @@ static void fetch_msg_fini(struct fetch_msg *fm)
     buf_free(&fm->body);
     buf_free(&fm->fields);
     map_free(&fm->map);
+    for (size_t i = 0; fm->bins && i < fm->nbins; i++)
+        buf_free(&fm->bins[i].buf);
+    free(fm->bins);
 }
 
 /* 1 when the cache entry's raw header lines answer every body section
@@ -233,6 +239,37 @@ static int sections_from_cache(const struct fetch_req *req,
     /* ERR_NOTFOUND: an older entry, or a header too big to keep; a
      * corrupt one is read from the file as well */
     return message_cache_header_fields(&fm->pk, &fm->fields) == ERR_OK;
+}
+
+/* 1 if the items need the message file. */
+static int needs_file(const struct fetch_req *req, const struct fetch_msg *fm)
+{
+    if (req->items & FI_NEEDS_FILE)
+        return 1;
+    for (size_t i = 0; !fm->from_cache && i < req->nsecs; i++)
+        if (!req->secs[i].binary ||
+            index_binary_needs_file(fm->info, &req->secs[i]))
+            return 1;
+    return 0;
+}
+
+/* The BINARY items decoded (ERR_NOTSUPP: an encoding we cannot undo). */
+static int fetch_load_binary(const struct fetch_req *req, struct fetch_msg *fm)
+{
+    int r;
+
+    for (size_t i = 0; i < req->nsecs; i++) {
+        if (!req->secs[i].binary)
+            continue;
+        if (!fm->bins) {
+            fm->bins = xcalloc(req->nsecs, sizeof(*fm->bins));
+            fm->nbins = req->nsecs;
+        }
+        if ((r = index_binary_section(fm->info, fm->map.base, fm->map.len,
+                                      &req->secs[i], &fm->bins[i])))
+            return r;
+    }
+    return ERR_OK;
 }
 
 static int fetch_load(struct index_state *st, const struct fetch_req *req,
@@ -277,9 +314,10 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
                                               &fm->body))))
             return r;
     }
-    if ((req->items & FI_NEEDS_FILE) || (req->nsecs && !fm->from_cache))
-        return index_map_message(st, fm->rec.uid, &fm->map);
-    return ERR_OK;
+    if (needs_file(req, fm) &&
+        (r = index_map_message(st, fm->rec.uid, &fm->map)))
+        return r;
+    return fetch_load_binary(req, fm);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -313,6 +351,48 @@ static const char *file_range(const struct fetch_msg *fm, size_t off,
     return fm->map.base ? fm->map.base + off : "";
 }
 
+void index_partial_range(const struct index_section *sec, const char **data,
+                         size_t *len)
+{
+    if (!sec->partial)
+        return;
+    if (sec->origin >= *len) {
+        *len = 0;
+    } else {
+        *data += sec->origin;
+        *len -= sec->origin;
+        if (*len > sec->count)
+            *len = sec->count;
+    }
+}
+
+/* BINARY[...] as nstring or literal8 (RFC 3516 4.3: a literal8 only when
+ * the data holds a NUL), BINARY.SIZE[...] as a number. */
+static void write_binary(struct prot *out, struct buf *b,
+                         const struct index_section *sec,
+                         const struct index_binary *bin)
+{
+    const char *data = bin->data;
+    size_t len = bin->len;
+
+    if (sec->binary == INDEX_BINARY_SIZE) {
+        buf_printf(b, "%s %zu", sec->name, len);
+        return;
+    }
+    buf_appendcstr(b, sec->name);
+    if (sec->partial)
+        buf_printf(b, "<%" PRIu32 ">", sec->origin);
+    buf_putc(b, ' ');
+    if (!bin->exists) {
+        buf_appendcstr(b, "NIL");
+        return;
+    }
+    index_partial_range(sec, &data, &len);
+    if (memchr(data, '\0', len))
+        buf_putc(b, '~');
+    write_literal(out, b, data, len);
+}
+
 static void write_section(struct prot *out, struct buf *b,
                           const struct index_section *sec,
                           const struct fetch_msg *fm, struct buf *tmp)
@@ -339,16 +419,7 @@ static void write_section(struct prot *out, struct buf *b,
         data = tmp->s;
         len = tmp->len;
     }
-    if (sec->partial) {
-        if (sec->origin >= len) {
-            len = 0;
-        } else {
-            data += sec->origin;
-            len -= sec->origin;
-            if (len > sec->count)
-                len = sec->count;
-        }
-    }
+    index_partial_range(sec, &data, &len);
     write_literal(out, b, data, len);
 }
 
@@ -438,7 +509,10 @@ static void fetch_write(struct index_state *st, struct prot *out,
     }
     for (size_t i = 0; i < req->nsecs; i++) {
         item_sep(bp, &first);
-        write_section(out, bp, &req->secs[i], fm, tp);
+        if (req->secs[i].binary)
+            write_binary(out, bp, &req->secs[i], &fm->bins[i]);
+        else
+            write_section(out, bp, &req->secs[i], fm, tp);
     }
     buf_appendcstr(bp, ")\r\n");
     prot_write(out, bp->s, bp->len);
@@ -522,6 +596,9 @@ int index_fetch(struct index_state *st, struct prot *out, int uid,
             fetch_write(st, out, &req, its, msgnos[i], &fm, scratch);
         else if (r == ERR_NOTFOUND)
             missing++;
+        else if (r == ERR_NOTSUPP)
+            buf_setcstr(error, "[UNKNOWN-CTE] Cannot decode the content "
+                               "transfer encoding of a part");
         else
             log_error("index: fetch failed: mailbox=<%s> msgno=<%" PRIu32
                       ">: %s", st->mb->name, msgnos[i], error_string(r));

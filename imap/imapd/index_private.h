@@ -41,6 +41,7 @@ struct seen;
 struct imap_arg;
 struct index_context;
 struct search_memo;
+struct message_info;
 
 #define INDEX_USER_FLAG_WORDS (MAILBOX_MAX_USER_FLAGS / 32)
 
@@ -152,10 +153,16 @@ void index_format_msgset(const uint32_t *nums, size_t n, struct buf *out);
 #define INDEX_FILTER_FIELDS 1
 #define INDEX_FILTER_FIELDS_NOT 2
 
-/* One BODY[...] / BODY.PEEK[...] item of a FETCH. */
+#define INDEX_BINARY_NONE 0     /* BODY[...] */
+#define INDEX_BINARY_DATA 1     /* BINARY[...], BINARY.PEEK[...] */
+#define INDEX_BINARY_SIZE 2     /* BINARY.SIZE[...] */
+
+/* One BODY[...] / BODY.PEEK[...] / BINARY... item of a FETCH. */
 struct index_section {
     char *name;                 /* reply name: "BODY[HEADER.FIELDS (From)]" */
-    char *spec;                 /* for message_find_section: "1.HEADER" */
+    char *spec;                 /* for message_find_section: "1.HEADER";
+                                 * a part path or "" for BINARY */
+    int binary;                 /* INDEX_BINARY_* */
     struct strarray fields;     /* HEADER.FIELDS[.NOT] names */
     int filter;                 /* INDEX_FILTER_* */
     int from_cache;             /* HEADER.FIELDS of the message header,
@@ -166,8 +173,9 @@ struct index_section {
     uint32_t origin, count;
 };
 
-/* Parse a section atom ("BODY.PEEK[1.MIME]<0.100>").  ERR_BADARG with a
- * reason in *error. */
+/* Parse a section atom ("BODY.PEEK[1.MIME]<0.100>", "BINARY[1.2]<0.10>",
+ * "BINARY.SIZE[2]": RFC 3516 allows a part path only, and BINARY.SIZE no
+ * partial).  ERR_BADARG with a reason in *error. */
 int index_section_parse(const char *atom, struct index_section *sec,
                         struct buf *error);
 void index_section_fini(struct index_section *sec);
@@ -178,7 +186,34 @@ void index_header_filter(const char *p, size_t len,
                          const struct strarray *fields, int not,
                          struct buf *out);
 
+/* ---- index_binary.c ----------------------------------------------------- */
+
+/* A section with its transfer encoding undone (RFC 3516). */
+struct index_binary {
+    int exists;                 /* 0: the message has no such part */
+    const char *data;           /* len bytes (not for BINARY.SIZE of an */
+    size_t len;                 /*  identity encoding: len only) */
+    struct buf buf;             /* holds decoded bytes */
+};
+
+/* 1 if the BINARY item sec of the message described by info needs the
+ * message file (its data, or the size of a decoded part). */
+int index_binary_needs_file(const struct message_info *info,
+                            const struct index_section *sec);
+/* The BINARY item sec of the message info describes, whose file is
+ * [base, base + maplen) (base NULL when not mapped): ERR_OK with *out
+ * filled, or ERR_NOTSUPP for an encoding we cannot decode
+ * (UNKNOWN-CTE).  out->buf is reused; the caller frees it. */
+int index_binary_section(const struct message_info *info, const char *base,
+                         size_t maplen, const struct index_section *sec,
+                         struct index_binary *out);
+
 /* ---- index_fetch.c ------------------------------------------------------ */
+
+/* [*data, *data + *len) cut to sec's partial range (unchanged without
+ * one). */
+void index_partial_range(const struct index_section *sec, const char **data,
+                         size_t *len);
 
 /* "17-Jul-1996 02:44:25 -0700" in the server's time zone. */
 void index_format_date(int64_t t, struct buf *out);

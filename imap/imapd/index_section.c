@@ -1,5 +1,6 @@
-/* index_section.c -- FETCH body sections: parse "BODY[...]<o.n>" and
- * "BODY.PEEK[...]" atoms into what to read and how to name the reply, and
+/* index_section.c -- FETCH body sections: parse "BODY[...]<o.n>",
+ * "BODY.PEEK[...]" and RFC 3516's "BINARY[...]<o.n>", "BINARY.PEEK[...]",
+ * "BINARY.SIZE[...]" atoms into what to read and how to name the reply, and
  * filter a header by field names (HEADER.FIELDS / HEADER.FIELDS.NOT).
  *
  * The reply name echoes the request normalised (RFC 3501 7.4.2): keywords
@@ -231,20 +232,53 @@ static int answered_from_cache(const struct index_section *sec)
     return 1;
 }
 
+/* The item words a section follows: its kind, whether it is a peek, and
+ * its reply name. */
+static const struct {
+    const char *word;
+    int binary;
+    int peek;
+    const char *reply;
+} section_items[] = {
+    { "BODY.PEEK[", INDEX_BINARY_NONE, 1, "BODY[" },
+    { "BODY[", INDEX_BINARY_NONE, 0, "BODY[" },
+    { "BINARY.PEEK[", INDEX_BINARY_DATA, 1, "BINARY[" },
+    { "BINARY.SIZE[", INDEX_BINARY_SIZE, 1, "BINARY.SIZE[" },
+    { "BINARY[", INDEX_BINARY_DATA, 0, "BINARY[" },
+};
+
+/* section-binary (RFC 3516): a part path or nothing. */
+static int parse_binary_text(const char *text, const char *end,
+                             struct index_section *sec, struct buf *name)
+{
+    long plen = parse_part_path(text);
+
+    if (plen < 0 || text + plen != end)
+        return ERR_BADARG;
+    buf_appendmap(name, text, (size_t)plen);
+    sec->spec = xstrndup(text, (size_t)plen);
+    return ERR_OK;
+}
+
 int index_section_parse(const char *atom, struct index_section *sec,
                         struct buf *error)
 {
     struct buf name = BUF_INITIALIZER;
-    const char *open, *close, *q;
+    const char *open = NULL, *close, *q;
+    size_t k, n = sizeof(section_items) / sizeof(section_items[0]);
     int r;
 
     memset(sec, 0, sizeof(*sec));
-    if (!strncasecmp(atom, "BODY.PEEK[", 10)) {
-        sec->peek = 1;
-        open = atom + 9;
-    } else if (!strncasecmp(atom, "BODY[", 5)) {
-        open = atom + 4;
-    } else {
+    for (k = 0; k < n; k++) {
+        size_t wl = strlen(section_items[k].word);
+        if (!strncasecmp(atom, section_items[k].word, wl)) {
+            sec->binary = section_items[k].binary;
+            sec->peek = section_items[k].peek;
+            open = atom + wl - 1;
+            break;
+        }
+    }
+    if (!open) {
         buf_setcstr(error, "Invalid fetch attribute");
         return ERR_BADARG;
     }
@@ -256,8 +290,13 @@ int index_section_parse(const char *atom, struct index_section *sec,
         buf_setcstr(error, "Invalid body section");
         return ERR_BADARG;
     }
-    buf_appendcstr(&name, "BODY[");
-    r = parse_section_text(open + 1, close, sec, &name);
+    buf_appendcstr(&name, section_items[k].reply);
+    if (sec->binary)
+        r = parse_binary_text(open + 1, close, sec, &name);
+    else
+        r = parse_section_text(open + 1, close, sec, &name);
+    if (!r && sec->binary == INDEX_BINARY_SIZE && close[1])
+        r = ERR_BADARG;         /* no partial for a size */
     if (!r)
         r = parse_partial(close + 1, sec);
     if (r) {

@@ -365,7 +365,10 @@ static void test_malformed(void)
     expect_bad(st, "FETCH 1 BODY[]<1>");
     expect_bad(st, "FETCH 1 BODY[]<1.0>");
     expect_bad(st, "FETCH 1 BODY[]<a.2>");
-    expect_bad(st, "FETCH 1 BINARY[1]");
+    expect_bad(st, "FETCH 1 BINARY[HEADER]");
+    expect_bad(st, "FETCH 1 BINARY.PEEK[1.MIME]");
+    expect_bad(st, "FETCH 1 BINARY[1.]");
+    expect_bad(st, "FETCH 1 BINARY.SIZE[1]<0.1>");
     expect_bad(st, "FETCH 1 FLAGS (CHANGEDSINCE x)");
     expect_bad(st, "FETCH 1 FLAGS (VANISHED)");
     /* Store */
