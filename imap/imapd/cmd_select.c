@@ -188,7 +188,8 @@ void cmd_idle(struct imapd_session *s, const struct imapd_command *c)
         poll_ms = 1000;
     prot_puts(s->prot, "+ idling\r\n");
     for (;;) {
-        if (s->index && imapd_check_updates(s, 1)) {
+        if (imapd_shutdown_pending(s) ||
+            (s->index && imapd_check_updates(s, 1))) {
             buf_free(&line);
             return;
         }

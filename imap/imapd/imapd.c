@@ -178,6 +178,20 @@ char *imapd_msg_file(const char *name)
     return server_common_msg_file(name);
 }
 
+int imapd_shutdown_pending(struct imapd_session *s)
+{
+    char *text;
+
+    if (s->is_admin || !(text = imapd_msg_file("shutdown")))
+        return 0;
+    log_notice("shutdown file: session ended: %s user=<%s>", s->clienthost,
+               s->userid ? s->userid : "");
+    prot_printf(s->prot, "* BYE [ALERT] %s\r\n", text);
+    free(text);
+    s->state = IMAPD_LOGOUT;
+    return 1;
+}
+
 static int imapd_greet(struct imapd_session *s)
 {
     struct buf caps = BUF_INITIALIZER;
@@ -262,7 +276,8 @@ static void imapd_loop(struct imapd_session *s)
             prot_flush(s->prot);
             return;
         }
-        imapd_dispatch(s, cmd);
+        if (!imapd_shutdown_pending(s))
+            imapd_dispatch(s, cmd);
         imap_parser_command_free(&cmd);
         prot_flush(s->prot);
         if (prot_error(s->prot))

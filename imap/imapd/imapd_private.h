@@ -44,6 +44,12 @@ int imapd_check_updates(struct imapd_session *s, int allow_expunge);
 void imapd_tls_started(struct imapd_session *s);
 /* First line of configdirectory/msg/<name> (motd, shutdown) or NULL. */
 char *imapd_msg_file(const char *name);
+/* configdirectory/msg/shutdown exists: answer "* BYE [ALERT] <its first
+ * line>", log it, set the state to IMAPD_LOGOUT and return 1 (0: go on).
+ * Checked before each command (which is then not run) and at each poll
+ * of IDLE, so the file ends sessions already open, as in Cyrus;
+ * administrators are let on. */
+int imapd_shutdown_pending(struct imapd_session *s);
 /* Finish a login: identity, admin flag, INBOX autocreate, log line.
  * userid is canonical (auth.h); authid, when not NULL and different, is
  * the administrator or proxy server acting as userid (logged "as <userid>

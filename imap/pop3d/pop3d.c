@@ -181,6 +181,7 @@ static void pop3d_dispatch(struct pop3d_session *s, struct buf *line)
 static void pop3d_loop(struct pop3d_session *s)
 {
     struct buf line = BUF_INITIALIZER;
+    char *shutdown;
 
     while (s->state != POP3D_DONE) {
         int r = prot_readline(s->prot, &line);
@@ -204,6 +205,14 @@ static void pop3d_loop(struct pop3d_session *s)
             else if (s->userid)
                 log_info("connection dropped: %s user=<%s>: deletions not "
                          "applied", s->clienthost, s->userid);
+            break;
+        } else if ((shutdown = server_common_msg_file("shutdown"))) {
+            /* Ends sessions already open too, at their next command (as
+             * Cyrus does); nothing is deleted. */
+            log_notice("shutdown file: session ended: %s user=<%s>",
+                       s->clienthost, s->userid ? s->userid : "");
+            pop3d_err(s, "[SYS/TEMP] %s", shutdown);
+            free(shutdown);
             break;
         } else {
             pop3d_dispatch(s, &line);

@@ -114,6 +114,10 @@ char *server_common_msg_file(const char *name)
     nl = strpbrk(data, "\r\n");
     if (nl)
         *nl = '\0';
+    /* Leading '[' would read as a response code after "* BYE [ALERT] "
+     * or "-ERR [SYS/TEMP] ": dropped, as Cyrus does. */
+    len = strspn(data, "[");
+    memmove(data, data + len, strlen(data + len) + 1);
     return data;
 }
 

@@ -49,8 +49,8 @@ void server_common_init(int argc, char **argv, const char *ident,
                         int *implicit_tls_r);
 
 /* The first line of configdirectory/msg/<name> ("motd", "shutdown"),
- * without its line end, in a string the caller frees; NULL when the file
- * does not exist or cannot be read. */
+ * without its line end and leading '[' characters, in a string the caller
+ * frees; NULL when the file does not exist or cannot be read. */
 char *server_common_msg_file(const char *name);
 
 /* 1 when tls_server_cert and tls_server_key are both set, so STARTTLS

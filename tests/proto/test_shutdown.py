@@ -137,3 +137,51 @@ def test_sigterm_while_a_literal_is_awaited_appends_nothing(fast):
     c2.close()
     assert stop_master(fast, p) == 0
     assert not log_matches(fast, RECOVERY)
+
+
+def test_shutdown_file_ends_open_sessions(fast):
+    """configdirectory/msg/shutdown refuses new sessions (the greeting) and
+    ends those already open at their next command, or at IDLE's next poll,
+    with its text; the command is not run.  Administrators stay."""
+    imap, pop = free_port(), free_port()
+    p = start_master(fast, [
+        f'imap cmd="imapd" listen="127.0.0.1:{imap}"',
+        f'pop3 cmd="pop3d" listen="127.0.0.1:{pop}"'])
+    alice = greet(fast, imap)
+    login(alice)
+    assert alice.command("s", "SELECT INBOX")[-1].startswith("s OK")
+    bob = greet(fast, imap)
+    login(bob, user="bob", pw="bobpw")
+    assert bob.command("s", "SELECT INBOX")[-1].startswith("s OK")
+    bob.send_line("i IDLE")
+    bob.expect(r"^\+ ")
+    admin = greet(fast, imap)
+    login(admin, user="admin", pw="adminpw")
+    pop3 = fast.connect(pop)
+    pop3.expect(r"^\+OK ")
+    pop3.send_line("USER alice")
+    pop3.expect(r"^\+OK")
+    pop3.send_line("PASS alicepw")
+    pop3.expect(r"^\+OK")
+
+    with open(os.path.join(fast.conf_dir, "msg", "shutdown"), "w") as f:
+        f.write("[Down for maintenance until 10:00\n")
+    bye = "* BYE [ALERT] Down for maintenance until 10:00"
+    assert bob.read_line(timeout=5) == bye          # IDLE's next poll
+    bob.expect_eof(timeout=5)
+    alice.send_line("c CREATE NotMade")
+    assert alice.read_line(timeout=5) == bye
+    alice.expect_eof(timeout=5)
+    pop3.send_line("DELE 1")
+    assert pop3.read_line(timeout=5) == \
+        "-ERR [SYS/TEMP] Down for maintenance until 10:00"
+    pop3.expect_eof(timeout=5)
+    assert admin.command("n", "NOOP") == ["n OK Completed"]
+    assert admin.command("l", 'LIST "" user.alice.NotMade') == \
+        ["l OK Completed"]
+    late = fast.connect(imap)
+    assert late.read_line(timeout=5) == bye
+    ended = log_matches(fast, r": notice: shutdown file: session ended: ")
+    assert len(ended) == 3, ended
+    os.unlink(os.path.join(fast.conf_dir, "msg", "shutdown"))
+    assert stop_master(fast, p) == 0
