@@ -16,7 +16,8 @@
  * [UNKNOWN-CTE], since RFC 3516 4.4 allows no transformation that loses
  * data.  A CATENATE message is built when the mailbox is known (NO
  * [BADURL url] for a URL that cannot be used, NO [TOOBIG] past
- * maxmessagesize or 4 GB), then appended like the others, in the same
+ * APPENDLIMIT, or past the literal bytes of one command for all of its
+ * CATENATE messages), then appended like the others, in the same
  * transaction.  Flags the user has no right to set
  * (\Seen: s, \Deleted: t, others: w) are dropped silently, as in Cyrus.
  * \Seen goes to the appending user's own \Seen state (seen.h).
@@ -305,22 +306,28 @@ static int append_kept_as_sent(const char *data, size_t len)
     return same;
 }
 
-/* Build the CATENATE messages (RFC 4469). */
+/* Build the CATENATE messages (RFC 4469), each within APPENDLIMIT (the
+ * largest literal) and all of them within the literal bytes one command
+ * may send, so URLs cannot make a command hold more than literals can. */
 static int append_build(struct imapd_session *s, const char *tag,
                         struct append_request *req)
 {
-    size_t max = (size_t)conf_getint(CONF_MAXMESSAGESIZE);
+    struct imap_parser_limits lim;
+    size_t total = 0;
     const char *badurl;
     int r;
 
-    if (!max || max > UINT32_MAX - 1)
-        max = UINT32_MAX - 1;   /* offsets are 32-bit (message.h) */
+    imapd_parser_limits(&lim, 1);
+    if (lim.max_literal > UINT32_MAX - 1)
+        lim.max_literal = UINT32_MAX - 1;   /* offsets are 32-bit */
     for (size_t i = 0; i < req->n; i++) {
         struct append_item *item = &req->items[i];
+        size_t max = lim.max_literal_total - total;
         if (!item->cat)
             continue;
-        r = catenate_build(s, item->cat, item->ncat, max, &item->built,
-                           &item->binary, &badurl);
+        r = catenate_build(s, item->cat, item->ncat,
+                           max < lim.max_literal ? max : lim.max_literal,
+                           &item->built, &item->binary, &badurl);
         if (r == ERR_NOTFOUND) {
             struct buf url = BUF_INITIALIZER;
             for (const char *p = badurl; *p; p++) {
@@ -344,6 +351,7 @@ static int append_build(struct imapd_session *s, const char *tag,
         }
         item->data = item->built.s ? item->built.s : "";
         item->len = item->built.len;
+        total += item->len;
     }
     return ERR_OK;
 }

@@ -216,3 +216,12 @@ def test_toobig(make_instance):
     assert append(s, ok + b" TEXT " + lit(b"x" * 20) + b")") == \
         "NO [TOOBIG] Message too big"
     assert dst_messages(s) == 1
+    # all the CATENATE messages of one command: at most the literal bytes
+    # a command may send (8 x APPENDLIMIT)
+    one = b' CATENATE (URL "/INBOX/;UID=1")'
+    assert append(s, b"APPEND INBOX.dst" + one * 9) == \
+        "NO [TOOBIG] Message too big"
+    assert dst_messages(s) == 1
+    assert append(s, b"APPEND INBOX.dst" + one * 8).endswith(
+        " 2:9] Completed")
+    assert dst_messages(s) == 9
