@@ -62,7 +62,7 @@ tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_prot_LDADD = $(UNIT_LDADD)
 tests_unit_test_deflate_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 tests_unit_test_tls_LDADD = $(UNIT_LDADD)
-tests_unit_test_sasl_LDADD = $(UNIT_LDADD)
+tests_unit_test_sasl_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 tests_unit_test_sasl_lazy_LDADD = $(UNIT_LDADD)
 tests_unit_test_db_SOURCES = tests/unit/test_db.c \
 	tests/unit/db_check.c tests/unit/db_check.h
