@@ -186,23 +186,38 @@ static int cmd_cm(struct imapc *c, char **argv, FILE *out, struct buf *text)
     return run(c, NULL, text);
 }
 
-/* mboxconfig name specialuse roles|none: the roles of an existing
- * mailbox (SETMETADATA of /private/specialuse, all Chapar takes). */
+/* mboxconfig name attribute value|none: SETMETADATA of one entry of an
+ * existing mailbox, cyradm's names: comment (/shared/comment), expire
+ * (/shared/vendor/cmu/cyrus-imapd/expire) and specialuse
+ * (/private/specialuse, checked here first). */
 static int cmd_mboxcfg(struct imapc *c, char **argv, FILE *out,
                        struct buf *text)
 {
+    static const char *const attrs[][2] = {
+        { "comment", "/shared/comment" },
+        { "expire", "/shared/vendor/cmu/cyrus-imapd/expire" },
+        { "specialuse", "/private/specialuse" },
+    };
+    const char *entry = NULL;
+    int none = !strcasecmp(argv[2], "none");
+
     (void)out;
-    if (strcasecmp(argv[1], "specialuse")) {
-        buf_printf(text, "unknown attribute %s (only specialuse)", argv[1]);
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(*attrs); i++)
+        if (!strcasecmp(argv[1], attrs[i][0]))
+            entry = attrs[i][1];
+    if (!entry) {
+        buf_printf(text, "unknown attribute %s (comment, expire, "
+                   "specialuse)", argv[1]);
         return 1;
     }
-    if (strcasecmp(argv[2], "none") && roles_ok(argv[2], text))
+    if (!strcmp(entry, "/private/specialuse") && !none &&
+        roles_ok(argv[2], text))
         return 1;
     imapc_begin(c, "SETMETADATA");
     if (imapc_string(c, argv[0]))
         return 1;
-    prot_puts(c->p, " (/private/specialuse");
-    if (!strcasecmp(argv[2], "none"))
+    prot_printf(c->p, " (%s", entry);
+    if (none)
         prot_puts(c->p, " NIL");
     else if (imapc_string(c, argv[2]))
         return 1;
@@ -383,7 +398,7 @@ static const struct adm_cmd commands[] = {
     { "listaclmailbox", "lam", 1, 1, cmd_lam, "name" },
     { "setquota", "sq", 2, 3, cmd_sq, "root [storage] KB|none" },
     { "mboxconfig", "mboxcfg", 3, 3, cmd_mboxcfg,
-      "name specialuse roles|none (e.g. \"\\\\Sent\")" },
+      "name comment|expire|specialuse value|none (e.g. \"\\\\Sent\")" },
     { "listquota", "lq", 1, 1, cmd_lq, "root" },
     { "listquotaroot", "lqr", 1, 1, cmd_lqr, "name" },
     { "help", "?", 0, 1, cmd_help, "[command]" },

@@ -1,7 +1,7 @@
 /* cmd_mailbox.c -- CREATE (with RFC 6154 USE), DELETE, RENAME,
- * SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, and SETMETADATA of the one entry
+ * SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, and SETMETADATA's entry
  * /private/specialuse (the roles of an existing mailbox, as Cyrus keeps
- * them; METADATA itself, RFC 5464, is not implemented nor advertised).
+ * them; the other METADATA entries are cmd_metadata.c's).
  * A role goes to one mailbox per user, as in Cyrus: CREATE or SETMETADATA
  * giving a role another mailbox of the owner has is NO [USEATTR].
  *
@@ -344,46 +344,34 @@ void cmd_namespace(struct imapd_session *s, const struct imapd_command *c)
     imapd_tagged_ok(s, c->tag, "Completed");
 }
 
-/* SETMETADATA mailbox ("/private/specialuse" value): value NIL or "" takes
- * the roles away.  Needs `a` (mboxlist_setspecialuse()). */
-void cmd_setmetadata(struct imapd_session *s, const struct imapd_command *c)
+/* SETMETADATA's /private/specialuse (cmd_metadata.c): value NIL or ""
+ * takes the roles away.  Needs `a` (mboxlist_setspecialuse()). */
+int cmd_mailbox_setroles(struct imapd_session *s,
+                         const struct imapd_command *c, const char *ext,
+                         const char *value)
 {
     struct buf name = BUF_INITIALIZER, roles = BUF_INITIALIZER;
-    const struct imap_arg *list;
-    const char *ext, *entry, *value = NULL;
-    size_t n;
-    int r;
+    int r = -1;
 
-    if (c->nargs != 2 || !imap_arg_get_astring(&c->args[0], &ext) ||
-        !imap_arg_get_list(&c->args[1], &list, &n) || n != 2 ||
-        !imap_arg_get_astring(&list[0], &entry) ||
-        (list[1].type != IMAP_ARG_NIL &&
-         !imap_arg_get_string(&list[1], &value))) {
-        imapd_tagged_bad(s, c->tag, "SETMETADATA needs a mailbox and "
-                         "(entry value)");
-        return;
-    }
-    if (strcasecmp(entry, "/private/specialuse") || !*ext) {
-        imapd_tagged_no(s, c->tag, "[CANNOT] Only /private/specialuse of a "
-                        "mailbox can be set (METADATA is not supported)");
-        return;
-    }
     if (mailbox_roles(s, c, value, &roles))
         goto done;
     r = imapd_mailbox_name(s, ext, &name);
     if (r == ERR_BADNAME)
         r = ERR_NOTFOUND;
     if (!r && mailbox_roles_free(s, c, buf_cstring(&name),
-                                 buf_cstring(&roles)))
+                                 buf_cstring(&roles))) {
+        r = -1;
         goto done;
+    }
     if (!r)
         r = mboxlist_setspecialuse(buf_cstring(&name), s->auth,
                                    buf_cstring(&roles));
-    if (r)
+    if (r) {
         imapd_tagged_error(s, c->tag, r, NULL);
-    else
-        imapd_tagged_ok(s, c->tag, "Completed");
+        r = -1;
+    }
 done:
     buf_free(&name);
     buf_free(&roles);
+    return r;
 }

@@ -24,7 +24,13 @@ void cmd_delete(struct imapd_session *s, const struct imapd_command *c);
 void cmd_rename(struct imapd_session *s, const struct imapd_command *c);
 void cmd_subscribe(struct imapd_session *s, const struct imapd_command *c);
 void cmd_namespace(struct imapd_session *s, const struct imapd_command *c);
-/* SETMETADATA of /private/specialuse only (RFC 6154 roles). */
+/* SETMETADATA's /private/specialuse (RFC 6154 roles) of mailbox ext:
+ * 0 when set, -1 after a tagged NO. */
+int cmd_mailbox_setroles(struct imapd_session *s,
+                         const struct imapd_command *c, const char *ext,
+                         const char *value);
+/* GETMETADATA and SETMETADATA (RFC 5464; cmd_metadata.c). */
+void cmd_getmetadata(struct imapd_session *s, const struct imapd_command *c);
 void cmd_setmetadata(struct imapd_session *s, const struct imapd_command *c);
 
 /* cmd_list.c: LIST and LSUB (RFC 3501 6.3.8-6.3.9; LIST carries the

@@ -13,8 +13,7 @@ imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/index_sort.c \
 	imap/imapd/index_copy.c imap/imapd/index_esearch.c \
 	imap/imapd/index_context.c imap/imapd/index_binary.c \
-	imap/imapd/index_url.c imap/imapd/imapurl.c imap/imapd/imapurl.h \
-	imap/imapd/index_qresync.c
+	imap/imapd/index_url.c imap/imapd/imapurl.c imap/imapd/imapurl.h
 IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
 
 server_PROGRAMS += imap/imapd/imapd
@@ -24,6 +23,7 @@ imap_imapd_imapd_SOURCES = \
 	imap/imapd/cmd_auth.c imap/imapd/cmd_select.c imap/imapd/cmd_message.c \
 	imap/imapd/cmd_sort.c \
 	imap/imapd/cmd_mailbox.c imap/imapd/cmd_mailbox.h \
+	imap/imapd/cmd_metadata.c \
 	imap/imapd/cmd_list.c imap/imapd/cmd_list.h imap/imapd/cmd_list_args.c \
 	imap/imapd/cmd_status.c \
 	imap/imapd/cmd_append.c imap/imapd/cmd_catenate.c \

@@ -47,6 +47,7 @@ static const struct imapd_cmd_entry imapd_commands[] = {
     { "LIST", cmd_list, MBOX_STATES },
     { "LSUB", cmd_list, MBOX_STATES },
     { "XLIST", cmd_list, MBOX_STATES },
+    { "GETMETADATA", cmd_getmetadata, MBOX_STATES },
     { "SETMETADATA", cmd_setmetadata, MBOX_STATES },
     { "NAMESPACE", cmd_namespace, MBOX_STATES },
     { "STATUS", cmd_status, MBOX_STATES },

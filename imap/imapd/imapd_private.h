@@ -14,10 +14,9 @@ struct imap_parser_command;
     "NAMESPACE MULTIAPPEND ACL RIGHTS=kxte QUOTA QUOTA=RES-STORAGE "         \
     "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN CONTEXT=SEARCH "   \
     "ESORT CONTEXT=SORT "                                                    \
-    "QRESYNC "                                                               \
     "BINARY CATENATE "                                                       \
     "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "             \
-    "THREAD=REFS"
+    "THREAD=REFS METADATA METADATA-SERVER"
 
 /* Command flags: the states a command is valid in, and more. */
 #define CMD_NOTAUTH  0x01   /* valid before login */

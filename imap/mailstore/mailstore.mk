@@ -39,6 +39,7 @@ imap_mailstore_libmailstore_a_SOURCES = \
 	imap/mailstore/mboxlist_intent.c imap/mailstore/mboxlist_intent_steps.c \
 	imap/mailstore/mboxlist_files.c imap/mailstore/mboxlist_delete.c \
 	imap/mailstore/mboxlist_specialuse.c imap/mailstore/mboxlist_autocreate.c \
+	imap/mailstore/mboxlist_annotate.c \
 	imap/mailstore/reconstruct.c imap/mailstore/reconstruct.h \
 	imap/mailstore/reconstruct_quota.c imap/mailstore/reconstruct_private.h
 MAILSTORE_LDADD = imap/mailstore/libmailstore.a $(UNIT_LDADD) $(ICU_LIBS)
@@ -51,7 +52,8 @@ MAILSTORE_TESTS = tests/unit/test_mboxname tests/unit/test_acl \
 	tests/unit/test_mboxfmt \
 	tests/unit/test_seqset tests/unit/test_seen tests/unit/test_subs \
 	tests/unit/test_search \
-	tests/unit/test_mboxlist tests/unit/test_mboxlist_specialuse
+	tests/unit/test_mboxlist tests/unit/test_mboxlist_specialuse \
+	tests/unit/test_mboxlist_annotate
 check_PROGRAMS += $(MAILSTORE_TESTS)
 TESTS += $(MAILSTORE_TESTS)
 tests_unit_test_mboxname_LDADD = $(MAILSTORE_LDADD)
@@ -90,6 +92,10 @@ tests_unit_test_mboxlist_specialuse_SOURCES = \
 	tests/unit/test_mboxlist_specialuse.c \
 	tests/unit/mboxlist_check.c tests/unit/mboxlist_check.h
 tests_unit_test_mboxlist_specialuse_LDADD = $(MAILSTORE_LDADD)
+tests_unit_test_mboxlist_annotate_SOURCES = \
+	tests/unit/test_mboxlist_annotate.c \
+	tests/unit/mboxlist_check.c tests/unit/mboxlist_check.h
+tests_unit_test_mboxlist_annotate_LDADD = $(MAILSTORE_LDADD)
 
 # ICU loaded at its first use, for imapd (icu_dl.c; like lib/libopenssl_dl.a).
 noinst_LIBRARIES += imap/mailstore/libicu_dl.a

@@ -47,6 +47,7 @@ static struct {
 
 void mboxlist_close(void)
 {
+    mboxlist_annot_close();
     if (mbl.db)
         db_close(&mbl.db);
     if (mbl.env)

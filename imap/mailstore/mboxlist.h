@@ -258,6 +258,86 @@ int mboxlist_specialuse_taken(const char *name, const char *roles,
 int mboxlist_setspecialuse(const char *name, const struct auth_state *who,
                            const char *specialuse);
 
+/* ---- annotations: RFC 5464 METADATA (mboxlist_annotate.c) ----------------
+ * Entries of a mailbox, or of the server (name ""), each shared or
+ * private to one user, in <configdirectory>/MBOXLIST_ANNOT_DB_FILE, a
+ * lib/db database in the mailboxes.db environment (doc/format.md).  Keys
+ * start with the mailbox's unique id, so entries follow RENAME (children
+ * too, to another partition too) without being touched, and DELETE
+ * removes them in the transaction that removes the records: after a kill
+ * at any instant a mailbox has all its entries or none is left.  A change
+ * re-reads the mailbox's record in its transaction and refuses
+ * (ERR_NOTFOUND) when it is gone or another mailbox has the name.  Entry
+ * names are full ("/shared/comment", "/private/comment"), lower case.
+ * /private/specialuse is the record's roles (mboxlist_setspecialuse());
+ * /shared/motd and /shared/vendor/cmu/cyrus-imapd/shutdown of the server
+ * are the files msg/motd and msg/shutdown the servers read (as in Cyrus).
+ * Defined entries (anything else needs annotation_allow_undefined):
+ *   mailbox  /comment (shared, private), /vendor/cmu/cyrus-imapd/expire
+ *            (shared, digits), /specialuse (private), read-only
+ *            /vendor/cmu/cyrus-imapd/partition and .../uniqueid (shared)
+ *   server   /comment (shared, private), /admin, /motd,
+ *            /vendor/cmu/cyrus-imapd/shutdown, .../expire (shared)
+ * Rights: a mailbox the caller may not `l` is ERR_NOTFOUND.  Reading:
+ * private entries need `l`, shared ones `l` and `r`; writing: private
+ * entries need `l`, shared ones `w` (RFC 5464 3.3).  Administrators may
+ * read and write every entry of every mailbox; the server's shared
+ * entries are readable by all and written by administrators only. */
+#define MBOXLIST_ANNOT_DB_FILE "annotations.db"
+#define MBOXLIST_ANNOT_ENTRY_MAX 1024   /* bytes of an entry name */
+
+/* Check a client's entry name (RFC 5464 3.2: "/shared" or "/private",
+ * then "/"-separated parts; no "//", no "/" at the end, printable ASCII
+ * only, no "*" or "%" unless wild, at most MBOXLIST_ANNOT_ENTRY_MAX
+ * bytes) and put it in lower case into out.  A bare "/shared" or
+ * "/private" only with wild (GETMETADATA of a tree).  ERR_BADARG with a
+ * reason for the client in *why (a static string). */
+int mboxlist_annot_entry_check(const char *entry, int wild, struct buf *out,
+                               const char **why);
+
+/* Called with each entry (name, value of len bytes, not NUL-terminated
+ * when it holds NULs); non-zero stops the walk and is returned. */
+typedef int mboxlist_annot_fn(const char *entry, const char *value,
+                              size_t len, void *rock);
+/* Every entry of name ("" for the server) that who may read, in entry
+ * order, with the record's and the files' entries among them.
+ * ERR_NOTFOUND (no such mailbox, or no `l`). */
+int mboxlist_annot_list(const char *name, const struct auth_state *who,
+                        mboxlist_annot_fn *fn, void *rock);
+
+/* One change: entry (checked and lower case), value of len bytes, or
+ * value NULL to remove the entry (removing one that is not there is
+ * fine). */
+struct mboxlist_annot_change {
+    const char *entry;
+    const char *value;
+    size_t len;
+};
+/* Apply changes to name ("" for the server) all in one transaction, or
+ * none (the files of server entries are written after the transaction).
+ * Not for /private/specialuse (mboxlist_setspecialuse()).  On an error
+ * *bad_r is the index of the change refused and *why_r a reason for the
+ * client (a static string, "" when the code says it all):
+ *   ERR_NOTFOUND  no such mailbox, or no `l`
+ *   ERR_PERM      rights (above), or a read-only entry
+ *   ERR_NOTSUPP   the private form of a shared-only entry (NOPRIVATE)
+ *   ERR_BADARG    an undefined entry (annotation_allow_undefined off),
+ *                 or a value the entry refuses (expire not digits; motd
+ *                 or shutdown with a line break or NUL)
+ *   ERR_TOOBIG    a value over annotation_maxsize bytes
+ *   ERR_QUOTA     more than annotation_maxentries entries would be the
+ *                 mailbox's (per user for private ones, shared ones
+ *                 together) */
+int mboxlist_annot_store(const char *name, const struct auth_state *who,
+                         const struct mboxlist_annot_change *changes,
+                         size_t n, size_t *bad_r, const char **why_r);
+/* Inside txn (the one removing its record): remove every entry of the
+ * mailbox uniqueid.  For mboxlist_delete(). */
+struct db_txn;
+int mboxlist_annot_drop(struct db_txn *txn, const char *uniqueid);
+/* Release the annotations database handle (mboxlist_close() does). */
+void mboxlist_annot_close(void);
+
 /* mboxlist_delete() flags */
 #define MBOXLIST_DELETE_CHILDREN 0x01   /* also every mailbox below name */
 

@@ -5,7 +5,8 @@
  * Phases: settle (finish any intent covering the name), check (rights),
  * plan (the mailbox, and its children with MBOXLIST_DELETE_CHILDREN or for
  * a user), lock (each one's index, in name order), commit (one
- * mailboxes.db transaction: the records out, the intent in), then the
+ * mailboxes.db transaction: the records and their METADATA entries out,
+ * the intent in), then the
  * intent's steps (mboxlist_intent_steps.c: files, usage, quota roots, user
  * files).  Lock order: cyrus.index locks, then mailboxes.db, then quota.
  */
@@ -78,8 +79,12 @@ static int mboxlist_delete_once(struct mboxlist_intent *in, const char *name,
         return r;
     if (!(r = mboxlist_intent_check(txn, name)))
         r = mboxlist_check_list(txn, name, below, list);
-    for (size_t i = 0; i < list->n && !r; i++)
+    for (size_t i = 0; i < list->n && !r; i++) {
         r = db_delete(db, txn, list->e[i].name, strlen(list->e[i].name));
+        /* The METADATA entries go with the record. */
+        if (!r)
+            r = mboxlist_annot_drop(txn, list->e[i].uniqueid);
+    }
     if (!r)
         r = mboxlist_intent_store(txn, in);
     if (!r)

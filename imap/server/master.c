@@ -572,7 +572,7 @@ static char *absolute(const char *path, const char *what)
     return abs;
 }
 
-/* cyrus.conf beside the default imapd.conf (/etc/chapar/cyrus.conf). */
+/* cyrus.conf beside the default imapd.conf (/etc/cyrus.conf). */
 static char *default_table(void)
 {
     const char *slash = strrchr(DEFAULT_CONFIG_FILE, '/');
