@@ -132,6 +132,18 @@ def greet(inst, port, tls=False):
     return c
 
 
+def lmtp_hello(sock):
+    """An LMTP client on UNIX socket sock, past its LHLO."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    c = LineClient(s)
+    c.expect(r"^220 ")
+    c.send_line("LHLO mta.example")
+    while not c.read_line().startswith("250 "):
+        pass
+    return c
+
+
 def login(c, tag="l1", user="alice", pw="alicepw"):
     lines = c.command(tag, f"LOGIN {user} {pw}")
     assert lines[-1].startswith(f"{tag} OK"), lines
@@ -789,13 +801,7 @@ def test_lmtp_on_unix_socket_and_imap_timeout(make_instance):
     inst.wait_for_log(rf"^master\[{p.pid}\]: notice: started: services=<2>")
     idle = greet(inst, imap)
     login(greet(inst, imap), "l0")          # creates alice's INBOX
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock)
-    c = LineClient(s)
-    c.expect(r"^220 ")
-    c.send_line("LHLO mta.example")
-    while not c.read_line().startswith("250 "):
-        pass
+    c = lmtp_hello(sock)
     c.send_line("MAIL FROM:<sender@example.org>")
     c.expect(r"^250 ")
     c.send_line("RCPT TO:<alice>")

@@ -11,12 +11,12 @@ recovering" at every stop with sessions open.
 import os
 import re
 import signal
-import socket
 import time
 
-from chapar_instance import LineClient, free_port
-from test_master import (FAST, greet, login, master_argv, private_wrappers,
-                         start_master, stop_master, write_table)
+from chapar_instance import free_port
+from test_master import (FAST, greet, lmtp_hello, login, master_argv,
+                         private_wrappers, start_master, stop_master,
+                         write_table)
 
 import pytest
 
@@ -31,17 +31,6 @@ def fast(make_instance):
 def log_matches(inst, regex):
     pat = re.compile(regex)
     return [line for line in inst.log_lines() if pat.search(line)]
-
-
-def lmtp_client(sock):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock)
-    c = LineClient(s)
-    c.expect(r"^220 ")
-    c.send_line("LHLO mta.example")
-    while not c.read_line().startswith("250 "):
-        pass
-    return c
 
 
 def test_stop_says_goodbye_to_every_session(fast):
@@ -72,7 +61,7 @@ def test_stop_says_goodbye_to_every_session(fast):
     pop3.expect(r"^\+OK")
     pop3.send_line("PASS alicepw")
     pop3.expect(r"^\+OK")
-    lmtp = lmtp_client(sock)
+    lmtp = lmtp_hello(sock)
 
     assert stop_master(fast, p) == 0
     assert selected.read_line(timeout=5) == "* BYE Server shutting down"
