@@ -22,6 +22,9 @@ SANE = {
     "connect, STARTTLS, LOGIN, LOGOUT": (0.5, 1e5),
     "FETCH 1:*": (0, 10),
     "FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (DATE)])": (0, 10),
+    # CPU time has 10 ms ticks: the plain row may be 0; DEFLATE never is.
+    "server CPU per MB of FETCH BODY[] responses, uncompressed": (-0.001, 10_000),
+    "server CPU per MB of FETCH BODY[] responses, COMPRESS=DEFLATE": (0, 10_000),
     "SEARCH TEXT": (0, 10),
     "SEARCH FROM": (0, 10),
     "mixed load": (1, 1e6),

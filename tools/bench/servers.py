@@ -394,6 +394,9 @@ userdb {{
   driver = static
   args = uid={mail.pw_uid} gid={mail.pw_gid} home={d}/mail/%u
 }}
+protocol imap {{
+  mail_plugins = $mail_plugins zlib imap_zlib
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1

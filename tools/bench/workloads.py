@@ -1,6 +1,7 @@
 """The benchmark workloads.  Each takes a started server (servers.Server) and
 returns numbers; run() decides rounds and medians."""
 
+import os
 import random
 import re
 import threading
@@ -109,6 +110,44 @@ def fetch_all(srv, n):
         if sum(1 for x in r if b" FETCH " in x) != n:
             raise RuntimeError(f"FETCH 1:* {items} on {srv.name}: {len(r)} responses, want {n}")
     c.logout()
+    return out
+
+
+def _cpu_seconds(pids):
+    """User + system CPU seconds the processes have used so far."""
+    ticks = 0
+    for p in pids:
+        with open(f"/proc/{p}/stat") as f:
+            w = f.read().rsplit(")", 1)[1].split()
+        ticks += int(w[11]) + int(w[12])           # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def fetch_cpu(srv, megabytes=20):
+    """Workload 3b: the server's CPU milliseconds per MB of FETCH 1:*
+    BODY.PEEK[] responses on `big` (the MB counted as the client reads them,
+    decompressed), in a plain session and in one after COMPRESS DEFLATE;
+    FETCH 1:* is repeated until `megabytes` have come.  The CPU is that of
+    the processes holding the server end of the connection (/proc/PID/stat).
+    A server that does not advertise COMPRESS=DEFLATE after login gets no
+    compressed figure."""
+    out = {}
+    for key in ("fetch_cpu", "fetch_cpu_z"):
+        c = big_session(srv)
+        if key == "fetch_cpu_z":
+            if not any(b"COMPRESS=DEFLATE" in r.split()
+                       for r in c.command("CAPABILITY")):
+                c.logout()
+                break
+            c.compress()
+        pids = servers.serving_pids(srv.imap_port, {c.sock.getsockname()[1]})
+        if not pids:
+            raise RuntimeError(f"{srv.name}: no process found serving the connection")
+        cpu0, got = _cpu_seconds(pids), 0
+        while got < megabytes * 1e6:
+            got += sum(len(r) for r in c.command("FETCH 1:* (BODY.PEEK[])"))
+        out[key] = (_cpu_seconds(pids) - cpu0) * 1000 / (got / 1e6)
+        c.logout()
     return out
 
 
