@@ -764,20 +764,5 @@ void index_format_msgset(const uint32_t *nums, size_t n, struct buf *out)
 
 int index_map_message(struct index_state *st, uint32_t uid, struct map *map)
 {
-    struct buf path = BUF_INITIALIZER;
-    int fd, r;
-
-    mailbox_message_path(st->mb, uid, &path);
-    fd = open(buf_cstring(&path), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        r = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
-        if (r == ERR_IO)
-            log_error_errno("index: cannot open message file=<%s>", path.s);
-        buf_free(&path);
-        return r;
-    }
-    r = map_refresh(map, fd, path.s);
-    close(fd);
-    buf_free(&path);
-    return r;
+    return index_map_file(st->mb, uid, map);
 }

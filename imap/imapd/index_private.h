@@ -143,6 +143,9 @@ void index_report_flagnames(struct index_state *st, struct prot *out,
 
 /* The message file of uid mapped into *map (map_free() it). */
 int index_map_message(struct index_state *st, uint32_t uid, struct map *map);
+/* The same for any open mailbox (index_url.c): ERR_NOTFOUND when the
+ * file is gone (expunged meanwhile), ERR_IO (logged). */
+int index_map_file(struct mailbox *mb, uint32_t uid, struct map *map);
 
 /* A set of msgnos (or UIDs when uid) as "1:3,5", for codes. */
 void index_format_msgset(const uint32_t *nums, size_t n, struct buf *out);

@@ -7,10 +7,12 @@
  * the user needs the r right, and a mailbox without it answers like a
  * missing one (ERR_NOTFOUND), so names do not leak.  The section comes
  * from cyrus.cache (message_find_section), the bytes from the message
- * file; HEADER.FIELDS[.NOT] is filtered as FETCH filters it.
+ * file; HEADER.FIELDS[.NOT] is filtered as FETCH filters it.  The one
+ * function that maps a message file for imapd is here (index_map_file).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -25,8 +27,7 @@
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/message.h"
 
-/* The message file of uid in mb, mapped. */
-static int map_file(struct mailbox *mb, uint32_t uid, struct map *map)
+int index_map_file(struct mailbox *mb, uint32_t uid, struct map *map)
 {
     struct buf path = BUF_INITIALIZER;
     int fd, r;
@@ -34,7 +35,9 @@ static int map_file(struct mailbox *mb, uint32_t uid, struct map *map)
     mailbox_message_path(mb, uid, &path);
     fd = open(buf_cstring(&path), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        r = ERR_NOTFOUND;       /* expunged under us */
+        r = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+        if (r == ERR_IO)
+            log_error_errno("index: cannot open message file=<%s>", path.s);
     } else {
         r = map_refresh(map, fd, path.s);
         close(fd);
@@ -111,7 +114,7 @@ int index_urlfetch(const struct index_url *url, const struct auth_state *who,
     if ((r = mailbox_read_record(mb, n, &rec)) ||
         (r = mailbox_cache_entry(mb, &rec, &data, &len)) ||
         (r = message_info_decode(data, len, &info)) ||
-        (r = map_file(mb, rec.uid, &map)))
+        (r = index_map_file(mb, rec.uid, &map)))
         goto done;
     r = append_section(info, &map, &sec, out);
     if (!r && out->len - before > max)

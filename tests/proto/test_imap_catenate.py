@@ -118,6 +118,26 @@ def test_whole_message_fields_partial_and_selected_base(inst, port):
                              + MIME[6:15] + MIME[3:])
 
 
+def test_utf8_mailbox_and_synchronizing_literal(inst, port):
+    """RFC 5092 names a mailbox in %-encoded UTF-8 (here INBOX.caf\u00e9,
+    "INBOX.caf&AOk-" on the wire); a TEXT literal may be synchronizing."""
+    s, _ = source_and_dst(inst, port)
+    s.ok('CREATE "INBOX.caf&AOk-"')
+    assert s.append('"INBOX.caf&AOk-"', b"Subject: x\r\n\r\ny\r\n"
+                    ).startswith("OK")
+    s.n += 1
+    tag = f"t{s.n}"
+    s.c.send(f"{tag} APPEND INBOX.dst CATENATE (TEXT {{3}}\r\n".encode())
+    assert s.c.read_line() == "+ go ahead"
+    s.c.send(b'a\r\n URL "/INBOX.caf%C3%A9/;UID=1")\r\n')
+    assert s.c.read_until(tag)[-1].startswith(f"{tag} OK [APPENDUID ")
+    assert fetch_last(s) == b"a\r\nSubject: x\r\n\r\ny\r\n"
+    # the modified UTF-7 spelling is not RFC 5092's
+    assert append(s, b'APPEND INBOX.dst CATENATE (URL "/INBOX.caf&AOk-/;UID'
+                  b'=1")') == \
+        "NO [BADURL /INBOX.caf&AOk-/;UID=1] Cannot use this URL"
+
+
 def test_other_users_mailbox_needs_read_right(inst, port):
     s, _ = source_and_dst(inst, port)
     bob = Session(inst, port, "bob")
