@@ -265,7 +265,10 @@ int mboxlist_setspecialuse(const char *name, const struct auth_state *who,
  * start with the mailbox's unique id, so entries follow RENAME (children
  * too, to another partition too) without being touched, and DELETE
  * removes them in the transaction that removes the records: after a kill
- * at any instant a mailbox has all its entries or none is left.  A change
+ * at any instant a mailbox has all its entries or none is left; deleting
+ * a user (its INBOX) also removes the user's private entries of other
+ * mailboxes and of the server.  A user rename does not move private
+ * entries to the new name (they stay the old name's).  A change
  * re-reads the mailbox's record in its transaction and refuses
  * (ERR_NOTFOUND) when it is gone or another mailbox has the name.  Entry
  * names are full ("/shared/comment", "/private/comment"), lower case.
@@ -335,6 +338,9 @@ int mboxlist_annot_store(const char *name, const struct auth_state *who,
  * mailbox uniqueid.  For mboxlist_delete(). */
 struct db_txn;
 int mboxlist_annot_drop(struct db_txn *txn, const char *uniqueid);
+/* Inside txn (the one removing a user's INBOX): remove every private
+ * entry of userid, of any mailbox or of the server. */
+int mboxlist_annot_drop_user(struct db_txn *txn, const char *userid);
 /* Release the annotations database handle (mboxlist_close() does). */
 void mboxlist_annot_close(void);
 

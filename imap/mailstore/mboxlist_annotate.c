@@ -512,15 +512,23 @@ int mboxlist_annot_store(const char *name, const struct auth_state *who,
 struct drop_rock {
     struct db *db;
     struct db_txn *txn;
+    const char *owner;          /* only this owner's (NULL: every key) */
 };
 
 static int drop_one(const void *key, size_t keylen, const void *val,
                     size_t vallen, void *rock)
 {
     struct drop_rock *dr = rock;
+    const char *k = key, *end = k + keylen, *owner;
 
     (void)val;
     (void)vallen;
+    if (dr->owner) {
+        owner = memchr(k, '\0', keylen);
+        if (!owner++ || (size_t)(end - owner) <= strlen(dr->owner) ||
+            memcmp(owner, dr->owner, strlen(dr->owner) + 1))
+            return 0;
+    }
     return db_delete(dr->db, dr->txn, key, keylen);
 }
 
@@ -535,8 +543,23 @@ int mboxlist_annot_drop(struct db_txn *txn, const char *uniqueid)
     if ((r = annot_db(&dr.db)))
         return r;
     dr.txn = txn;
+    dr.owner = NULL;
     annot_key(&key, uniqueid, NULL, NULL);
     r = db_foreach(dr.db, txn, key.s, key.len, drop_one, &dr);
     buf_free(&key);
     return r;
+}
+
+int mboxlist_annot_drop_user(struct db_txn *txn, const char *userid)
+{
+    struct drop_rock dr;
+    int r;
+
+    if (!userid || !*userid)
+        return ERR_OK;
+    if ((r = annot_db(&dr.db)))
+        return r;
+    dr.txn = txn;
+    dr.owner = userid;
+    return db_foreach(dr.db, txn, "", 0, drop_one, &dr);
 }

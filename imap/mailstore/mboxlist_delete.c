@@ -6,7 +6,8 @@
  * plan (the mailbox, and its children with MBOXLIST_DELETE_CHILDREN or for
  * a user), lock (each one's index, in name order), commit (one
  * mailboxes.db transaction: the records and their METADATA entries out,
- * the intent in), then the
+ * for a user also their private entries of other mailboxes and of the
+ * server, the intent in), then the
  * intent's steps (mboxlist_intent_steps.c: files, usage, quota roots, user
  * files).  Lock order: cyrus.index locks, then mailboxes.db, then quota.
  */
@@ -84,6 +85,12 @@ static int mboxlist_delete_once(struct mboxlist_intent *in, const char *name,
         /* The METADATA entries go with the record. */
         if (!r)
             r = mboxlist_annot_drop(txn, list->e[i].uniqueid);
+    }
+    /* A user who goes takes their private entries everywhere along. */
+    if (!r && (in->flags & MBOXLIST_INTENT_USER)) {
+        char *user = mboxname_userid_of(name);
+        r = mboxlist_annot_drop_user(txn, user);
+        free(user);
     }
     if (!r)
         r = mboxlist_intent_store(txn, in);

@@ -2,7 +2,8 @@
  * mailstore: entry-name checks, rights (private `l`, shared `r`/`w`,
  * server entries for administrators), the limits, the entries following
  * RENAME (children, a user, another partition) and going with DELETE (no
- * key of the mailbox left in annotations.db), and a DELETE killed at every
+ * key of the mailbox left in annotations.db; a deleted user's private
+ * entries of the server go too), and a DELETE killed at every
  * intent step: the mailbox is then there with its entries, or gone with
  * them. */
 #include "config.h"
@@ -210,6 +211,14 @@ static void test_annot_rights_limits(void)
     TEST_ASSERT_STR(entries_of("", bob),
                     "/shared/admin=r@x;/private/comment=mine;");
     TEST_ASSERT_STR(entries_of("", alice), "/shared/admin=r@x;");
+    /* Deleting the user bob takes his private entries everywhere. */
+    TEST_ASSERT_INT(set1("", alice, "/private/comment", "hers"), ERR_OK);
+    TEST_ASSERT_INT(annot_keys(), 6);
+    TEST_ASSERT_INT(mboxlist_setacl("user.bob", admin, "admin", "+x"), ERR_OK);
+    TEST_ASSERT_INT(mboxlist_delete("user.bob", admin, 0), ERR_OK);
+    TEST_ASSERT_STR(entries_of("", alice),
+                    "/shared/admin=r@x;/private/comment=hers;");
+    TEST_ASSERT_INT(annot_keys(), 2);
 }
 
 static void test_annot_follow(void)
