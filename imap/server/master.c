@@ -1,14 +1,17 @@
 /* master.c -- the Chapar daemon: listens for every service of the service
- * table and runs one server process per accepted connection.
+ * table and runs one server process per accepted connection, and the
+ * table's START, EVENTS and DAEMON commands.
  *
  *   master [-C imapd.conf] [-M cyrus.conf] [-D serverdir]... [-d] [-U]
  *
  * Start-up is a straight sequence, each step fatal on failure: read the
  * configuration and the service table, lock the pid file (one master per
  * instance), bind every listener (as root if started as root), daemonize
- * (-d), write the pid, drop privileges for good, remove stale proc/ files.
+ * (-d), write the pid, drop privileges for good, join the database
+ * environment, remove stale proc/ files, run the START entries, listen.
  * Then signals only set flags and wake poll() through a self-pipe; the loop
- * does the work: SIGCHLD reaps, SIGHUP reloads, SIGTERM and SIGINT stop.
+ * does the work: SIGCHLD reaps, SIGHUP reloads, SIGTERM and SIGINT stop,
+ * and events and daemons start when they are due.
  */
 #include "config.h"
 
@@ -309,6 +312,7 @@ static void update_service(struct master *m, struct master_service *old,
     old->maxperclient = fresh->maxperclient;
     old->prefork = fresh->prefork;
     old->maxuses = fresh->maxuses;
+    old->maxfds = fresh->maxfds;
     old->spawn_after = 0;
     old->lineno = fresh->lineno;
     /* Workers hold the old configuration and command: fresh ones take
@@ -337,6 +341,7 @@ static void reload(struct master *m)
 {
     struct master_service *fresh, *svc, *old, *kept = NULL, **tail = &kept;
     struct buf err = BUF_INITIALIZER;
+    struct master_table table;
     size_t n = 0;
 
     log_notice("reloading: table=<%s>", m->table_path);
@@ -345,7 +350,7 @@ static void reload(struct master *m)
                   buf_cstring(&err));
     else
         server_common_sasl_export();
-    if (master_table_load(m->table_path, &m->progdirs, m->conf_path, &fresh,
+    if (master_table_load(m->table_path, &m->progdirs, m->conf_path, &table,
                           &err)) {
         log_error("reload: %s; keeping the previous services",
                   buf_cstring(&err));
@@ -353,6 +358,10 @@ static void reload(struct master *m)
         return;
     }
     buf_free(&err);
+    /* START entries run at start only. */
+    master_task_free_list(&table.start);
+    master_tasks_set(m, table.events, table.daemons);
+    fresh = table.services;
     /* First stop listening for what went away or moved, so a new service
      * may take over an address. */
     for (old = m->services; old; old = svc) {
@@ -467,7 +476,7 @@ static void run(struct master *m)
     long long next_tick = 0;
 
     while (!got_term) {
-        int timeout;
+        long long timeout, tasks;
         if (got_chld) {
             got_chld = 0;
             master_child_reap(m);
@@ -477,6 +486,7 @@ static void run(struct master *m)
             reload(m);
         }
         master_prefork_fill(m);
+        tasks = master_tasks_run(m);
         /* A tick a second: the database environment's upkeep (and, after
          * accept() ran out of descriptors, a pause). */
         if (master_now_ms() >= next_tick) {
@@ -484,12 +494,13 @@ static void run(struct master *m)
                 (void)db_env_maintain(m->dbenv);
             next_tick = master_now_ms() + MASTER_TICK_MS;
         }
-        timeout = m->accept_failed ? 1000
-                                   : (int)(next_tick - master_now_ms());
+        timeout = m->accept_failed ? 1000 : next_tick - master_now_ms();
+        if (tasks >= 0 && tasks < timeout)
+            timeout = tasks;
         if (timeout < 0)
             timeout = 0;
         pollset_build(&ps, m);
-        if (poll(ps.fds, ps.n, timeout) < 0 && errno != EINTR)
+        if (poll(ps.fds, ps.n, (int)timeout) < 0 && errno != EINTR)
             log_fatal("poll failed: %s", strerror(errno));
         m->accept_failed = 0;
         if (ps.fds[0].revents)
@@ -519,7 +530,7 @@ static void wait_children(struct master *m, long long deadline)
     struct pollfd pfd = { wake_pipe[0], POLLIN, 0 };
 
     master_child_reap(m);
-    while (master_child_count(m)) {
+    while (master_child_count(m) + master_tasks_count(m)) {
         long long left = deadline - master_now_ms();
         if (left <= 0)
             break;
@@ -538,11 +549,14 @@ static void stop(struct master *m)
     for (struct master_service *svc = m->services; svc; svc = svc->next)
         master_service_close(svc);
     master_child_signal_all(m, SIGTERM);
+    master_tasks_signal(m, SIGTERM);
     wait_children(m, master_now_ms() + limit * 1000);
-    if (master_child_count(m)) {
+    if (master_child_count(m) + master_tasks_count(m)) {
         log_warn("stopping: children=<%zu> still running after %llds: "
-                 "SIGKILL", master_child_count(m), limit);
+                 "SIGKILL", master_child_count(m) + master_tasks_count(m),
+                 limit);
         master_child_signal_all(m, SIGKILL);
+        master_tasks_signal(m, SIGKILL);
         wait_children(m, master_now_ms() + 5000);
     }
     /* The servers are gone: a last checkpoint, so that the next start
@@ -572,7 +586,7 @@ static char *absolute(const char *path, const char *what)
     return abs;
 }
 
-/* cyrus.conf beside the default imapd.conf (/etc/cyrus.conf). */
+/* cyrus.conf beside the default imapd.conf (/etc/chapar/cyrus.conf). */
 static char *default_table(void)
 {
     const char *slash = strrchr(DEFAULT_CONFIG_FILE, '/');
@@ -649,6 +663,7 @@ static void start(struct master *m, int stay, int daemon)
 {
     struct rlimit nocore = { 0, 0 };
     struct buf err = BUF_INITIALIZER;
+    struct master_table table;
     struct identity id;
     int ready_fd = -1, removed;
     size_t n = 0;
@@ -658,19 +673,20 @@ static void start(struct master *m, int stay, int daemon)
     getrlimit(RLIMIT_CORE, &nocore);
     nocore.rlim_cur = 0;
     setrlimit(RLIMIT_CORE, &nocore);
-    if (master_table_load(m->table_path, &m->progdirs, m->conf_path,
-                          &m->services, &err)) {
+    if (master_table_load(m->table_path, &m->progdirs, m->conf_path, &table,
+                          &err)) {
         log_crit("%s", buf_cstring(&err));
         exit(EX_CONFIG);
     }
     buf_free(&err);
+    m->services = table.services;
     master_check_tls(m);
     identity_resolve(&id, stay);
     m->pidfile = xstrdup(conf_getstring(CONF_MASTER_PIDFILE));
     m->pidfd = pidfile_lock(m->pidfile);
     signals_init();
     for (struct master_service *svc = m->services; svc; svc = svc->next, n++)
-        if (master_service_listen(svc))
+        if (master_service_bind(svc))
             log_fatal("cannot listen for service=<%s> listen=<%s>",
                       svc->name, svc->listen);
     if (daemon)
@@ -683,6 +699,13 @@ static void start(struct master *m, int stay, int daemon)
     removed = procinfo_cleanup();
     if (removed)
         log_info("removed stale proc files=<%d>", removed);
+    /* As the user, with the environment recovered, before any client. */
+    master_tasks_start(m, &table.start);
+    for (struct master_service *svc = m->services; svc; svc = svc->next)
+        if (master_service_activate(svc))
+            log_fatal("cannot listen for service=<%s> listen=<%s>",
+                      svc->name, svc->listen);
+    master_tasks_set(m, table.events, table.daemons);
     log_notice("started: services=<%zu> pid=<%ld>", n, (long)getpid());
     if (daemon)
         detach(ready_fd);
@@ -738,6 +761,7 @@ int main(int argc, char **argv)
         master_service_free(&m.retired);
         m.retired = next;
     }
+    master_tasks_free(&m);
     hash_free(&m.children, free);
     free(m.conf_path);
     free(m.table_path);

@@ -1,7 +1,14 @@
-/* master.h -- what master's files share: the service table, the listeners
- * and the children.  Not for other programs.
+/* master.h -- what master's files share: the service table, the listeners,
+ * the children and the tasks.  Not for other programs.
  *
- * A service is one line of the service table (cyrus.conf(5)): a name (also
+ * The table (cyrus.conf(5)) is our flat format -- one service a line -- or
+ * Cyrus's sections START, SERVICES, EVENTS and DAEMON, whose commands are
+ * translated to Chapar's programs (master_command.c); master_table.c
+ * reads it.  START, EVENTS and DAEMON entries are tasks (master_events.c):
+ * commands run once before the services listen, on a schedule, or for as
+ * long as master runs.
+ *
+ * A service is one entry of the service table: a name (also
  * the libwrap daemon name), a command line, a listen address, a child
  * limit and a limit per client address (maxperclient: a connection over it
  * is answered with the protocol's "too many connections" line, when master
@@ -12,7 +19,9 @@
  * reaps every child; master_prefork.c keeps a prefork=N service's workers,
  * server processes that accept on the listeners themselves and serve up to
  * maxuses connections each (imap/server/server_worker.h); master.c holds
- * main(), the privilege drop, the loop and the signals.
+ * main(), the privilege drop, the loop and the signals.  Tasks are children
+ * of master too, reaped with the others but counted apart (not in
+ * master->children, no service limit).
  *
  * Lifetimes: a service lives in master->services while it is in the table.
  * When a reload removes it (or changes its address) its listeners are
@@ -47,6 +56,8 @@ struct master_service {
     int prefork;                    /* idle workers kept; 0: a child per
                                        connection, forked by master */
     int maxuses;                    /* connections a worker serves */
+    long maxfds;                    /* RLIMIT_NOFILE of its children; 0:
+                                       master's own */
     int nready;                     /* workers starting or idle, not told
                                        to stop */
     long long spawn_after;          /* ms: no new worker before (one died
@@ -90,6 +101,37 @@ struct master_child {
     char client[64];                /* the peer's numeric address */
 };
 
+enum master_task_kind {
+    MASTER_TASK_START = 0,          /* run once at start, waited for */
+    MASTER_TASK_EVENT,              /* run on a schedule */
+    MASTER_TASK_DAEMON              /* kept running */
+};
+
+/* One START, EVENTS or DAEMON entry. */
+struct master_task {
+    char *name;
+    enum master_task_kind kind;
+    char *cmd;                      /* as written in the table */
+    struct strarray argv;           /* translated; "-C conf" added */
+    int lineno;
+    int period;                     /* EVENT: minutes; 0 with at < 0: once */
+    int at;                         /* EVENT: HHMM local time, daily; -1 */
+    long maxfds;                    /* DAEMON: RLIMIT_NOFILE; 0: master's */
+    /* while master runs (master_events.c) */
+    pid_t pid;                      /* running, or 0 */
+    long long due;                  /* EVENT: ms on the event clock */
+    long long started;              /* ms, monotonic */
+    long long restart_at;           /* DAEMON: ms, monotonic */
+    long long backoff;              /* DAEMON: ms before the next restart */
+    struct master_task *next;
+};
+
+/* What a table holds, each list in file order. */
+struct master_table {
+    struct master_service *services;
+    struct master_task *start, *events, *daemons;
+};
+
 struct master {
     char *conf_path;                /* absolute, or NULL: the default */
     char *table_path;               /* absolute */
@@ -98,6 +140,8 @@ struct master {
     int pidfd;                      /* open and locked until exit */
     struct master_service *services;
     struct master_service *retired;
+    struct master_task *events, *daemons;
+    struct master_task *retired_tasks;  /* running, no longer in the table */
     struct hash *children;          /* "<pid>" -> struct master_child */
     int accept_failed;              /* accept() ran out of resources */
     struct db_env *dbenv;           /* kept: recovery and checkpoints */
@@ -113,22 +157,72 @@ void master_signals_default(void);
 /* Milliseconds on the monotonic clock. */
 long long master_now_ms(void);
 
+/* ---- master_table.c ------------------------------------------------------ */
+
+/* Parse the service table at path into *table (each list in file order).
+ * A relative program is looked up in each of progdirs in order, and must
+ * be executable; conf_path (may be NULL) is passed to each as -C.  Entries
+ * of Cyrus's sections that Chapar cannot run are left out with one warning
+ * line each.  On failure returns ERR_IO or ERR_BADARG, sets error to
+ * "<file>:<line>: <reason>" and leaves *table empty. */
+int master_table_load(const char *path, const struct strarray *progdirs,
+                      const char *conf_path, struct master_table *table,
+                      struct buf *error);
+/* Free every list of table. */
+void master_table_free(struct master_table *table);
+/* Free one task (not its process), or a list of them (*list = NULL). */
+void master_task_free(struct master_task *task);
+void master_task_free_list(struct master_task **list);
+
+/* ---- master_command.c ---------------------------------------------------- */
+
+/* Where a command is written: our flat format, or a section of Cyrus's. */
+enum master_cmd_where {
+    MASTER_CMD_FLAT = 0,
+    MASTER_CMD_SERVICES,
+    MASTER_CMD_START,
+    MASTER_CMD_EVENTS,
+    MASTER_CMD_DAEMON
+};
+
+/* A cmd= made into what master executes. */
+struct master_cmd {
+    struct strarray argv;           /* program (path), -C conf, arguments */
+    const char *program;            /* Chapar's name of it (in argv[0]) */
+    int maxuses;                    /* Cyrus's -U n of a server, or 0 */
+    char *skip;                     /* set: the entry is left out, why */
+    int skip_quietly;               /* ... at info level: nothing is lost */
+    struct strarray warnings;       /* what was dropped from the command */
+};
+
+/* Make cmd (as written at where) into out (zeroed by the caller).  In
+ * Cyrus's sections, Cyrus's programs become Chapar's (cyrus.conf(5),
+ * COMING FROM CYRUS): a program Chapar does not have sets out->skip.
+ * ERR_BADARG with the reason in why (no file:line) for a bad command or
+ * a program that is not executable. */
+int master_command(const char *cmd, enum master_cmd_where where,
+                   const struct strarray *progdirs, const char *conf_path,
+                   struct master_cmd *out, struct buf *why);
+void master_cmd_fini(struct master_cmd *c);
+
 /* ---- master_service.c ---------------------------------------------------- */
 
-/* Parse the service table at path into a new list (*list_r, in file order).
- * A relative program is looked up in each of progdirs in order, and must
- * be executable; conf_path
- * (may be NULL) is passed to each as -C.  On failure returns ERR_IO or
- * ERR_BADARG, sets error to "<file>:<line>: <reason>" and *list_r to NULL. */
-int master_table_load(const char *path, const struct strarray *progdirs,
-                      const char *conf_path, struct master_service **list_r,
-                      struct buf *error);
+/* Split a TCP listen= value into host (NULL: every address) and port
+ * (both allocated); ERR_BADARG when it is malformed. */
+int master_listen_split(const char *listen, char **host_r, char **port_r);
+/* The file name of svc's program, without its directory. */
+const char *master_service_program(const struct master_service *svc);
 /* Find a service by name in a list, or NULL. */
 struct master_service *master_service_find(struct master_service *list,
                                            const char *name);
-/* Open svc's listening sockets (non-blocking, close-on-exec).  ERR_IO
- * (logged, nothing left open) when an address cannot be used. */
+/* Open svc's listening sockets (non-blocking, close-on-exec) and listen:
+ * master_service_bind() then master_service_activate().  ERR_IO (logged,
+ * nothing left open) when an address cannot be used. */
 int master_service_listen(struct master_service *svc);
+/* Bind svc's sockets without listening yet: a client is refused until
+ * master_service_activate().  ERR_IO as master_service_listen(). */
+int master_service_bind(struct master_service *svc);
+int master_service_activate(struct master_service *svc);
 /* Close the listening sockets (a UNIX socket's path is removed). */
 void master_service_close(struct master_service *svc);
 /* Close and free one service; *svcp = NULL. */
@@ -169,6 +263,11 @@ void master_child_reap(struct master *m);
 void master_child_signal_all(struct master *m, int sig);
 /* Number of live children. */
 size_t master_child_count(const struct master *m);
+/* In a new child: RLIMIT_NOFILE to maxfds (> 0; at most the hard limit,
+ * with a warning). */
+void master_limit_fds(long maxfds);
+/* "status=<n>" or "signal=<n> (name)" for a wait status. */
+const char *master_wait_status(int status, char *buf, size_t size);
 
 /* ---- master_prefork.c ---------------------------------------------------- */
 
@@ -182,5 +281,26 @@ void master_prefork_status(struct master *m, struct master_child *child);
 void master_prefork_stop(struct master *m, struct master_service *svc);
 /* A worker exited: close its status socket; 1 if it never got ready. */
 int master_prefork_exited(struct master_child *child);
+
+/* ---- master_events.c ----------------------------------------------------- */
+
+/* Run the START entries, in order, each waited for; one that fails stops
+ * master (as Cyrus does).  The list is freed. */
+void master_tasks_start(struct master *m, struct master_task **start);
+/* Take over the EVENTS and DAEMON lists (start or reload: events are
+ * scheduled afresh, daemons whose command did not change keep running). */
+void master_tasks_set(struct master *m, struct master_task *events,
+                      struct master_task *daemons);
+/* Start the events that are due and the daemons to (re)start; returns
+ * the milliseconds until the next is due, or -1 for none. */
+long long master_tasks_run(struct master *m);
+/* pid exited with status: 1 if it was a task (logged, accounted). */
+int master_task_reaped(struct master *m, pid_t pid, int status);
+/* Send sig to every running task. */
+void master_tasks_signal(struct master *m, int sig);
+/* Number of running tasks. */
+size_t master_tasks_count(const struct master *m);
+/* Free every task list of m. */
+void master_tasks_free(struct master *m);
 
 #endif

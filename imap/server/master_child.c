@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -58,6 +59,8 @@ child_exec(struct master_service *svc, int conn, const char *client)
     }
     if (conn > 1)
         close(conn);
+    if (svc->maxfds)
+        master_limit_fds(svc->maxfds);
     /* libwrap decides before the server says anything. */
     if (!svc->is_unix && !tcpwrap_allowed(svc->name, 0)) {
         log_notice("denied: service=<%s> client=<%s>", svc->name, client);
@@ -253,8 +256,11 @@ static void child_exited(struct master *m, pid_t pid, int status)
 
     pid_key(pid, key, sizeof(key));
     child = hash_delete(m->children, key);
-    if (!child)
+    if (!child) {
+        if (!master_task_reaped(m, pid, status))
+            log_warn("reaped an unknown child: pid=<%ld>", (long)pid);
         return;
+    }
     svc = child->svc;
     master_client_remove(child);
     /* A worker that dies before it is ready would die again at once. */
@@ -317,4 +323,30 @@ void master_child_signal_all(struct master *m, int sig)
 size_t master_child_count(const struct master *m)
 {
     return hash_count(m->children);
+}
+
+void master_limit_fds(long maxfds)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && (rlim_t)maxfds > rl.rlim_max)
+        log_warn("maxfds=<%ld> is over the hard limit: %llu used", maxfds,
+                 (unsigned long long)rl.rlim_max);
+    else
+        rl.rlim_cur = (rlim_t)maxfds;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        log_warn("maxfds=<%ld>: setrlimit failed: %s", maxfds,
+                 strerror(errno));
+}
+
+const char *master_wait_status(int status, char *buf, size_t size)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, size, "signal=<%d> (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, size, "status=<%d>", WEXITSTATUS(status));
+    return buf;
 }

@@ -69,6 +69,8 @@ worker_exec(struct master_service *svc, int status, const char *env)
     }
     if (setenv(SERVER_WORKER_ENV, env, 1) < 0)
         _exit(EX_OSERR);
+    if (svc->maxfds)
+        master_limit_fds(svc->maxfds);
     execv(svc->argv.data[0], svc->argv.data);
     log_error_errno("service=<%s>: cannot execute program=<%s>", svc->name,
                     svc->argv.data[0]);

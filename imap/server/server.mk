@@ -2,8 +2,9 @@
 # network server shares, libserver (the session-edge helpers of
 # server_common.c, the proc files of procinfo.c, the password-guessing
 # limits of login_limit.c, the libwrap glue), and the
-# master daemon (service table, listeners, one child per connection or
-# preforked workers; server_worker.c is the workers' side).
+# master daemon (service table in our format or Cyrus's sections,
+# listeners, one child per connection or preforked workers, START, EVENTS
+# and DAEMON tasks; server_worker.c is the workers' side).
 # It builds on the mailstore and lib/; the protocol servers build on it.
 
 noinst_LIBRARIES += imap/server/libserver.a
@@ -18,8 +19,9 @@ SERVER_LDADD = imap/server/libserver.a imap/mailstore/libmailstore.a \
 
 server_PROGRAMS += imap/server/master
 imap_server_master_SOURCES = imap/server/master.c imap/server/master.h \
+	imap/server/master_table.c imap/server/master_command.c \
 	imap/server/master_service.c imap/server/master_child.c \
-	imap/server/master_prefork.c
+	imap/server/master_prefork.c imap/server/master_events.c
 imap_server_master_LDADD = $(SERVER_LDADD)
 man_MANS += man/master.8 man/cyrus.conf.5
 EXTRA_DIST += man/master.8 man/cyrus.conf.5
