@@ -271,14 +271,19 @@ void delivery_end(struct delivery **dp)
 
 /* 1 if d's Message-ID already went to mailbox.  A database that cannot be
  * used suppresses nothing. */
-static int delivery_is_duplicate(struct delivery *d, const char *mailbox)
+struct duplicate *delivery_dupdb(struct delivery_agent *a)
 {
-    struct delivery_agent *a = d->agent;
-
     if (!a->dup && !a->dup_failed &&
         duplicate_open(conf_getstring(CONF_CONFIGDIRECTORY), &a->dup))
         a->dup_failed = 1;
-    return a->dup && !duplicate_check(a->dup, d->msgid, mailbox, NULL);
+    return a->dup;
+}
+
+static int delivery_is_duplicate(struct delivery *d, const char *mailbox)
+{
+    struct duplicate *dup = delivery_dupdb(d->agent);
+
+    return dup && !duplicate_check(dup, d->msgid, mailbox, NULL);
 }
 
 static int delivery_open(const char *name, struct mailbox **mb_r)

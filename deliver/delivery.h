@@ -63,9 +63,10 @@
  * keep (and the implicit keep) goes where the address resolved (the INBOX,
  * or the +folder); fileinto names a mailbox as the user's IMAP client
  * does ("INBOX.Lists"), needs the user's `p` there and creates it with
- * :create; redirect hands the message to the `sendmail` program; reject
- * and ereject make delivery_to() return ERR_PERM with the reason in
- * delivery_rejected().  A script that cannot be read, compiled or run,
+ * :create; redirect hands the message to the `sendmail` program, and so
+ * does vacation its reply (once per sender and period, tracked in the
+ * duplicate database); reject and ereject make delivery_to() return
+ * ERR_PERM with the reason in delivery_rejected().  A script that cannot be read, compiled or run,
  * and an action that fails for good (no such mailbox, sendmail failing),
  * puts the message into the INBOX instead and logs "sieve: ..." at error:
  * a script never loses mail.  A temporary failure of a write (quota, lock)

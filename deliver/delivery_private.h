@@ -41,6 +41,10 @@ int delivery_to_mailbox(struct delivery *d, const char *mailbox,
                         const char *seen_user, uint32_t flags,
                         const struct strarray *keywords, int *duplicate_r);
 
+/* The duplicate database, opened at the first call; NULL when it cannot
+ * be opened (then suppressing nothing, and no vacation tracking). */
+struct duplicate *delivery_dupdb(struct delivery_agent *a);
+
 /* Whose \Seen gets APPEND_SEEN for a delivery to t. */
 const char *delivery_seen_user(const struct delivery *d,
                                const struct delivery_target *t);

@@ -1,9 +1,12 @@
 /* delivery_sieve.c -- a recipient's Sieve script at delivery (delivery.h,
  * SIEVE): load the active script, run it (imap/sieve/sieve.h), perform
  * its actions -- keep and fileinto through delivery_to_mailbox() (the one
- * append path), redirect through the `sendmail` program, reject by
- * answering the MTA -- and, whenever the script or an action fails for
- * good, put the message into the INBOX and log why. */
+ * append path), redirect and vacation replies through the `sendmail`
+ * program, reject by answering the MTA -- and, whenever the script or an
+ * action fails for good, put the message into the INBOX and log why.
+ * Vacation remembers whom it answered in the duplicate database (key
+ * "<vacation:sender:handle>" for mailbox user.<user>, the time of the
+ * reply), so deliver -E prunes those records too. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -28,6 +32,7 @@
 #include "imap/sieve/sieve.h"
 #include "deliver/delivery.h"
 #include "deliver/delivery_private.h"
+#include "deliver/duplicate.h"
 
 /* What one run is doing for one recipient. */
 struct sieve_delivery {
@@ -113,19 +118,20 @@ static void sieve_fileinto(struct sieve_delivery *sd,
     struct buf name = BUF_INITIALIZER;
     struct auth_state *auth = auth_new(user, 0);
     int r = mboxname_to_internal(a->target, user, &name);
+    const char *mbox = buf_cstring(&name);
 
-    if (!r && a->create && mboxlist_lookup(name.s, NULL) == ERR_NOTFOUND) {
-        r = mboxlist_create(name.s, NULL, auth, 0);
+    if (!r && a->create && mboxlist_lookup(mbox, NULL) == ERR_NOTFOUND) {
+        r = mboxlist_create(mbox, NULL, auth, 0);
         if (!r)
-            log_info("sieve: created mailbox=<%s> for user=<%s>", name.s,
+            log_info("sieve: created mailbox=<%s> for user=<%s>", mbox,
                      user);
         if (r == ERR_EXISTS)
             r = ERR_OK;         /* made meanwhile by someone else */
     }
     if (!r)
-        r = delivery_may_post(auth, name.s);
+        r = delivery_may_post(auth, mbox);
     if (!r)
-        r = sieve_store(sd, name.s, &a->flags);
+        r = sieve_store(sd, mbox, &a->flags);
     if (r)
         log_error("sieve: user=<%s> line %d: fileinto \"%s\" failed: %s",
                   user, a->line, a->target, error_string(r));
@@ -159,12 +165,12 @@ static int sieve_write_unix(int fd, const char *p, size_t len)
     return r;
 }
 
-/* sendmail -i -f <sender> -- <to>, the message on its stdin; ERR_OK when
- * it exits 0. */
-static int sieve_sendmail(struct delivery *d, const char *to)
+/* sendmail -i -f <from> -- <to>, msg on its stdin; ERR_OK when it exits
+ * 0.  from NULL or "" is the null sender "<>". */
+static int sieve_sendmail(const char *from, const char *to,
+                          const struct buf *msg)
 {
     const char *prog = conf_getstring(CONF_SENDMAIL);
-    const char *from = d->sender && *d->sender ? d->sender : "<>";
     int fds[2], status, r;
     void (*old)(int);
     pid_t pid;
@@ -181,12 +187,13 @@ static int sieve_sendmail(struct delivery *d, const char *to)
         dup2(fds[0], 0);
         close(fds[0]);
         close(fds[1]);
-        execl(prog, "sendmail", "-i", "-f", from, "--", to, (char *)NULL);
+        execl(prog, "sendmail", "-i", "-f", from && *from ? from : "<>", "--",
+              to, (char *)NULL);
         _exit(127);
     }
     close(fds[0]);
     old = signal(SIGPIPE, SIG_IGN);
-    r = sieve_write_unix(fds[1], d->msg.s, d->msg.len);
+    r = sieve_write_unix(fds[1], msg->s, msg->len);
     close(fds[1]);
     signal(SIGPIPE, old);
     while (waitpid(pid, &status, 0) < 0)
@@ -200,7 +207,7 @@ static int sieve_sendmail(struct delivery *d, const char *to)
 static void sieve_redirect(struct sieve_delivery *sd,
                            const struct sieve_action *a)
 {
-    int r = sieve_sendmail(sd->d, a->target);
+    int r = sieve_sendmail(sd->d->sender, a->target, &sd->d->msg);
 
     if (r) {
         log_error("sieve: user=<%s> line %d: redirect to <%s> failed: "
@@ -211,6 +218,98 @@ static void sieve_redirect(struct sieve_delivery *sd,
     }
     log_info("sieve: redirected: user=<%s> to=<%s> msgid=<%s>",
              sd->t->userid, a->target, sd->d->msgid ? sd->d->msgid : "");
+}
+
+/* The user's addresses for vacation: the recipient's (also without its
+ * +detail) and :addresses. */
+static void sieve_own_addresses(const struct delivery_target *t,
+                                const struct sieve_action *a,
+                                struct strarray *own)
+{
+    const char *plus = strchr(t->address, '+');
+    const char *at = strrchr(t->address, '@');
+
+    strarray_append(own, t->address);
+    if (plus && (!at || plus < at)) {
+        struct buf b = BUF_INITIALIZER;
+        buf_appendmap(&b, t->address, (size_t)(plus - t->address));
+        if (at)
+            buf_appendcstr(&b, at);
+        strarray_appendm(own, buf_release(&b));
+    }
+    for (size_t i = 0; i < a->vacation.addresses.count; i++)
+        strarray_append(own, a->vacation.addresses.data[i]);
+}
+
+/* How long a sender is not answered again: :days/:seconds (7 days by
+ * default) within sieve_vacation_min_response and _max_response. */
+static time_t sieve_vacation_period(const struct sieve_action *a)
+{
+    long long s = a->vacation.seconds < 0 ? 7 * 86400
+                                          : (long long)a->vacation.seconds;
+    long long lo = conf_getint(CONF_SIEVE_VACATION_MIN_RESPONSE);
+    long long hi = conf_getint(CONF_SIEVE_VACATION_MAX_RESPONSE);
+
+    return (time_t)(s < lo ? lo : s > hi && hi >= lo ? hi : s);
+}
+
+static void sieve_vacation(struct sieve_delivery *sd,
+                           const struct sieve_action *a)
+{
+    struct delivery *d = sd->d;
+    const char *user = sd->t->userid;
+    struct sieve_envelope env = { d->sender, sd->t->address };
+    struct strarray own = STRARRAY_INITIALIZER;
+    struct buf key = BUF_INITIALIZER, handle = BUF_INITIALIZER;
+    struct buf from = BUF_INITIALIZER, reply = BUF_INITIALIZER;
+    struct buf mbox = BUF_INITIALIZER;
+    struct duplicate *dup = delivery_dupdb(d->agent);
+    time_t now = time(NULL), when;
+    const char *why;
+
+    sieve_own_addresses(sd->t, a, &own);
+    why = sieve_vacation_refuse(d->msg.s, d->msg.len, &env, &own);
+    if (why) {
+        log_info("sieve: vacation: no reply to <%s> for user=<%s>: %s",
+                 d->sender ? d->sender : "", user, why);
+        goto done;
+    }
+    /* One record per sender and handle in the duplicate database. */
+    sieve_vacation_handle(a, &handle);
+    buf_printf(&key, "<vacation:%s", d->sender);
+    buf_tolower(&key);          /* one record per sender, in any case */
+    buf_printf(&key, ":%s>", buf_cstring(&handle));
+    buf_printf(&mbox, "user.%s", user);
+    if (dup && !duplicate_check(dup, buf_cstring(&key), buf_cstring(&mbox),
+                                &when) &&
+        now - when < sieve_vacation_period(a)) {
+        log_info("sieve: vacation: <%s> was answered for user=<%s> at %lld",
+                 d->sender, user, (long long)when);
+        goto done;
+    }
+    buf_appendcstr(&from, sd->t->address);
+    if (!strchr(buf_cstring(&from), '@'))
+        buf_printf(&from, "@%s", conf_getstring(CONF_SERVERNAME));
+    sieve_vacation_compose(d->msg.s, d->msg.len, a, buf_cstring(&from),
+                           d->sender,
+                           conf_getstring(CONF_SERVERNAME), now, &reply);
+    if (sieve_sendmail("", d->sender, &reply)) {
+        log_error("sieve: vacation: reply to <%s> for user=<%s> failed: %s "
+                  "did not take it", d->sender, user,
+                  conf_getstring(CONF_SENDMAIL));
+        goto done;
+    }
+    if (dup)
+        duplicate_mark(dup, buf_cstring(&key), buf_cstring(&mbox), now);
+    log_info("sieve: vacation: replied to <%s> for user=<%s>", d->sender,
+             user);
+done:
+    strarray_fini(&own);
+    buf_free(&key);
+    buf_free(&handle);
+    buf_free(&from);
+    buf_free(&reply);
+    buf_free(&mbox);
 }
 
 /* The reason on one line, for the LMTP reply and deliver's stderr. */
@@ -285,6 +384,9 @@ static void sieve_perform(struct sieve_delivery *sd,
         case SIEVE_ACT_REDIRECT:
             sieve_redirect(sd, a);
             break;
+        case SIEVE_ACT_VACATION:
+            sieve_vacation(sd, a);
+            break;
         case SIEVE_ACT_REJECT:
             free(d->rejected);
             d->rejected = sieve_reason(a->target);
@@ -331,7 +433,7 @@ int delivery_sieve(struct delivery *d, const struct delivery_target *t,
         buf_printf(&inbox, "user.%s", t->userid);
         log_error("sieve: user=<%s> msgid=<%s>: filing into the INBOX "
                   "instead", t->userid, d->msgid ? d->msgid : "");
-        if ((r = sieve_store(&sd, inbox.s, &none)) && !sd.r)
+        if ((r = sieve_store(&sd, buf_cstring(&inbox), &none)) && !sd.r)
             sd.r = r;
     }
     *r_r = sd.r ? sd.r : d->rejected ? ERR_PERM : ERR_OK;

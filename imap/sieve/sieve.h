@@ -21,9 +21,10 @@
  * "fileinto", "envelope" (parts "from" and "to"), "mailbox" (fileinto
  * :create), "imap4flags" (setflag, addflag, removeflag, hasflag, :flags on
  * keep and fileinto), "copy" (:copy on fileinto and redirect), "reject"
- * and "ereject" (RFC 5429), and the comparator-i;octet /
- * comparator-i;ascii-casemap names.  Not yet: vacation, variables, body,
- * regex, relational, subaddress, include, encoded-character, date.
+ * and "ereject" (RFC 5429), "vacation" (RFC 5230) and "vacation-seconds"
+ * (RFC 6131), and the comparator-i;octet / comparator-i;ascii-casemap
+ * names.  Not yet: variables, body, regex, relational, subaddress,
+ * include, encoded-character, date.
  *
  * BOUNDS (the parser is bounded like the IMAP parser): a script larger
  * than limits.max_script bytes, nesting (blocks and tests) deeper than
@@ -40,6 +41,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/strarray.h"
@@ -83,7 +85,18 @@ enum sieve_action_kind {
     SIEVE_ACT_KEEP,             /* the recipient's own target (INBOX) */
     SIEVE_ACT_FILEINTO,         /* target: the mailbox name as written */
     SIEVE_ACT_REDIRECT,         /* target: the address */
-    SIEVE_ACT_REJECT            /* target: the reason (ereject too) */
+    SIEVE_ACT_REJECT,           /* target: the reason (ereject too) */
+    SIEVE_ACT_VACATION          /* target: the reason; see below */
+};
+
+/* vacation's arguments (RFC 5230, RFC 6131 :seconds). */
+struct sieve_vacation {
+    int64_t seconds;            /* :days * 86400 or :seconds; -1: default */
+    char *subject;              /* NULL: "Auto: <the original subject>" */
+    char *from;                 /* NULL: the recipient's address */
+    char *handle;               /* NULL: made of reason, subject and from */
+    struct strarray addresses;  /* :addresses, the user's other addresses */
+    int mime;                   /* the reason is a MIME entity */
 };
 
 struct sieve_action {
@@ -93,6 +106,7 @@ struct sieve_action {
     int implicit;               /* the implicit keep */
     int line;                   /* of the command; 0 for the implicit keep */
     struct strarray flags;      /* imap4flags: flags for keep/fileinto */
+    struct sieve_vacation vacation;     /* SIEVE_ACT_VACATION */
 };
 
 /* The actions to perform, in script order, without repeats (the same
@@ -102,6 +116,32 @@ struct sieve_result {
     struct sieve_action *actions;
     size_t count, alloc;
 };
+
+/* ---- vacation (sieve_vacation.c) ----------------------------------------
+ * Whether a vacation action answers this message (RFC 5230 4.5, 4.6 and
+ * RFC 3834): NULL when it does, else why not, for the log: no envelope
+ * sender (a bounce), a sender that is a list or daemon (MAILER-DAEMON,
+ * LISTSERV, majordomo, owner-*, *-request), Auto-Submitted other than
+ * "no", Precedence bulk/list/junk, a List-* field, a sender that is one of
+ * own (the user's addresses: the recipient's, :addresses), or none of own
+ * in To, Cc, Bcc, Resent-To, Resent-Cc, Resent-Bcc.  An own address
+ * without '@' compares with local parts only. */
+const char *sieve_vacation_refuse(const char *msg, size_t len,
+                                  const struct sieve_envelope *env,
+                                  const struct strarray *own);
+/* The reply to msg (CRLF lines) into *out: From: from, To: to, Subject
+ * (:subject, else "Auto: " and the original's), In-Reply-To and
+ * References, Date (now), Message-ID (@host), Auto-Submitted:
+ * auto-replied, MIME-Version and the reason as text/plain in UTF-8 (or,
+ * with :mime, as the MIME entity it is).  Header values lose CR and LF;
+ * non-ASCII in the subject is RFC 2047 encoded. */
+void sieve_vacation_compose(const char *msg, size_t len,
+                            const struct sieve_action *a, const char *from,
+                            const char *to, const char *host, time_t now,
+                            struct buf *out);
+/* The tracking handle: :handle, else one made of the reason, subject
+ * and from (so that a changed message is sent again). */
+void sieve_vacation_handle(const struct sieve_action *a, struct buf *out);
 
 int sieve_execute(const struct sieve_script *s, const char *msg, size_t len,
                   const struct sieve_envelope *env, struct sieve_result *res,

@@ -9,7 +9,7 @@ imap_sieve_libsieve_a_SOURCES = \
 	imap/sieve/sieve_parse.c \
 	imap/sieve/sieve_check.c imap/sieve/sieve_check.h \
 	imap/sieve/sieve_match.c imap/sieve/sieve_interp.c \
-	imap/sieve/sieve_script.c
+	imap/sieve/sieve_script.c imap/sieve/sieve_vacation.c
 SIEVE_LDADD = imap/sieve/libsieve.a $(MAILSTORE_LDADD)
 
 SIEVE_TESTS = tests/unit/test_sieve_parse tests/unit/test_sieve_interp

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,6 +24,14 @@
 #define TG_COPY       0x10
 #define TG_CREATE     0x20
 #define TG_FLAGS      0x40
+#define TG_DAYS       0x80
+#define TG_SUBJECT    0x100
+#define TG_FROM       0x200
+#define TG_ADDRESSES  0x400
+#define TG_MIME       0x800
+#define TG_HANDLE     0x1000
+#define TG_VACATION   (TG_DAYS | TG_SUBJECT | TG_FROM | TG_ADDRESSES | \
+                       TG_MIME | TG_HANDLE)
 
 enum { NO_TESTS, ONE_TEST, TEST_LIST };
 
@@ -53,6 +62,8 @@ static const struct sieve_def sieve_defs[] = {
     { "setflag", SOP_SETFLAG, 0, "imap4flags", 0, "S", NO_TESTS, 0 },
     { "addflag", SOP_ADDFLAG, 0, "imap4flags", 0, "S", NO_TESTS, 0 },
     { "removeflag", SOP_REMOVEFLAG, 0, "imap4flags", 0, "S", NO_TESTS, 0 },
+    { "vacation", SOP_VACATION, 0, "vacation", TG_VACATION, "s", NO_TESTS,
+      0 },
     { "address", SOP_ADDRESS, 1, NULL, TG_COMPARATOR | TG_MATCH | TG_ADDRPART,
       "SS", NO_TESTS, 0 },
     { "envelope", SOP_ENVELOPE, 1, "envelope",
@@ -72,7 +83,8 @@ static const struct sieve_def sieve_defs[] = {
 
 static const char *const sieve_extensions[] = {
     "fileinto", "envelope", "reject", "ereject", "imap4flags", "copy",
-    "mailbox", "comparator-i;octet", "comparator-i;ascii-casemap"
+    "mailbox", "comparator-i;octet", "comparator-i;ascii-casemap",
+    "vacation", "vacation-seconds"
 };
 
 struct checker {
@@ -116,61 +128,90 @@ static int has_ext(struct checker *c, const char *ext)
     return strarray_find(&c->required, ext) >= 0;
 }
 
+/* The tags: the group each belongs to, the value it sets, the extension
+ * it needs beyond its command's, and the argument it takes (0 none, 's'
+ * one string, 'S' a string list, 'N' a number). */
+static const struct sieve_tag {
+    const char *name;
+    unsigned group;
+    int value;
+    const char *ext;
+    char arg;
+} sieve_tags[] = {
+    { "is", TG_MATCH, SMATCH_IS, NULL, 0 },
+    { "contains", TG_MATCH, SMATCH_CONTAINS, NULL, 0 },
+    { "matches", TG_MATCH, SMATCH_MATCHES, NULL, 0 },
+    { "all", TG_ADDRPART, SADDR_ALL, NULL, 0 },
+    { "localpart", TG_ADDRPART, SADDR_LOCALPART, NULL, 0 },
+    { "domain", TG_ADDRPART, SADDR_DOMAIN, NULL, 0 },
+    { "over", TG_SIZE, STAG_OVER, NULL, 0 },
+    { "under", TG_SIZE, STAG_UNDER, NULL, 0 },
+    { "copy", TG_COPY, STAG_COPY, "copy", 0 },
+    { "create", TG_CREATE, STAG_CREATE, "mailbox", 0 },
+    { "comparator", TG_COMPARATOR, 0, NULL, 's' },
+    { "flags", TG_FLAGS, 0, "imap4flags", 'S' },
+    { "days", TG_DAYS, 86400, NULL, 'N' },
+    { "seconds", TG_DAYS, 1, "vacation-seconds", 'N' },
+    { "subject", TG_SUBJECT, 0, NULL, 's' },
+    { "from", TG_FROM, 0, NULL, 's' },
+    { "addresses", TG_ADDRESSES, 0, NULL, 'S' },
+    { "mime", TG_MIME, STAG_MIME, NULL, 0 },
+    { "handle", TG_HANDLE, 0, NULL, 's' },
+};
+
+/* The argument of tag tg (args[*i + 1]), checked; NULL after an error. */
+static const struct sieve_arg *tag_arg(struct checker *c, struct sieve_node *n,
+                                       size_t *i, const struct sieve_tag *tg)
+{
+    const struct sieve_arg *a = &n->args[*i];
+    const struct sieve_arg *v = ++*i < n->nargs ? &n->args[*i] : NULL;
+    int ok = v && (tg->arg == 'N' ? v->kind == SARG_NUMBER
+                                  : v->kind == SARG_STRINGS &&
+                                    (tg->arg == 'S' || (!v->is_list &&
+                                                        v->strs.count == 1)));
+
+    if (!ok)
+        cerr(c, a->line, ":%s needs %s", tg->name, tg->arg == 'N'
+             ? "a number" : tg->arg == 'S' ? "a string list" : "one string");
+    return ok ? v : NULL;
+}
+
 /* One tag (args[*i]) of n: 0 after an error. */
 static int check_tag(struct checker *c, struct sieve_node *n,
                      const struct sieve_def *d, size_t *i, unsigned *seen)
 {
-    const struct sieve_arg *a = &n->args[*i];
+    const struct sieve_arg *a = &n->args[*i], *v = NULL;
     const char *t = a->strs.data[0];
-    static const struct { const char *name; unsigned group; int value; }
-    simple[] = {
-        { "is", TG_MATCH, SMATCH_IS },
-        { "contains", TG_MATCH, SMATCH_CONTAINS },
-        { "matches", TG_MATCH, SMATCH_MATCHES },
-        { "all", TG_ADDRPART, SADDR_ALL },
-        { "localpart", TG_ADDRPART, SADDR_LOCALPART },
-        { "domain", TG_ADDRPART, SADDR_DOMAIN },
-        { "over", TG_SIZE, STAG_OVER },
-        { "under", TG_SIZE, STAG_UNDER },
-        { "copy", TG_COPY, STAG_COPY },
-        { "create", TG_CREATE, STAG_CREATE },
-        { "comparator", TG_COMPARATOR, 0 },
-        { "flags", TG_FLAGS, 0 },
-    };
-    static const char *const group_ext[] = {
-        [TG_COPY] = "copy", [TG_CREATE] = "mailbox", [TG_FLAGS] = "imap4flags"
-    };
-    size_t k;
-    unsigned g;
+    const struct sieve_tag *tg = NULL;
 
-    for (k = 0; k < sizeof(simple) / sizeof(*simple); k++)
-        if (!strcmp(t, simple[k].name))
-            break;
-    if (k == sizeof(simple) / sizeof(*simple) || !(d->tags & simple[k].group))
+    for (size_t k = 0; k < sizeof(sieve_tags) / sizeof(*sieve_tags); k++)
+        if (!strcmp(t, sieve_tags[k].name))
+            tg = &sieve_tags[k];
+    if (!tg || !(d->tags & tg->group))
         return cerr(c, a->line, "\"%s\" does not take :%s", d->name, t);
-    g = simple[k].group;
-    if (g < sizeof(group_ext) / sizeof(*group_ext) && group_ext[g] &&
-        !has_ext(c, group_ext[g]))
-        return cerr(c, a->line, ":%s needs require \"%s\"", t, group_ext[g]);
-    if (*seen & g)
+    if (tg->ext && !has_ext(c, tg->ext))
+        return cerr(c, a->line, ":%s needs require \"%s\"", t, tg->ext);
+    if (*seen & tg->group)
         return cerr(c, a->line, "\"%s\" given :%s with another tag of its "
                     "kind", d->name, t);
-    *seen |= g;
-    switch (g) {
-    case TG_MATCH: n->match = (enum sieve_match)simple[k].value; break;
-    case TG_ADDRPART: n->addrpart = (enum sieve_addrpart)simple[k].value;
+    *seen |= tg->group;
+    if (tg->arg && !(v = tag_arg(c, n, i, tg)))
+        return 0;
+    switch (tg->group) {
+    case TG_MATCH: n->match = (enum sieve_match)tg->value; break;
+    case TG_ADDRPART: n->addrpart = (enum sieve_addrpart)tg->value; break;
+    case TG_FLAGS: n->flags = &v->strs; break;
+    case TG_ADDRESSES: n->addresses = &v->strs; break;
+    case TG_SUBJECT: n->subject = v->strs.data[0]; break;
+    case TG_FROM: n->from = v->strs.data[0]; break;
+    case TG_HANDLE: n->handle = v->strs.data[0]; break;
+    case TG_DAYS:
+        if (v->num > (uint64_t)INT64_MAX / 86400)
+            return cerr(c, a->line, ":%s too large", t);
+        n->seconds = (int64_t)v->num * tg->value;
         break;
     case TG_COMPARATOR:
-    case TG_FLAGS:
-        if (++*i >= n->nargs || n->args[*i].kind != SARG_STRINGS ||
-            (g == TG_COMPARATOR && n->args[*i].strs.count != 1))
-            return cerr(c, a->line, ":%s needs %s", t, g == TG_FLAGS
-                        ? "a string list" : "one string");
-        if (g == TG_FLAGS) {
-            n->flags = &n->args[*i].strs;
-            break;
-        }
-        t = n->args[*i].strs.data[0];
+        t = v->strs.data[0];
         if (!strcmp(t, "i;octet"))
             n->comparator = SCMP_OCTET;
         else if (!strcmp(t, "i;ascii-casemap"))
@@ -179,7 +220,7 @@ static int check_tag(struct checker *c, struct sieve_node *n,
             return cerr(c, a->line, "unsupported comparator \"%s\"", t);
         break;
     default:
-        n->tags |= (unsigned)simple[k].value;
+        n->tags |= (unsigned)tg->value;
     }
     return 1;
 }
@@ -209,6 +250,7 @@ static int check_args(struct checker *c, struct sieve_node *n,
     n->comparator = SCMP_CASEMAP;
     n->match = SMATCH_IS;
     n->addrpart = SADDR_ALL;
+    n->seconds = -1;
     for (; i < n->nargs && n->args[i].kind == SARG_TAG; i++)
         if (!check_tag(c, n, d, &i, &seen))
             return 0;

@@ -21,18 +21,11 @@
 #include "imap/sieve/sieve.h"
 #include "imap/sieve/sieve_private.h"
 
-struct hdr {
-    const char *name;
-    size_t name_len;
-    char *value;                /* unfolded, trimmed */
-};
-
 struct run {
     const struct sieve_script *s;
     size_t size;
     const struct sieve_envelope *env;
-    struct hdr *hdrs;
-    size_t nhdrs;
+    struct sieve_headers hs;
     struct sieve_result *res;
     struct buf *err;
     int failed;
@@ -69,15 +62,17 @@ void sieve_limits_default(struct sieve_limits *l)
 
 /* ---- the message -------------------------------------------------------- */
 
-static void read_header(struct run *r, const char *msg, size_t len)
+void sieve_headers_read(const char *msg, size_t len, struct sieve_headers *hs)
 {
     struct message_field f;
     size_t pos = 0;
 
+    memset(hs, 0, sizeof(*hs));
     while (message_header_next_field(msg, len, &pos, &f)) {
         const char *v = memchr(f.line, ':', f.len);
         const char *end = f.line + f.len;
         struct buf val = BUF_INITIALIZER;
+        size_t skip = 0;
         if (!v)
             continue;
         for (v++; v < end; v++)
@@ -86,25 +81,38 @@ static void read_header(struct run *r, const char *msg, size_t len)
         while (val.len && (val.s[val.len - 1] == ' ' ||
                            val.s[val.len - 1] == '\t'))
             val.len--;
+        while (skip < val.len && (val.s[skip] == ' ' || val.s[skip] == '\t'))
+            skip++;
         buf_cstring(&val);
-        {
-            size_t skip = 0;
-            while (skip < val.len && (val.s[skip] == ' ' ||
-                                      val.s[skip] == '\t'))
-                skip++;
-            buf_remove(&val, 0, skip);
-        }
-        r->hdrs = xreallocarray(r->hdrs, r->nhdrs + 1, sizeof(*r->hdrs));
-        r->hdrs[r->nhdrs].name = f.name;
-        r->hdrs[r->nhdrs].name_len = f.name_len;
-        r->hdrs[r->nhdrs++].value = buf_release(&val);
+        buf_remove(&val, 0, skip);
+        hs->h = xreallocarray(hs->h, hs->n + 1, sizeof(*hs->h));
+        hs->h[hs->n].name = f.name;
+        hs->h[hs->n].name_len = f.name_len;
+        hs->h[hs->n++].value = buf_release(&val);
     }
 }
 
-static int hdr_is(const struct hdr *h, const char *name)
+void sieve_headers_fini(struct sieve_headers *hs)
+{
+    for (size_t i = 0; i < hs->n; i++)
+        free(hs->h[i].value);
+    free(hs->h);
+    memset(hs, 0, sizeof(*hs));
+}
+
+int sieve_hdr_is(const struct sieve_hdr *h, const char *name)
 {
     return strlen(name) == h->name_len &&
            !strncasecmp(h->name, name, h->name_len);
+}
+
+const char *sieve_header_first(const struct sieve_headers *hs,
+                               const char *name)
+{
+    for (size_t i = 0; i < hs->n; i++)
+        if (sieve_hdr_is(&hs->h[i], name))
+            return hs->h[i].value;
+    return NULL;
 }
 
 /* 1 if any key matches value under n's comparator and match type. */
@@ -124,11 +132,11 @@ static int test_header(struct run *r, const struct sieve_node *n)
     int hit = 0;
 
     for (size_t i = 0; i < n->list1->count && !hit; i++)
-        for (size_t h = 0; h < r->nhdrs && !hit; h++) {
-            if (!hdr_is(&r->hdrs[h], n->list1->data[i]))
+        for (size_t h = 0; h < r->hs.n && !hit; h++) {
+            if (!sieve_hdr_is(&r->hs.h[h], n->list1->data[i]))
                 continue;
             buf_reset(&dec);
-            charset_decode_header(r->hdrs[h].value, strlen(r->hdrs[h].value),
+            charset_decode_header(r->hs.h[h].value, strlen(r->hs.h[h].value),
                                   &dec);
             hit = match_keys(n, dec.s ? dec.s : "", dec.len);
         }
@@ -163,9 +171,9 @@ static int test_address(struct run *r, const struct sieve_node *n)
     int hit = 0;
 
     for (size_t i = 0; i < n->list1->count; i++)
-        for (size_t h = 0; h < r->nhdrs; h++)
-            if (hdr_is(&r->hdrs[h], n->list1->data[i]))
-                message_address_each(r->hdrs[h].value, collect_address,
+        for (size_t h = 0; h < r->hs.n; h++)
+            if (sieve_hdr_is(&r->hs.h[h], n->list1->data[i]))
+                message_address_each(r->hs.h[h].value, collect_address,
                                      &addrs);
     for (size_t i = 0; i < addrs.count && !hit; i++)
         hit = match_address(n, addrs.data[i]);
@@ -191,10 +199,10 @@ static int test_exists(struct run *r, const struct sieve_node *n)
 {
     for (size_t i = 0; i < n->list1->count; i++) {
         size_t h;
-        for (h = 0; h < r->nhdrs; h++)
-            if (hdr_is(&r->hdrs[h], n->list1->data[i]))
+        for (h = 0; h < r->hs.n; h++)
+            if (sieve_hdr_is(&r->hs.h[h], n->list1->data[i]))
                 break;
-        if (h == r->nhdrs)
+        if (h == r->hs.n)
             return 0;
     }
     return 1;
@@ -308,6 +316,31 @@ static void add_action(struct run *r, const struct sieve_node *n,
 
 static void run_list(struct run *r, const struct sieve_node *cmds, size_t n);
 
+/* vacation: one per run (RFC 5230 4.7); it leaves the keep alone. */
+static void run_vacation(struct run *r, const struct sieve_node *n)
+{
+    struct sieve_vacation *v;
+    size_t before = r->res->count;
+
+    for (size_t i = 0; i < r->res->count; i++)
+        if (r->res->actions[i].kind == SIEVE_ACT_VACATION) {
+            rerr(r, ERR_BADARG, n->line, "a second vacation");
+            return;
+        }
+    add_action(r, n, SIEVE_ACT_VACATION, n->list1->data[0]);
+    if (r->res->count == before)
+        return;
+    v = &r->res->actions[before].vacation;
+    v->seconds = n->seconds;
+    v->subject = n->subject ? xstrdup(n->subject) : NULL;
+    v->from = n->from ? xstrdup(n->from) : NULL;
+    v->handle = n->handle ? xstrdup(n->handle) : NULL;
+    v->mime = (n->tags & STAG_MIME) != 0;
+    if (n->addresses)
+        for (size_t i = 0; i < n->addresses->count; i++)
+            strarray_append(&v->addresses, n->addresses->data[i]);
+}
+
 static void run_command(struct run *r, const struct sieve_node *n)
 {
     switch (n->op) {
@@ -345,6 +378,9 @@ static void run_command(struct run *r, const struct sieve_node *n)
             }
         add_action(r, n, SIEVE_ACT_REJECT, n->list1->data[0]);
         r->implicit_keep = 0;
+        break;
+    case SOP_VACATION:
+        run_vacation(r, n);
         break;
     case SOP_SETFLAG:
         strarray_fini(&r->flags);
@@ -390,8 +426,13 @@ static void run_list(struct run *r, const struct sieve_node *cmds, size_t n)
 void sieve_result_fini(struct sieve_result *res)
 {
     for (size_t i = 0; i < res->count; i++) {
+        struct sieve_vacation *v = &res->actions[i].vacation;
         free(res->actions[i].target);
         strarray_fini(&res->actions[i].flags);
+        free(v->subject);
+        free(v->from);
+        free(v->handle);
+        strarray_fini(&v->addresses);
     }
     free(res->actions);
     memset(res, 0, sizeof(*res));
@@ -413,21 +454,21 @@ int sieve_execute(const struct sieve_script *s, const char *msg, size_t len,
     r.res = res;
     r.err = err;
     r.implicit_keep = 1;
-    read_header(&r, msg, len);
+    sieve_headers_read(msg, len, &r.hs);
     run_list(&r, s->cmds, s->ncmds);
     if (!r.failed && r.implicit_keep)
         add_action(&r, NULL, SIEVE_ACT_KEEP, NULL);
     for (size_t i = 0; i < res->count && !r.failed; i++)
         if (res->actions[i].kind == SIEVE_ACT_REJECT && res->count > 1) {
             const struct sieve_action *o = &res->actions[i ? 0 : 1];
+            if (res->count == 2 && o->kind == SIEVE_ACT_VACATION)
+                continue;       /* RFC 5230 4.7 leaves it to us: allowed */
             rerr(&r, ERR_BADARG, o->line > res->actions[i].line
                                      ? o->line : res->actions[i].line,
                  "reject cannot be combined with keep, fileinto or "
                  "redirect");
         }
-    for (size_t i = 0; i < r.nhdrs; i++)
-        free(r.hdrs[i].value);
-    free(r.hdrs);
+    sieve_headers_fini(&r.hs);
     strarray_fini(&r.flags);
     if (r.failed)
         sieve_result_fini(res);

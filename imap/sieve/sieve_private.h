@@ -26,7 +26,7 @@ enum sieve_op {
     /* commands */
     SOP_REQUIRE, SOP_IF, SOP_ELSIF, SOP_ELSE, SOP_STOP, SOP_KEEP,
     SOP_DISCARD, SOP_REDIRECT, SOP_FILEINTO, SOP_REJECT, SOP_EREJECT,
-    SOP_SETFLAG, SOP_ADDFLAG, SOP_REMOVEFLAG,
+    SOP_SETFLAG, SOP_ADDFLAG, SOP_REMOVEFLAG, SOP_VACATION,
     /* tests */
     SOP_ADDRESS, SOP_ENVELOPE, SOP_HEADER, SOP_EXISTS, SOP_SIZE,
     SOP_ALLOF, SOP_ANYOF, SOP_NOT, SOP_TRUE, SOP_FALSE, SOP_HASFLAG
@@ -40,6 +40,7 @@ enum sieve_addrpart { SADDR_ALL, SADDR_LOCALPART, SADDR_DOMAIN };
 #define STAG_CREATE 0x02
 #define STAG_OVER   0x04
 #define STAG_UNDER  0x08
+#define STAG_MIME   0x10
 
 enum sieve_arg_kind { SARG_STRINGS, SARG_NUMBER, SARG_TAG };
 
@@ -72,6 +73,11 @@ struct sieve_node {
     const struct strarray *list2;   /* keys */
     const struct strarray *flags;   /* :flags, or NULL */
     uint64_t num;               /* size */
+    /* vacation: :days (as seconds) or :seconds, -1 when absent; :subject,
+     * :from, :handle (NULL when absent); :addresses (or NULL) */
+    int64_t seconds;
+    const char *subject, *from, *handle;
+    const struct strarray *addresses;
 };
 
 struct sieve_script {
@@ -86,6 +92,28 @@ void sieve_node_fini(struct sieve_node *n);
  * it to code and err to "line N: <fmt...>" (sieve_parse.c). */
 void sieve_verror(int *failed, struct buf *err, int code, int line,
                   const char *fmt, va_list ap);
+
+/* ---- a message's header (sieve_interp.c) -------------------------------- */
+
+struct sieve_hdr {
+    const char *name;           /* in the message; not NUL-terminated */
+    size_t name_len;
+    char *value;                /* unfolded, trimmed */
+};
+
+struct sieve_headers {
+    struct sieve_hdr *h;
+    size_t n;
+};
+
+/* The fields of msg's header, in order. */
+void sieve_headers_read(const char *msg, size_t len, struct sieve_headers *hs);
+void sieve_headers_fini(struct sieve_headers *hs);
+/* 1 if h is the field name (any case). */
+int sieve_hdr_is(const struct sieve_hdr *h, const char *name);
+/* The value of the first field name, or NULL. */
+const char *sieve_header_first(const struct sieve_headers *hs,
+                               const char *name);
 
 /* ---- sieve_match.c ----------------------------------------------------- */
 

@@ -67,7 +67,7 @@ int sieve_active_source(const char *sievedir, const char *userid,
         r = ERR_TOOBIG;
         goto done;
     }
-    if ((r = util_read_file(path.s, &data, &len)))
+    if ((r = util_read_file(buf_cstring(&path), &data, &len)))
         goto done;
     buf_setmap(src, data, len);
     if (name)

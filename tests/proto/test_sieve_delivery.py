@@ -4,7 +4,9 @@
 :create, :copy and imap4flags :flags), keep with flags, discard, header /
 address / envelope / size tests, redirect through the `sendmail` program
 (a capture script here), reject (deliver: exit 77 with the reason;
-lmtpd: 550 5.7.1 with the reason, per recipient), and every way a script
+lmtpd: 550 5.7.1 with the reason, per recipient), vacation (one reply per
+sender and period, none to lists, bulk, auto-submitted mail or bounces),
+and every way a script
 can fail (syntax, runtime error, a missing folder, sendmail failing): the
 message lands in the INBOX and a log line says why.  Also chapar-sievec.
 
@@ -44,6 +46,7 @@ def store(make_instance, tmp_path):
                        'd=$(dirname "$0")\n'
                        'printf "%s\\n" "$@" > "$d/sent.args"\n'
                        'cat > "$d/sent.msg"\n'
+                       'echo "$@" >> "$d/sent.log"\n'
                        'test ! -e "$d/sendmail.fail"\n')
     capture.chmod(0o755)
     s = Store(make_instance(options=dict(FAST, sendmail=str(capture))))
@@ -279,3 +282,101 @@ def test_sievec(store, tmp_path):
     assert p.returncode == 2
     assert re.fullmatch(r"chapar-sievec: .*/none: No such file or "
                         r"directory\n", p.stderr.decode())
+
+
+VACATION = """\
+require "vacation";
+vacation :days 1 :subject "Away" "I am away until Monday.";
+"""
+
+
+def sent_log(store):
+    try:
+        return (store.capture_dir / "sent.log").read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def test_vacation_once_per_sender(store):
+    install_script(store.inst, "alice", VACATION)
+    assert store.run(["-r", "sender@example.org", "alice"]) == (EX_OK, "")
+    assert store.count("alice") == 1            # the keep is untouched
+    assert sent_log(store) == ["-i -f <> -- sender@example.org"]
+    reply = (store.capture_dir / "sent.msg").read_text()
+    head, body = reply.split("\n\n", 1)
+    fields = dict(line.split(": ", 1) for line in head.splitlines())
+    assert fields["From"] == "alice@chapar.test"
+    assert fields["To"] == "sender@example.org"
+    assert fields["Subject"] == "Away"
+    assert fields["In-Reply-To"] == "<1@example.org>"
+    assert fields["Auto-Submitted"] == "auto-replied (vacation)"
+    assert re.fullmatch(r"<vacation\.\d+\.\d+@chapar\.test>",
+                        fields["Message-ID"])
+    assert body == "I am away until Monday.\n"
+    store.inst.wait_for_log(r"sieve: vacation: replied to "
+                            r"<sender@example\.org> for user=<alice>")
+    # The same sender again: no second reply within the period.
+    assert store.run(["-r", "sender@example.org", "alice"],
+                     message(2)) == (EX_OK, "")
+    assert len(sent_log(store)) == 1
+    store.inst.wait_for_log(r"sieve: vacation: <sender@example\.org> was "
+                            r"answered for user=<alice> at \d+")
+    # Another sender gets one.
+    assert store.run(["-r", "other@example.org", "alice"],
+                     message(3)) == (EX_OK, "")
+    assert sent_log(store)[1:] == ["-i -f <> -- other@example.org"]
+    assert store.count("alice") == 3
+
+
+@pytest.mark.parametrize("extra,sender,why", [
+    (b"List-Id: <dev.lists.example>\n", "dev@lists.example",
+     "a mailing list message"),
+    (b"Precedence: bulk\n", "news@example.org",
+     "Precedence bulk, list or junk"),
+    (b"Auto-Submitted: auto-generated\n", "robot@example.org",
+     "Auto-Submitted"),
+    (b"", "", "no envelope sender"),
+    (b"", "owner-dev@lists.example", "the sender is a list or a daemon"),
+])
+def test_vacation_never_answers_lists_bulk_or_bounces(store, extra, sender,
+                                                      why):
+    install_script(store.inst, "alice", VACATION)
+    assert store.run(["-r", sender, "alice"], extra + message(1)) == (
+        EX_OK, "")
+    assert store.count("alice") == 1
+    assert sent_log(store) == []
+    store.inst.wait_for_log(r"sieve: vacation: no reply to <%s> for "
+                            r"user=<alice>: %s$" % (re.escape(sender),
+                                                    re.escape(why)))
+
+
+def test_vacation_not_addressed_to_user(store):
+    install_script(store.inst, "alice", VACATION)
+    msg = message(1).replace(b"To: alice@chapar.test", b"To: list@else.test")
+    assert store.run(["-r", "sender@example.org", "alice"], msg) == (
+        EX_OK, "")
+    assert sent_log(store) == []
+    # Unless one of :addresses is there.
+    install_script(store.inst, "alice", 'require "vacation";\n'
+                   'vacation :addresses "list@else.test" "Away.";\n')
+    assert store.run(["-r", "sender@example.org", "alice"], msg) == (
+        EX_OK, "")
+    assert sent_log(store) == ["-i -f <> -- sender@example.org"]
+
+
+def test_vacation_seconds_and_min_response(store):
+    store.inst.rewrite_config({"sieve_vacation_min_response": "0"})
+    install_script(store.inst, "alice", 'require ["vacation", '
+                   '"vacation-seconds"];\nvacation :seconds 0 "Away.";\n')
+    c = session(store)
+    for n in (1, 2):
+        talk(c, "MAIL FROM:<sender@example.org>", "250 2.1.0 Ok")
+        talk(c, "RCPT TO:<alice@chapar.test>", "250 2.1.5 Ok")
+        send_data(c, message(n).replace(b"\n", b"\r\n"), "250 2.1.5 Ok")
+    c.close()
+    assert sent_log(store) == ["-i -f <> -- sender@example.org"] * 2
+    # With the default minimum (3 days), :seconds 0 answers once.
+    store.inst.rewrite_config({"sieve_vacation_min_response": None})
+    assert store.run(["-r", "sender@example.org", "alice"],
+                     message(3)) == (EX_OK, "")
+    assert len(sent_log(store)) == 2

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/error.h"
@@ -49,7 +50,7 @@ static const char *run_env(const char *script, const char *msg,
     struct sieve_envelope env = { from, to };
     struct buf err = BUF_INITIALIZER, b = BUF_INITIALIZER;
     static const char *const kinds[] = { "keep", "fileinto", "redirect",
-                                         "reject" };
+                                         "reject", "vacation" };
     int r;
 
     sieve_limits_default(&l);
@@ -312,6 +313,190 @@ static void test_runtime_errors(void)
     buf_free(&s);
 }
 
+/* The one action of script run on msg (which must give exactly one
+ * besides the implicit keep); freed with sieve_result_fini by the
+ * caller. */
+static const struct sieve_action *only_action(const char *script,
+                                              const char *msg,
+                                              struct sieve_result *res)
+{
+    struct sieve_limits l;
+    struct sieve_script *s = NULL;
+    struct buf err = BUF_INITIALIZER;
+    struct sieve_envelope env = { "sender@example.org", "rcpt@example.net" };
+
+    sieve_limits_default(&l);
+    TEST_ASSERT_INT(sieve_compile(script, strlen(script), &l, &s, &err), 0);
+    TEST_ASSERT_INT(sieve_execute(s, msg, strlen(msg), &env, res, &err), 0);
+    sieve_script_free(&s);
+    buf_free(&err);
+    TEST_ASSERT(res->count >= 1);
+    return &res->actions[0];
+}
+
+static void test_vacation_action(void)
+{
+    struct sieve_result res;
+    const struct sieve_action *a;
+    struct buf h1 = BUF_INITIALIZER, h2 = BUF_INITIALIZER;
+
+    a = only_action("require \"vacation\";\n"
+                    "vacation :days 3 :subject \"Away\" :from "
+                    "\"me@example.com\" :addresses [\"me@example.net\", "
+                    "\"me2@example.net\"] :mime :handle \"h1\" "
+                    "\"reason\";", spam, &res);
+    TEST_ASSERT_INT(a->kind, SIEVE_ACT_VACATION);
+    TEST_ASSERT_STR(a->target, "reason");
+    TEST_ASSERT_INT(a->vacation.seconds, 3 * 86400);
+    TEST_ASSERT_STR(a->vacation.subject, "Away");
+    TEST_ASSERT_STR(a->vacation.from, "me@example.com");
+    TEST_ASSERT_STR(a->vacation.handle, "h1");
+    TEST_ASSERT_INT(a->vacation.mime, 1);
+    TEST_ASSERT_INT(a->vacation.addresses.count, 2);
+    TEST_ASSERT_STR(a->vacation.addresses.data[1], "me2@example.net");
+    sieve_vacation_handle(a, &h1);
+    TEST_ASSERT_STR(buf_cstring(&h1), "handle:h1");
+    sieve_result_fini(&res);
+
+    a = only_action("require [\"vacation\", \"vacation-seconds\"];\n"
+                    "vacation :seconds 0 \"reason\";", spam, &res);
+    TEST_ASSERT_INT(a->vacation.seconds, 0);
+    TEST_ASSERT(a->vacation.subject == NULL && a->vacation.from == NULL &&
+                a->vacation.handle == NULL && !a->vacation.mime);
+    /* Without :handle, the reason, subject and from make it. */
+    sieve_vacation_handle(a, &h1);
+    sieve_result_fini(&res);
+    a = only_action("require \"vacation\"; vacation \"reason2\";", spam,
+                    &res);
+    TEST_ASSERT_INT(a->vacation.seconds, -1);
+    sieve_vacation_handle(a, &h2);
+    TEST_ASSERT(strcmp(buf_cstring(&h1), buf_cstring(&h2)) != 0);
+    sieve_result_fini(&res);
+    buf_free(&h1);
+    buf_free(&h2);
+
+    /* It leaves the implicit keep alone; only one per run. */
+    TEST_ASSERT_STR(run("require \"vacation\"; vacation \"away\";", spam),
+                    "vacation:away keep(implicit)");
+    TEST_ASSERT_STR(run("require [\"vacation\", \"fileinto\"];\n"
+                        "fileinto \"x\"; vacation \"away\";", spam),
+                    "fileinto:x vacation:away");
+    TEST_ASSERT_STR(run("require \"vacation\"; vacation \"a\";\n"
+                        "vacation \"b\";", spam),
+                    "ERR line 2: a second vacation");
+}
+
+static void test_vacation_refuse(void)
+{
+    struct strarray own = STRARRAY_INITIALIZER;
+    struct sieve_envelope env = { "niceguy@no.shame.org", "johndoe@work.com" };
+    struct sieve_envelope bounce = { "", "johndoe@work.com" };
+    static const struct { const char *from, *extra, *why; } c[] = {
+        { "niceguy@no.shame.org", "", NULL },
+        { "MAILER-DAEMON@no.shame.org", "", "the sender is a list or a "
+          "daemon" },
+        { "owner-list@no.shame.org", "", "the sender is a list or a daemon" },
+        { "list-request@no.shame.org", "", "the sender is a list or a "
+          "daemon" },
+        { "JohnDoe@Work.com", "", "sent by the user" },
+        { "niceguy@no.shame.org", "Auto-Submitted: auto-replied\r\n",
+          "Auto-Submitted" },
+        { "niceguy@no.shame.org", "Auto-Submitted: no\r\n", NULL },
+        { "niceguy@no.shame.org", "Precedence: bulk\r\n",
+          "Precedence bulk, list or junk" },
+        { "niceguy@no.shame.org", "Precedence: LIST\r\n",
+          "Precedence bulk, list or junk" },
+        { "niceguy@no.shame.org", "List-Id: <x.example>\r\n",
+          "a mailing list message" },
+        { "niceguy@no.shame.org", "List-Unsubscribe: <mailto:x@y>\r\n",
+          "a mailing list message" },
+    };
+    struct buf msg = BUF_INITIALIZER;
+
+    strarray_append(&own, "johndoe@work.com");
+    TEST_ASSERT_STR(sieve_vacation_refuse(spam, strlen(spam), &bounce, &own),
+                    "no envelope sender");
+    TEST_ASSERT_STR(sieve_vacation_refuse(spam, strlen(spam), NULL, &own),
+                    "no envelope sender");
+    for (size_t i = 0; i < sizeof(c) / sizeof(*c); i++) {
+        const char *why;
+        buf_setcstr(&msg, c[i].extra);
+        buf_appendcstr(&msg, spam);
+        env.from = c[i].from;
+        why = sieve_vacation_refuse(msg.s, msg.len, &env, &own);
+        if (c[i].why ? !why || strcmp(why, c[i].why) : why != NULL)
+            test_fail(__FILE__, __LINE__, "case %zu: %s", i,
+                      why ? why : "(reply)");
+    }
+    env.from = "niceguy@no.shame.org";
+    /* Not addressed to the user (Bcc'd, or a list that hides it); an
+     * :addresses entry or a Cc counts; a bare local part compares as one. */
+    buf_setcstr(&msg, "From: a@b\r\nTo: other@work.com\r\n\r\nx\r\n");
+    TEST_ASSERT_STR(sieve_vacation_refuse(msg.s, msg.len, &env, &own),
+                    "not addressed to the user");
+    buf_setcstr(&msg, "From: a@b\r\nTo: other@work.com\r\n"
+                "Cc: \"J\" <JOHNDOE@work.com>\r\n\r\nx\r\n");
+    TEST_ASSERT(sieve_vacation_refuse(msg.s, msg.len, &env, &own) == NULL);
+    strarray_fini(&own);
+    strarray_append(&own, "johndoe");
+    TEST_ASSERT(sieve_vacation_refuse(msg.s, msg.len, &env, &own) == NULL);
+    strarray_fini(&own);
+    buf_free(&msg);
+}
+
+static void test_vacation_compose(void)
+{
+    struct sieve_action a;
+    struct buf out = BUF_INITIALIZER;
+    const char *msg = "From: niceguy@no.shame.org\r\n"
+                      "Subject: =?UTF-8?Q?caf=C3=A9?=\r\n"
+                      "Message-ID: <m1@x>\r\n"
+                      "References: <m0@x>\r\n\r\nbody\r\n";
+
+    memset(&a, 0, sizeof(a));
+    a.kind = SIEVE_ACT_VACATION;
+    a.target = "I am away.\nBack soon.";
+    a.vacation.seconds = -1;
+    sieve_vacation_compose(msg, strlen(msg), &a, "johndoe@work.com",
+                           "niceguy@no.shame.org", "mail.test", 86400, &out);
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "Date: Fri, 02 Jan 1970 00:00:00 +0000\r\n"
+             "From: johndoe@work.com\r\n"
+             "To: niceguy@no.shame.org\r\n"
+             "Subject: =?UTF-8?B?QXV0bzogY2Fmw6k=?=\r\n"
+             "In-Reply-To: <m1@x>\r\n"
+             "References: <m0@x> <m1@x>\r\n"
+             "Message-ID: <vacation.86400.%ld@mail.test>\r\n"
+             "Auto-Submitted: auto-replied (vacation)\r\n"
+             "MIME-Version: 1.0\r\n"
+             "Content-Type: text/plain; charset=utf-8\r\n"
+             "Content-Transfer-Encoding: 8bit\r\n"
+             "\r\n"
+             "I am away.\r\nBack soon.\r\n", (long)getpid());
+    TEST_ASSERT_STR(buf_cstring(&out), want);
+
+    /* :subject and :from as given (CR/LF cannot start a new field), the
+     * reason of :mime as the MIME entity it is. */
+    a.vacation.subject = "Away\r\nBcc: x@y";
+    a.vacation.from = "Me <me@example.com>";
+    a.vacation.mime = 1;
+    a.target = "Content-Type: text/plain\r\n\r\nAway.\r\n";
+    sieve_vacation_compose("\r\nno header\r\n", 13, &a, "x@y", "s@t",
+                           "h", 0, &out);
+    snprintf(want, sizeof(want),
+             "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n"
+             "From: Me <me@example.com>\r\n"
+             "To: s@t\r\n"
+             "Subject: Away  Bcc: x@y\r\n"
+             "Message-ID: <vacation.0.%ld@h>\r\n"
+             "Auto-Submitted: auto-replied (vacation)\r\n"
+             "MIME-Version: 1.0\r\n"
+             "Content-Type: text/plain\r\n\r\nAway.\r\n", (long)getpid());
+    TEST_ASSERT_STR(buf_cstring(&out), want);
+    buf_free(&out);
+}
+
 TEST_MAIN("sieve_interp",
           TEST_CASE(test_book_examples),
           TEST_CASE(test_header),
@@ -321,4 +506,7 @@ TEST_MAIN("sieve_interp",
           TEST_CASE(test_control),
           TEST_CASE(test_actions),
           TEST_CASE(test_flags),
-          TEST_CASE(test_runtime_errors))
+          TEST_CASE(test_runtime_errors),
+          TEST_CASE(test_vacation_action),
+          TEST_CASE(test_vacation_refuse),
+          TEST_CASE(test_vacation_compose))

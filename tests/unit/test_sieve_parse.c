@@ -94,6 +94,11 @@ static void test_good_scripts(void)
         "require \"copy\"; redirect :copy \"bob@example.com\";",
         "require \"comparator-i;octet\"; keep;",
         "if header :is \"x\" \"a\\\\b\\\"c\\q\" { keep; }",
+        "require \"vacation\";\nvacation :days 3 :subject \"Away\" "
+        ":from \"me@example.com\" :addresses [\"me@example.net\"] :mime "
+        ":handle \"h1\" text:\nContent-Type: text/plain\n\nAway.\n.\n;",
+        "require [\"vacation\", \"vacation-seconds\"];\n"
+        "vacation :seconds 0 \"Away.\";",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
         const char *r = compile(good[i]);
@@ -139,8 +144,21 @@ static void test_errors_name_their_line(void)
         { "keep;\n}", "line 2: expected a command, found \"}\"" },
         { "\n\nfileinto \"x\";",
           "line 3: \"fileinto\" needs require \"fileinto\"" },
-        { "require \"vacation\";", "line 1: unsupported extension "
+        { "require \"variables\";", "line 1: unsupported extension "
+          "\"variables\"" },
+        { "vacation \"away\";", "line 1: \"vacation\" needs require "
           "\"vacation\"" },
+        { "require \"vacation\";\nvacation :days \"3\" \"away\";",
+          "line 2: :days needs a number" },
+        { "require \"vacation\";\nvacation :seconds 3 \"away\";",
+          "line 2: :seconds needs require \"vacation-seconds\"" },
+        { "require [\"vacation\", \"vacation-seconds\"];\n"
+          "vacation :days 3 :seconds 3 \"away\";",
+          "line 2: \"vacation\" given :seconds with another tag of its kind" },
+        { "require \"vacation\";\nvacation :addresses \"a@b\";",
+          "line 2: \"vacation\" needs 1 argument" },
+        { "require \"vacation\";\nvacation :subject [\"a\", \"b\"] \"x\";",
+          "line 2: :subject needs one string" },
         { "keep;\nrequire \"fileinto\";",
           "line 2: require must come before other commands" },
         { "if true { require \"fileinto\"; }",
