@@ -11,6 +11,7 @@ after every write, as Thunderbird and K-9 do.
 """
 
 import re
+import subprocess
 import time
 import zlib
 
@@ -285,3 +286,29 @@ def test_zlib_loaded_only_by_compress(inst):
     assert c.command("n1", "NOOP") == ["n1 OK Completed"]
     with open(f"/proc/{pid}/maps") as f:
         assert "/libz.so" in f.read()
+
+
+IMTEST = "/usr/lib/cyrus/bin/imtest"
+
+
+def test_cyrus_imtest_compresses_over_a_security_layer(inst):
+    """Debian's imtest -q (Cyrus's own COMPRESS code) with DIGEST-MD5 and
+    its security layer: imtest asks for the capabilities again after a
+    layer is negotiated, sees COMPRESS=DEFLATE and turns compression on
+    above the layer (RFC 4978 section 3's order); every response,
+    a 100 kB FETCH included, arrives through both."""
+    port = serve(inst)
+    fill_inbox(inst, port, "alice", big_message(100_000), "plain")
+    p = subprocess.run([IMTEST, "-q", "-a", "alice", "-w", "alicepw", "-m", "DIGEST-MD5",
+                        "-p", str(port), "127.0.0.1"],
+                       input=b"f1 SELECT INBOX\r\nf2 FETCH 1 (BODY[])\r\nz LOGOUT\r\n",
+                       capture_output=True, timeout=60)
+    out = p.stdout.decode(errors="replace")
+    m = re.search(r"^Security strength factor: (\d+)$", out, re.M)
+    assert m and int(m.group(1)) > 1, out[:3000]
+    assert "C: Z01 COMPRESS DEFLATE" in out, out[:3000]
+    assert "Z01 OK DEFLATE active" in out, out[:3000]
+    assert "f1 OK [READ-WRITE] Completed" in out, out[:3000]
+    assert "line 001922 of the large message" in out, out[-2000:]
+    assert "f2 OK Completed" in out, out[-2000:]
+    inst.wait_for_log(r"imapd\[\d+\]: info: compress: .* user=<alice> DEFLATE$")
