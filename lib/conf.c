@@ -639,6 +639,9 @@ void conf_init(const char *alt_config)
 
     if (!conf_load(alt_config ? alt_config : DEFAULT_CONFIG_FILE, &error)) {
         buf_free(&error);
+        /* The enum's words are log_set_syslog()'s names. */
+        (void)log_set_syslog(conf_getstring(CONF_SYSLOG_FACILITY),
+                             conf_getstring(CONF_SYSLOG_PREFIX));
         conf_warn_ignored();
         return;
     }

@@ -197,7 +197,7 @@ static const char *const cyrus_names[] = {
     "sync_log_names", "sync_log_unsuppressable_channels", "sync_machineid",
     "sync_password", "sync_port", "sync_realm", "sync_reconnect_maxwait",
     "sync_repeat_interval", "sync_rightnow_channel", "sync_shutdown_file",
-    "sync_timeout", "sync_try_imap", "syslog_facility", "syslog_prefix",
+    "sync_timeout", "sync_try_imap",
     "tcp_keepalive", "tcp_keepalive_cnt", "tcp_keepalive_idle",
     "tcp_keepalive_intvl", "telemetry_bysessionid", "temp_path", "timeout",
     "tls_ca_file", "tls_ca_path", "tls_cert_file", "tls_cipher_list",

@@ -1,4 +1,5 @@
-/* log.c -- syslog local6 plus optional stderr, file and capture sinks.
+/* log.c -- syslog (local6 unless configured) plus optional stderr, file and
+ * capture sinks.
  *
  * Formatting happens once into a stack buffer so the fatal path does not
  * allocate; lines longer than the buffer are truncated with "...".
@@ -19,12 +20,14 @@
 
 static struct {
     char ident[64];
+    char syslog_ident[128];     /* openlog() keeps the pointer */
+    int facility;
     int opened;
     int to_stderr;
     int level;
     log_capture_fn *capture;
     void *capture_rock;
-} log_state = { "chapar", 0, 0, LOG_INFO, NULL, NULL };
+} log_state = { "chapar", "chapar", LOG_LOCAL6, 0, 0, LOG_INFO, NULL, NULL };
 
 static const char *log_level_name(int prio)
 {
@@ -40,13 +43,41 @@ static const char *log_level_name(int prio)
     }
 }
 
+static void log_open(const char *prefix)
+{
+    snprintf(log_state.syslog_ident, sizeof(log_state.syslog_ident),
+             "%s%s%s", prefix, *prefix ? "/" : "", log_state.ident);
+    if (log_state.opened)
+        closelog();
+    openlog(log_state.syslog_ident, LOG_PID, log_state.facility);
+    log_state.opened = 1;
+}
+
 void log_init(const char *ident)
 {
     snprintf(log_state.ident, sizeof(log_state.ident), "%s", ident);
-    if (log_state.opened)
-        closelog();
-    openlog(log_state.ident, LOG_PID, LOG_LOCAL6);
-    log_state.opened = 1;
+    log_open("");
+}
+
+int log_set_syslog(const char *facility, const char *prefix)
+{
+    static const struct { const char *name; int code; } names[] = {
+        { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+        { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+        { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+        { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+        { "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+        { "news", LOG_NEWS }, { "uucp", LOG_UUCP },
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(facility, names[i].name)) {
+            log_state.facility = names[i].code;
+            log_open(prefix ? prefix : "");
+            return 0;
+        }
+    return -1;
 }
 
 void log_set_stderr(int on) { log_state.to_stderr = on; }

@@ -1,4 +1,5 @@
-/* log.h -- logging to syslog facility local6, with a capture hook for tests.
+/* log.h -- logging to syslog (facility local6 unless configured), with a
+ * capture hook for tests.
  *
  * Levels follow what Cyrus administrators expect (SPEC.md, "Syslog"):
  *   crit    something needs the administrator now
@@ -30,6 +31,12 @@
 
 /* Open syslog as `ident` (facility local6).  May be called again. */
 void log_init(const char *ident);
+/* Reopen syslog with this facility ("local0".."local7", "mail", "daemon",
+ * "user", "auth", "authpriv", "news", "uucp") and, if prefix is not
+ * empty, the name "<prefix>/<ident>" (syslog only: the stderr and
+ * $CHAPAR_LOG_FILE lines keep the plain ident).  -1 for an unknown
+ * facility (nothing changes). */
+int log_set_syslog(const char *facility, const char *prefix);
 /* Also print each line to stderr (tools), as "<ident>: <text>". */
 void log_set_stderr(int on);
 /* Lowest priority written (LOG_DEBUG .. LOG_CRIT); default LOG_INFO. */
