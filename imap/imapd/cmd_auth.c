@@ -99,6 +99,14 @@ void cmd_enable(struct imapd_session *s, const struct imapd_command *c)
                 index_set_condstore(s->index, 1);
             buf_appendcstr(&enabled, " CONDSTORE");
         }
+        /* QRESYNC implies CONDSTORE (RFC 7162 3.2.3), which then needs
+         * no ENABLED of its own */
+        if (!strcasecmp(atom, "QRESYNC") && !s->qresync_enabled) {
+            s->qresync_enabled = s->condstore_enabled = 1;
+            if (s->index)
+                index_set_qresync(s->index);
+            buf_appendcstr(&enabled, " QRESYNC");
+        }
     }
     prot_printf(s->prot, "* ENABLED%s\r\n", buf_cstring(&enabled));
     imapd_tagged_ok(s, c->tag, "Completed");

@@ -74,12 +74,15 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
     struct index_open_params params;
     struct buf name = BUF_INITIALIZER, path = BUF_INITIALIZER;
     const struct imap_arg *params_list;
+    struct index_qresync qr;
+    struct buf error = BUF_INITIALIZER;
     const char *ext;
     size_t nparams = 0;
     unsigned rights = 0;
-    int examine = !strcmp(c->name, "EXAMINE"), r;
+    int examine = !strcmp(c->name, "EXAMINE"), r, have_qr = 0;
 
     memset(&entry, 0, sizeof(entry));
+    memset(&qr, 0, sizeof(qr));
     if (c->nargs < 1 || c->nargs > 2 ||
         !imap_arg_get_astring(&c->args[0], &ext) ||
         (c->nargs == 2 &&
@@ -88,9 +91,24 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
         return;
     }
     for (size_t i = 0; i < nparams; i++) {
+        if (imap_arg_atom_is(&params_list[i], "QRESYNC") && !have_qr &&
+            i + 1 < nparams) {
+            /* RFC 7162 3.2.5: BAD unless ENABLE QRESYNC came first */
+            if (!s->qresync_enabled) {
+                imapd_tagged_bad(s, c->tag, "QRESYNC needs ENABLE QRESYNC "
+                                            "first");
+                goto done;
+            }
+            if (index_qresync_parse(&params_list[++i], &qr, &error)) {
+                imapd_tagged_bad(s, c->tag, "%s", buf_cstring(&error));
+                goto done;
+            }
+            have_qr = 1;
+            continue;
+        }
         if (!imap_arg_atom_is(&params_list[i], "CONDSTORE")) {
             imapd_tagged_bad(s, c->tag, "Unknown %s parameter", c->name);
-            return;
+            goto done;
         }
         s->condstore_enabled = 1;
     }
@@ -125,8 +143,15 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
     }
     if (s->condstore_enabled)
         index_set_condstore(s->index, 1);
+    if (s->qresync_enabled)
+        index_set_qresync(s->index);
     index_select_responses(s->index, s->prot);
     imapd_quota_alert(s, rights);
+    if (have_qr && (r = index_qresync_select(s->index, s->prot, &qr))) {
+        imapd_unselect(s);
+        imapd_tagged_error(s, c->tag, r, NULL);
+        goto done;
+    }
     s->state = IMAPD_SELECTED;
     procinfo_mailbox(name.s);
     log_info("open: user=<%s> mailbox=<%s>%s", s->userid, name.s,
@@ -134,6 +159,8 @@ void cmd_select(struct imapd_session *s, const struct imapd_command *c)
     imapd_tagged_ok(s, c->tag, "[%s] Completed",
                     index_is_readonly(s->index) ? "READ-ONLY" : "READ-WRITE");
 done:
+    index_qresync_fini(&qr);
+    buf_free(&error);
     mboxlist_entry_fini(&entry);
     buf_free(&name);
     buf_free(&path);

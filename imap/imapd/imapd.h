@@ -66,6 +66,7 @@ struct imapd_session {
     struct index_state *index;
     /* ENABLEd extensions */
     int condstore_enabled;
+    int qresync_enabled;        /* RFC 7162 3.2.3; implies CONDSTORE */
     /* failed authentications in this session, for the delay */
     int failed_logins;
 };

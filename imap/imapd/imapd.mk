@@ -13,7 +13,8 @@ imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/index_sort.c \
 	imap/imapd/index_copy.c imap/imapd/index_esearch.c \
 	imap/imapd/index_context.c imap/imapd/index_binary.c \
-	imap/imapd/index_url.c imap/imapd/imapurl.c imap/imapd/imapurl.h
+	imap/imapd/index_url.c imap/imapd/imapurl.c imap/imapd/imapurl.h \
+	imap/imapd/index_qresync.c
 IMAPD_LDADD = imap/imapd/libimapd.a $(MAILSTORE_LDADD)
 
 server_PROGRAMS += imap/imapd/imapd

@@ -14,6 +14,7 @@ struct imap_parser_command;
     "NAMESPACE MULTIAPPEND ACL RIGHTS=kxte QUOTA QUOTA=RES-STORAGE "         \
     "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN CONTEXT=SEARCH "   \
     "ESORT CONTEXT=SORT "                                                    \
+    "QRESYNC "                                                               \
     "BINARY CATENATE "                                                       \
     "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "             \
     "THREAD=REFS METADATA METADATA-SERVER"

@@ -291,6 +291,11 @@ void index_set_condstore(struct index_state *st, int on)
     st->condstore = on ? 1 : 0;
 }
 
+void index_set_qresync(struct index_state *st)
+{
+    st->qresync = st->condstore = 1;
+}
+
 int index_condstore(const struct index_state *st)
 {
     return st->condstore;
@@ -511,6 +516,7 @@ struct index_sync {
     struct index_msg *msgs;
     size_t n;
     uint32_t *expunged;         /* old msgnos, ascending */
+    uint32_t *expunged_uids;    /* their UIDs (for VANISHED) */
     size_t nexpunged;
     uint32_t *changed;          /* new msgnos whose flags changed */
     size_t nchanged;
@@ -530,6 +536,7 @@ static void sync_gone(struct index_state *st, struct index_sync *s, size_t i,
                       int allow_expunge)
 {
     if (allow_expunge) {
+        s->expunged_uids[s->nexpunged] = st->msgs[i].uid;
         s->expunged[s->nexpunged++] = (uint32_t)i + 1;
         return;
     }
@@ -585,9 +592,11 @@ static void sync_report(struct index_state *st, struct index_sync *s,
     struct buf b = BUF_INITIALIZER;
     struct index_record rec;
 
+    if (st->qresync)    /* RFC 7162 3.2.10: one VANISHED (UIDs) instead */
+        index_write_vanished(out, 0, s->expunged_uids, s->nexpunged);
     /* Ascending, each number adjusted for the ones already reported, as
      * RFC 3501 6.4.3's example does (3, 3, 5, 8 for 3, 4, 7, 11). */
-    for (size_t k = 0; k < s->nexpunged; k++)
+    for (size_t k = 0; k < s->nexpunged && !st->qresync; k++)
         prot_printf(out, "* %" PRIu32 " EXPUNGE\r\n",
                     s->expunged[k] - (uint32_t)k);
     index_report_flagnames(st, out, 0);
@@ -665,6 +674,7 @@ int index_check_updates(struct index_state *st, struct prot *out,
     s.msgs = xcalloc(xmalloc_add(st->nmsgs, mb->i.num_records) + 1,
                      sizeof(*s.msgs));
     s.expunged = xcalloc(st->nmsgs + 1, sizeof(uint32_t));
+    s.expunged_uids = xcalloc(st->nmsgs + 1, sizeof(uint32_t));
     s.changed = xcalloc(xmalloc_add(st->nmsgs, 1), sizeof(uint32_t));
     if ((r = sync_merge(st, &s, allow_expunge))) {
         free(s.msgs);
@@ -687,6 +697,7 @@ int index_check_updates(struct index_state *st, struct prot *out,
     index_contexts_refresh(st, out);
 done:
     free(s.expunged);
+    free(s.expunged_uids);
     free(s.changed);
     return r;
 }

@@ -71,6 +71,34 @@ int index_condstore(const struct index_state *st);
 /* The mailbox's highest modseq as of the last report. */
 uint64_t index_highestmodseq(const struct index_state *st);
 
+/* QRESYNC (RFC 7162 3.2; index_qresync.c): once set (ENABLE QRESYNC; it
+ * implies CONDSTORE), expunges are reported as "* VANISHED uid-set"
+ * instead of "* n EXPUNGE", and UID FETCH takes the VANISHED modifier. */
+void index_set_qresync(struct index_state *st);
+
+/* The QRESYNC parameter of SELECT/EXAMINE: (uidvalidity modseq
+ * [known-uids [(known-sequence-set known-uid-set)]]). */
+struct seqset;
+struct index_qresync {
+    uint32_t uidvalidity;
+    uint64_t modseq;
+    struct seqset *known_uids;      /* NULL: all */
+    struct seqset *match_seqs, *match_uids;     /* NULL: none */
+};
+/* Parse the list after the QRESYNC atom into *q (index_qresync_fini it).
+ * ERR_BADARG with the reason in *error: a malformed list, UIDVALIDITY
+ * or modseq 0, "*" in a set, match sets of different sizes. */
+int index_qresync_parse(const struct imap_arg *arg, struct index_qresync *q,
+                        struct buf *error);
+void index_qresync_fini(struct index_qresync *q);
+/* After index_select_responses: when q's UIDVALIDITY is the mailbox's,
+ * "* VANISHED (EARLIER) ..." for the known UIDs expunged since q's modseq
+ * (index_qresync.c tells how exact that is), then "* n FETCH (UID u FLAGS
+ * (...) MODSEQ (m))" for each known message changed since it; nothing
+ * else when it is not.  Errors from reading the tombstones. */
+int index_qresync_select(struct index_state *st, struct prot *out,
+                         const struct index_qresync *q);
+
 /* The untagged part of a SELECT/EXAMINE answer: FLAGS, OK
  * [PERMANENTFLAGS], EXISTS, RECENT, OK [UNSEEN], OK [UIDVALIDITY], OK
  * [UIDNEXT], OK [HIGHESTMODSEQ], each "... Ok".  PERMANENTFLAGS lists the
@@ -95,7 +123,10 @@ int index_check_updates(struct index_state *st, struct prot *out,
 
 /* FETCH / UID FETCH.  set is the sequence-set argument, items the fetch
  * argument (an atom, or a list), modifiers the optional
- * (CHANGEDSINCE n) list or NULL.  Message numbers past the end are BAD
+ * (CHANGEDSINCE n [VANISHED]) list or NULL.  VANISHED (RFC 7162 3.2.6;
+ * UID FETCH with CHANGEDSINCE after ENABLE QRESYNC, else BAD) first
+ * answers "* VANISHED (EARLIER) ..." for the UIDs of the set expunged
+ * since n.  Message numbers past the end are BAD
  * ("1:*" in an empty mailbox is fine and fetches nothing); UIDs that do
  * not exist are ignored.  BODY[...] without .PEEK, RFC822 and RFC822.TEXT
  * set \Seen (with the s right in a read-write view) and then report FLAGS.

@@ -80,6 +80,7 @@ struct fetch_req {
     size_t nsecs;
     int have_changedsince;
     uint64_t changedsince;
+    int vanished;               /* the VANISHED modifier (QRESYNC) */
 };
 
 /* One message, loaded before anything of it is written. */
@@ -166,14 +167,23 @@ static int fetch_parse_modifiers(const struct imap_arg *mods,
 
     if (!mods)
         return ERR_OK;
-    if (!imap_arg_get_list(mods, &list, &n) || n == 0 || n % 2)
+    if (!imap_arg_get_list(mods, &list, &n) || n == 0)
         goto bad;
-    for (size_t i = 0; i < n; i += 2) {
-        if (!imap_arg_atom_is(&list[i], "CHANGEDSINCE") ||
-            list[i + 1].type != IMAP_ARG_ATOM ||
+    for (size_t i = 0; i < n; i++) {
+        if (imap_arg_atom_is(&list[i], "VANISHED") && !req->vanished) {
+            req->vanished = 1;
+            continue;
+        }
+        if (!imap_arg_atom_is(&list[i], "CHANGEDSINCE") || i + 1 >= n ||
+            req->have_changedsince || list[i + 1].type != IMAP_ARG_ATOM ||
             !imap_arg_get_number64(&list[i + 1], &req->changedsince))
             goto bad;
         req->have_changedsince = 1;
+        i++;
+    }
+    if (req->vanished && !req->have_changedsince) {
+        buf_setcstr(error, "VANISHED needs CHANGEDSINCE");
+        return ERR_BADARG;
     }
     return ERR_OK;
 bad:
@@ -542,6 +552,28 @@ static void fetch_filter_changed(struct index_state *st,
     *n = k;
 }
 
+/* RFC 7162 3.2.6: VANISHED (EARLIER) for the UIDs of set expunged since
+ * modseq (set already resolved once: it parses). */
+static int fetch_vanished(struct index_state *st, struct prot *out,
+                          const struct imap_arg *set, uint64_t modseq)
+{
+    struct seqset *uids = NULL;
+    const char *text = NULL;
+    int uid = 1, r;
+
+    (void)imap_arg_get_atom(set, &text);
+    /* "*" is the last UID given out: the last messages may be gone */
+    if (!text || (strcmp(text, "$")
+                      ? seqset_parse(text, st->mb->i.last_uid > st->last_uid
+                                               ? st->mb->i.last_uid
+                                               : st->last_uid, &uids)
+                      : index_parse_set(st, text, &uid, &uids)))
+        return ERR_BADARG;
+    r = index_vanished_since(st, out, modseq, uids, NULL, NULL);
+    seqset_free(&uids);
+    return r;
+}
+
 /* Set \Seen on the unseen messages among msgnos (BODY[], RFC822 ...);
  * returns the msgnos marked (ascending) for the FLAGS they now report. */
 static size_t fetch_set_seen(struct index_state *st, const uint32_t *msgnos,
@@ -576,9 +608,17 @@ int index_fetch(struct index_state *st, struct prot *out, int uid,
         goto done;
     if (uid)
         req.items |= FI_UID;
+    if (req.vanished && (!uid || !st->qresync)) {
+        buf_setcstr(error, uid ? "VANISHED needs ENABLE QRESYNC"
+                               : "VANISHED needs UID FETCH");
+        r = ERR_BADARG;
+        goto done;
+    }
     if (req.items & FI_MODSEQ)
         st->condstore = 1;      /* RFC 7162 3.1: a CONDSTORE-enabling use */
     if ((r = index_resolve_set(st, set, uid, &msgnos, &n, error)))
+        goto done;
+    if (req.vanished && (r = fetch_vanished(st, out, set, req.changedsince)))
         goto done;
     fetch_filter_changed(st, &req, msgnos, &n);
     if ((req.items & FI_SETSEEN) && !st->readonly &&

@@ -67,6 +67,7 @@ struct index_state {
     int examine;
     int readonly;
     int condstore;              /* CONDSTORE enabled: MODSEQ in FETCH */
+    int qresync;                /* QRESYNC enabled: VANISHED, not EXPUNGE */
     uint32_t uidvalidity;
     struct seen *seen;          /* the user's seen database, or NULL */
     struct seqset *seenuids;    /* the user's \Seen UIDs, current */
@@ -149,6 +150,21 @@ int index_map_file(struct mailbox *mb, uint32_t uid, struct map *map);
 
 /* A set of msgnos (or UIDs when uid) as "1:3,5", for codes. */
 void index_format_msgset(const uint32_t *nums, size_t n, struct buf *out);
+
+/* ---- index_qresync.c ---------------------------------------------------- */
+
+/* "* VANISHED [(EARLIER) ]uid-set" of uids[0..n) (ascending); nothing when
+ * n is 0. */
+void index_write_vanished(struct prot *out, int earlier,
+                          const uint32_t *uids, size_t n);
+/* "* VANISHED (EARLIER) ..." for the UIDs of known (NULL: all) expunged
+ * since modseq and not in the view (index_qresync.c: exact, or every
+ * missing UID when the tombstones since modseq were pruned, narrowed by
+ * the sequence match data when given). */
+int index_vanished_since(struct index_state *st, struct prot *out,
+                         uint64_t modseq, const struct seqset *known,
+                         const struct seqset *match_seqs,
+                         const struct seqset *match_uids);
 
 /* ---- index_section.c ---------------------------------------------------- */
 

@@ -195,19 +195,48 @@ static int parse_within_key(struct sparse *p, int younger,
     return ERR_OK;
 }
 
+/* 1 if name is a MODSEQ search entry RFC 7162 3.1.5 allows:
+ * "/flags/" attr-flag (a system flag "\\Name" or a keyword atom). */
+static int modseq_entry_ok(const char *name)
+{
+    const char *f = name + 7;
+
+    if (strncasecmp(name, "/flags/", 7))
+        return 0;
+    if (*f == '\\')
+        f++;
+    if (!*f)
+        return 0;
+    for (; *f; f++)
+        if ((unsigned char)*f <= ' ' || (unsigned char)*f >= 0x7f ||
+            strchr("(){%*\"\\]", *f))
+            return 0;
+    return 1;
+}
+
 static int parse_number_key(struct sparse *p, enum number_key type,
                             const struct imap_arg *args, size_t n, size_t *pos,
                             struct search_key **k_r)
 {
     uint64_t num = 0;
     uint32_t n32 = 0;
+    const char *entry;
     int ok;
 
-    /* MODSEQ may name a metadata entry and type first; we keep one modseq
-     * per message, so every entry is the same to us. */
-    if (type == NUMBER_MODSEQ && *pos + 2 < n &&
-        args[*pos].type == IMAP_ARG_QUOTED)
+    /* MODSEQ may name a metadata entry and its type (all, shared or priv)
+     * first.  We keep one modseq per message, raised by every change of
+     * its flags and of any user's \Seen, so RFC 7162 3.1.5 has us ignore
+     * a well-formed entry: the message's modseq answers for each. */
+    if (type == NUMBER_MODSEQ && *pos < n &&
+        imap_arg_get_string(&args[*pos], &entry)) {
+        if (!modseq_entry_ok(entry))
+            return parse_bad(p, "Invalid MODSEQ entry name");
+        if (*pos + 1 >= n || !(imap_arg_atom_is(&args[*pos + 1], "all") ||
+                               imap_arg_atom_is(&args[*pos + 1], "shared") ||
+                               imap_arg_atom_is(&args[*pos + 1], "priv")))
+            return parse_bad(p, "Invalid MODSEQ entry type");
         *pos += 2;
+    }
     if (*pos >= n || args[*pos].type != IMAP_ARG_ATOM)
         return parse_bad(p, "Invalid number in search");
     if (type == NUMBER_MODSEQ) {

@@ -97,6 +97,9 @@ struct index_header {
     int64_t last_appenddate;
     int64_t last_updated;
     uint64_t cache_size;        /* committed bytes of cyrus.cache */
+    uint64_t pruned_modseq;     /* cyrus.expunge only (0 in cyrus.index):
+                                   the highest modseq of a tombstone
+                                   pruned or lost ("Tombstones" below) */
 };
 
 struct index_record {
@@ -221,17 +224,28 @@ int mailbox_commit(struct mailbox *mb);
  * interrupted expunge) and is dropped.  Tombstones are kept
  * expunge_tombstone_days days, at most MAILBOX_TOMBSTONES_MAX per mailbox
  * (the oldest go first); a message file that outlived its tombstone (a
- * crash before the unlink) goes with it.  reconstruct never brings a
+ * crash before the unlink) goes with it.  The file's header keeps the
+ * highest modseq of a tombstone ever pruned (pruned_modseq; an unreadable
+ * file that had to be started afresh counts as pruned up to the expunge
+ * that replaced it): every message expunged with a higher modseq has its
+ * tombstone, so the expunges since any modseq at or above it are known
+ * exactly.  reconstruct never brings a
  * tombstoned UID back: its file is removed.  QRESYNC's VANISHED, delayed
  * expunge and unexpunge build on these records.
  *
  * mailbox_tombstones_read: the tombstones of the mailbox in dir, ascending
  * UIDs, for UIDVALIDITY uidvalidity (0: whatever the file's); none (ERR_OK)
  * when there is no file or it belongs to another UIDVALIDITY; ERR_BADFORMAT
- * (logged, none) for a corrupt file.  *recs_r is the caller's to free. */
+ * (logged, none) for a corrupt file.  *recs_r is the caller's to free.
+ * mailbox_tombstones_read_pruned: the same, and the file's pruned_modseq
+ * in *pruned_r (0 without a file; UINT64_MAX for a corrupt one: nothing
+ * is known). */
 #define MAILBOX_TOMBSTONES_MAX 100000
 int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
                             struct index_record **recs_r, size_t *n_r);
+int mailbox_tombstones_read_pruned(const char *dir, uint32_t uidvalidity,
+                                   struct index_record **recs_r, size_t *n_r,
+                                   uint64_t *pruned_r);
 /* 1 if uid is among the n tombstones t (ascending UIDs). */
 int mailbox_tombstoned(const struct index_record *t, size_t n, uint32_t uid);
 /* 1 when expunge_mode keeps the files of expunged messages beside their

@@ -40,7 +40,8 @@ enum {
     HOFF_LAST_APPENDDATE = 56,  /* i64 */
     HOFF_LAST_UPDATED = 64,     /* i64 */
     HOFF_CACHE_SIZE = 72,       /* u64 */
-    HOFF_KNOWN = 80             /* 80..header_size-5 reserved, zero */
+    HOFF_PRUNED_MODSEQ = 80,    /* u64, cyrus.expunge only */
+    HOFF_KNOWN = 88             /* 88..header_size-5 reserved, zero */
 };
 
 /* cyrus.index record: record_size bytes (1.0: 96, 1.1: 104 written), its
@@ -103,6 +104,7 @@ void mailbox_index_header_encode(const struct index_header *h,
     util_put64(out + HOFF_LAST_APPENDDATE, (uint64_t)h->last_appenddate);
     util_put64(out + HOFF_LAST_UPDATED, (uint64_t)h->last_updated);
     util_put64(out + HOFF_CACHE_SIZE, h->cache_size);
+    util_put64(out + HOFF_PRUNED_MODSEQ, h->pruned_modseq);
     util_put32(out + hsize - 4, util_crc32(0, out, hsize - 4));
 }
 
@@ -135,6 +137,7 @@ int mailbox_index_header_decode(const unsigned char *p, size_t len,
     h->last_appenddate = (int64_t)util_get64(p + HOFF_LAST_APPENDDATE);
     h->last_updated = (int64_t)util_get64(p + HOFF_LAST_UPDATED);
     h->cache_size = util_get64(p + HOFF_CACHE_SIZE);
+    h->pruned_modseq = util_get64(p + HOFF_PRUNED_MODSEQ);
     return ERR_OK;
 }
 

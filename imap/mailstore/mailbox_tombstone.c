@@ -19,10 +19,11 @@
 #include "imap/mailstore/mailbox_private.h"
 
 /* mailbox_tombstones_read, and the generation of the expunge that wrote
- * the file (0 when none) into *gen_r. */
+ * the file (0 when none) into *gen_r, its pruned_modseq into *pruned_r
+ * (UINT64_MAX when the file is unreadable). */
 static int tomb_read(const char *dir, uint32_t uidvalidity,
                      struct index_record **recs_r, size_t *n_r,
-                     uint32_t *gen_r)
+                     uint32_t *gen_r, uint64_t *pruned_r)
 {
     struct buf path = BUF_INITIALIZER;
     struct index_header h;
@@ -34,6 +35,7 @@ static int tomb_read(const char *dir, uint32_t uidvalidity,
     *recs_r = NULL;
     *n_r = 0;
     *gen_r = 0;
+    *pruned_r = 0;
     buf_printf(&path, "%s/%s", dir, MAILBOX_EXPUNGE_FILE);
     r = util_read_file(path.s, &data, &len);
     if (r) {
@@ -44,12 +46,14 @@ static int tomb_read(const char *dir, uint32_t uidvalidity,
         len < (size_t)h.header_size + (size_t)h.num_records * h.record_size) {
         log_error("mailbox: tombstones unreadable, ignored: file=<%s>",
                   path.s);
+        *pruned_r = UINT64_MAX;
         r = ERR_BADFORMAT;
         goto done;
     }
     if (uidvalidity && h.uidvalidity != uidvalidity)
         goto done;
     *gen_r = h.generation;
+    *pruned_r = h.pruned_modseq;
     recs = xcalloc(h.num_records ? h.num_records : 1, sizeof(*recs));
     for (uint32_t i = 0; i < h.num_records; i++) {
         const unsigned char *p = (unsigned char *)data + h.header_size +
@@ -64,6 +68,8 @@ static int tomb_read(const char *dir, uint32_t uidvalidity,
     *n_r = n;
     recs = NULL;
 done:
+    if (r && r != ERR_BADFORMAT)
+        *pruned_r = UINT64_MAX;
     free(recs);
     free(data);
     buf_free(&path);
@@ -74,7 +80,16 @@ int mailbox_tombstones_read(const char *dir, uint32_t uidvalidity,
                             struct index_record **recs_r, size_t *n_r)
 {
     uint32_t gen;
-    return tomb_read(dir, uidvalidity, recs_r, n_r, &gen);
+    uint64_t pruned;
+    return tomb_read(dir, uidvalidity, recs_r, n_r, &gen, &pruned);
+}
+
+int mailbox_tombstones_read_pruned(const char *dir, uint32_t uidvalidity,
+                                   struct index_record **recs_r, size_t *n_r,
+                                   uint64_t *pruned_r)
+{
+    uint32_t gen;
+    return tomb_read(dir, uidvalidity, recs_r, n_r, &gen, pruned_r);
 }
 
 int mailbox_tombstoned(const struct index_record *t, size_t n, uint32_t uid)
@@ -106,10 +121,13 @@ static int tomb_cmp_age(const void *a, const void *b)
     return x > y ? -1 : x < y;  /* newest first */
 }
 
-/* Forget a tombstone: its message file goes too, if a crash left it. */
+/* Forget a tombstone: its message file goes too, if a crash left it;
+ * *pruned (the file's pruned_modseq) rises to its modseq. */
 static void tomb_drop(const struct mailbox *mb, const struct index_record *t,
-                      struct buf *path)
+                      struct buf *path, uint64_t *pruned)
 {
+    if (t->modseq > *pruned)
+        *pruned = t->modseq;
     mailbox_message_path(mb, t->uid, path);
     if (unlink(buf_cstring(path)) == 0)
         log_info("mailbox: removed the file of an expunged message: "
@@ -123,7 +141,7 @@ static size_t tomb_merge(const struct mailbox *mb, int stale_possible,
                          const struct index_record *old, size_t nold,
                          const struct index_record *gone, size_t ngone,
                          const struct index_header *nh,
-                         struct index_record *out)
+                         struct index_record *out, uint64_t *pruned)
 {
     int64_t now = time(NULL);
     int64_t limit = now - (int64_t)conf_getint(CONF_EXPUNGE_TOMBSTONE_DAYS) *
@@ -136,7 +154,7 @@ static size_t tomb_merge(const struct mailbox *mb, int stale_possible,
         if (stale_possible && !mailbox_find_uid(mb, old[i].uid, &recno))
             continue;           /* live: a stale tombstone */
         if (old[i].last_updated < limit)
-            tomb_drop(mb, &old[i], &path);
+            tomb_drop(mb, &old[i], &path, pruned);
         else
             out[n++] = old[i];
     }
@@ -151,7 +169,7 @@ static size_t tomb_merge(const struct mailbox *mb, int stale_possible,
     if (n > MAILBOX_TOMBSTONES_MAX) {
         qsort(out, n, sizeof(*out), tomb_cmp_age);
         for (size_t i = MAILBOX_TOMBSTONES_MAX; i < n; i++)
-            tomb_drop(mb, &out[i], &path);
+            tomb_drop(mb, &out[i], &path, pruned);
         n = MAILBOX_TOMBSTONES_MAX;
     }
     qsort(out, n, sizeof(*out), tomb_cmp_uid);
@@ -162,7 +180,8 @@ static size_t tomb_merge(const struct mailbox *mb, int stale_possible,
 /* Replace cyrus.expunge with these, atomically and durably. */
 static int tomb_write_file(const struct mailbox *mb,
                            const struct index_header *nh,
-                           const struct index_record *recs, size_t n)
+                           const struct index_record *recs, size_t n,
+                           uint64_t pruned)
 {
     unsigned char hb[MAILBOX_INDEX_SIZE_MAX], rb[MAILBOX_INDEX_SIZE_MAX];
     struct index_header h = *nh;
@@ -176,6 +195,7 @@ static int tomb_write_file(const struct mailbox *mb,
     h.deleted = 0;
     h.quota_used = 0;
     h.cache_size = 0;
+    h.pruned_modseq = pruned;
     mailbox_index_header_encode(&h, hb);
     buf_appendmap(&out, hb, h.header_size);
     for (size_t i = 0; i < n; i++) {
@@ -196,18 +216,22 @@ int mailbox_tombstones_write(struct mailbox *mb, const struct index_header *nh,
     struct index_record *old = NULL, *merged;
     size_t nold = 0, n;
     uint32_t gen;
+    uint64_t pruned;
     int r;
 
-    /* An unreadable file: start afresh (logged by the read). */
-    (void)tomb_read(mb->path, mb->i.uidvalidity, &old, &nold, &gen);
+    /* An unreadable file: start afresh (logged by the read); what it knew
+     * is lost up to this expunge. */
+    (void)tomb_read(mb->path, mb->i.uidvalidity, &old, &nold, &gen, &pruned);
+    if (pruned == UINT64_MAX)
+        pruned = mb->i.highest_modseq;
     merged = xcalloc(nold + ngone + 1, sizeof(*merged));
     /* The file is written with the generation of its expunge, before that
      * expunge commits: if the index has reached it, that expunge committed
      * and no tombstone can be live (no lookup per tombstone, the common
      * case); if not, it was cut short and its tombstones may be stale. */
     n = tomb_merge(mb, gen != mb->i.generation, old, nold, gone, ngone, nh,
-                   merged);
-    r = tomb_write_file(mb, nh, merged, n);
+                   merged, &pruned);
+    r = tomb_write_file(mb, nh, merged, n, pruned);
     free(old);
     free(merged);
     return r;

@@ -218,18 +218,43 @@ static void test_killed_expunger(void)
     }
 }
 
-/* Tombstones older than expunge_tombstone_days go at the next expunge,
- * and a message file that outlived one goes with it. */
-static void test_old_tombstones_pruned(void)
+/* The pruned modseq of mb's tombstones (mailbox_tombstones_read_pruned
+ * answering want_r), and their number in *n_r. */
+static uint64_t pruned_modseq(struct mailbox *mb, int want_r, size_t *n_r)
 {
     struct index_record *t = NULL;
+    uint64_t pruned = 1;
+
+    TEST_ASSERT_INT(mailbox_tombstones_read_pruned(mb->path,
+                                                   mb->i.uidvalidity, &t, n_r,
+                                                   &pruned), want_r);
+    free(t);
+    return pruned;
+}
+
+/* Three messages, UID 1 expunged. */
+static struct mailbox *one_expunged(void)
+{
     struct mailbox *mb;
-    size_t n = 0;
 
     setup();
     mb = open_box();
     put(mb, 3);
     expunge_uid(mb, 1);
+    return mb;
+}
+
+/* Tombstones older than expunge_tombstone_days go at the next expunge,
+ * and a message file that outlived one goes with it; the file remembers
+ * up to which modseq tombstones are gone (QRESYNC). */
+static void test_old_tombstones_pruned(void)
+{
+    struct index_record *t = NULL;
+    struct mailbox *mb = one_expunged();
+    uint64_t modseq1 = mb->i.highest_modseq;
+    size_t n = 0;
+
+    TEST_ASSERT(pruned_modseq(mb, ERR_OK, &n) == 0);    /* none yet */
     test_write_file(msgfile(mb, 1) + strlen(test_tmpdir()) + 1, "left\r\n");
     mailbox_close(&mb);
     sleep(1);
@@ -243,6 +268,27 @@ static void test_old_tombstones_pruned(void)
     TEST_ASSERT_INT(t[0].uid, 2);
     free(t);
     TEST_ASSERT(access(msgfile(mb, 1), F_OK) != 0);
+    TEST_ASSERT(pruned_modseq(mb, ERR_OK, &n) == modseq1);
+    mailbox_close(&mb);
+}
+
+/* An unreadable cyrus.expunge knows nothing; the next expunge starts it
+ * afresh and counts everything before it as pruned. */
+static void test_corrupt_tombstones_count_as_pruned(void)
+{
+    struct mailbox *mb = one_expunged();
+    struct buf path = BUF_INITIALIZER;
+    uint64_t before = mb->i.highest_modseq;
+    size_t n = 0;
+
+    buf_printf(&path, "%s/%s", mb->path, MAILBOX_EXPUNGE_FILE);
+    test_write_file(buf_cstring(&path) + strlen(test_tmpdir()) + 1, "junk");
+    TEST_ASSERT(pruned_modseq(mb, ERR_BADFORMAT, &n) == UINT64_MAX);
+    TEST_ASSERT_INT(n, 0);
+    expunge_uid(mb, 2);
+    TEST_ASSERT(pruned_modseq(mb, ERR_OK, &n) == before);
+    TEST_ASSERT_INT(n, 1);
+    buf_free(&path);
     mailbox_close(&mb);
 }
 
@@ -250,4 +296,5 @@ TEST_MAIN("mailbox_tombstone",
           TEST_CASE(test_expunge_keeps_tombstones),
           TEST_CASE(test_reconstruct_never_resurrects),
           TEST_CASE(test_killed_expunger),
-          TEST_CASE(test_old_tombstones_pruned))
+          TEST_CASE(test_old_tombstones_pruned),
+          TEST_CASE(test_corrupt_tombstones_count_as_pruned))
