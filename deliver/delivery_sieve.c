@@ -29,10 +29,16 @@
 #include "imap/mailstore/mailbox.h"
 #include "imap/mailstore/mboxlist.h"
 #include "imap/mailstore/mboxname.h"
+#include "imap/mailstore/message.h"
 #include "imap/sieve/sieve.h"
 #include "deliver/delivery.h"
 #include "deliver/delivery_private.h"
 #include "deliver/duplicate.h"
+
+/* The field a redirected message carries (its value: the user whose
+ * script sent it), so that it is not redirected by the same user again
+ * when it comes back (a forwarding loop between two accounts). */
+#define SIEVE_LOOP_FIELD "X-Chapar-Loop"
 
 /* What one run is doing for one recipient. */
 struct sieve_delivery {
@@ -204,20 +210,74 @@ static int sieve_sendmail(const char *from, const char *to,
     return r;
 }
 
+/* 1 if msg's header has an X-Chapar-Loop field naming user: a message
+ * this user's script redirected before has come back. */
+static int sieve_looped(const struct buf *msg, const char *user)
+{
+    struct message_field f;
+    size_t pos = 0, ulen = strlen(user);
+
+    while (message_header_next_field(msg->s, msg->len, &pos, &f)) {
+        const char *v = f.name + f.name_len, *end = f.line + f.len;
+        if (f.name_len != strlen(SIEVE_LOOP_FIELD) ||
+            strncasecmp(f.name, SIEVE_LOOP_FIELD, f.name_len))
+            continue;
+        while (v < end && (*v == ':' || *v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+                           end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if ((size_t)(end - v) == ulen && !memcmp(v, user, ulen))
+            return 1;
+    }
+    return 0;
+}
+
+/* The message as redirected: our loop field first, then the message
+ * without the Return-Path field delivery put on top (the next MTA writes
+ * its own). */
+static void sieve_redirected_copy(const struct delivery *d, const char *user,
+                                  struct buf *out)
+{
+    const char *p = d->msg.s;
+    size_t len = d->msg.len;
+
+    if (len > 12 && !strncasecmp(p, "Return-Path:", 12)) {
+        const char *eol = memchr(p, '\n', len);
+        size_t skip = eol ? (size_t)(eol + 1 - p) : len;
+        p += skip;
+        len -= skip;
+    }
+    buf_printf(out, "%s: %s\r\n", SIEVE_LOOP_FIELD, user);
+    buf_appendmap(out, p, len);
+}
+
 static void sieve_redirect(struct sieve_delivery *sd,
                            const struct sieve_action *a)
 {
-    int r = sieve_sendmail(sd->d->sender, a->target, &sd->d->msg);
+    const char *user = sd->t->userid;
+    struct buf copy = BUF_INITIALIZER;
+    int r;
 
-    if (r) {
-        log_error("sieve: user=<%s> line %d: redirect to <%s> failed: "
-                  "%s did not take the message", sd->t->userid, a->line,
-                  a->target, conf_getstring(CONF_SENDMAIL));
+    if (sieve_looped(&sd->d->msg, user)) {
+        log_error("sieve: user=<%s> line %d: redirect to <%s> refused: the "
+                  "message was redirected by this user before (%s: %s), a "
+                  "loop", user, a->line, a->target, SIEVE_LOOP_FIELD, user);
         sd->inbox_needed = 1;
         return;
     }
-    log_info("sieve: redirected: user=<%s> to=<%s> msgid=<%s>",
-             sd->t->userid, a->target, sd->d->msgid ? sd->d->msgid : "");
+    sieve_redirected_copy(sd->d, user, &copy);
+    r = sieve_sendmail(sd->d->sender, a->target, &copy);
+    buf_free(&copy);
+    if (r) {
+        log_error("sieve: user=<%s> line %d: redirect to <%s> failed: "
+                  "%s did not take the message", user, a->line, a->target,
+                  conf_getstring(CONF_SENDMAIL));
+        sd->inbox_needed = 1;
+        return;
+    }
+    log_info("sieve: redirected: user=<%s> to=<%s> msgid=<%s>", user,
+             a->target, sd->d->msgid ? sd->d->msgid : "");
 }
 
 /* The user's addresses for vacation: the recipient's (also without its

@@ -186,6 +186,37 @@ static int cmd_cm(struct imapc *c, char **argv, FILE *out, struct buf *text)
     return run(c, NULL, text);
 }
 
+/* SETMETADATA mailbox (entry value), value "none" sent as NIL. */
+static int setmeta(struct imapc *c, const char *mailbox, const char *entry,
+                   const char *value, struct buf *text)
+{
+    imapc_begin(c, "SETMETADATA");
+    if (imapc_string(c, mailbox))
+        return 1;
+    prot_printf(c->p, " (%s", entry);
+    if (!strcasecmp(value, "none"))
+        prot_puts(c->p, " NIL");
+    else if (imapc_string(c, value))
+        return 1;
+    prot_putc(c->p, ')');
+    return run(c, NULL, text);
+}
+
+/* The entry cyradm's name stands for in table (pairs, NULL-ended), or
+ * NULL with the names in text. */
+static const char *entry_named(const char *const (*table)[2],
+                               const char *name, struct buf *text)
+{
+    for (size_t i = 0; table[i][0]; i++)
+        if (!strcasecmp(name, table[i][0]))
+            return table[i][1];
+    buf_printf(text, "unknown attribute %s (", name);
+    for (size_t i = 0; table[i][0]; i++)
+        buf_printf(text, "%s%s", i ? ", " : "", table[i][0]);
+    buf_putc(text, ')');
+    return NULL;
+}
+
 /* mboxconfig name attribute value|none: SETMETADATA of one entry of an
  * existing mailbox, cyradm's names: comment (/shared/comment), expire
  * (/shared/vendor/cmu/cyrus-imapd/expire) and specialuse
@@ -197,32 +228,90 @@ static int cmd_mboxcfg(struct imapc *c, char **argv, FILE *out,
         { "comment", "/shared/comment" },
         { "expire", "/shared/vendor/cmu/cyrus-imapd/expire" },
         { "specialuse", "/private/specialuse" },
+        { NULL, NULL }
     };
-    const char *entry = NULL;
-    int none = !strcasecmp(argv[2], "none");
+    const char *entry = entry_named(attrs, argv[1], text);
 
     (void)out;
-    for (size_t i = 0; i < sizeof(attrs) / sizeof(*attrs); i++)
-        if (!strcasecmp(argv[1], attrs[i][0]))
-            entry = attrs[i][1];
-    if (!entry) {
-        buf_printf(text, "unknown attribute %s (comment, expire, "
-                   "specialuse)", argv[1]);
+    if (!entry)
         return 1;
+    if (!strcmp(entry, "/private/specialuse") &&
+        strcasecmp(argv[2], "none") && roles_ok(argv[2], text))
+        return 1;
+    return setmeta(c, argv[0], entry, argv[2], text);
+}
+
+/* setinfo attribute value|none: a shared entry of the server (cyradm's
+ * setinfo; administrators only). */
+static int cmd_setinfo(struct imapc *c, char **argv, FILE *out,
+                       struct buf *text)
+{
+    static const char *const attrs[][2] = {
+        { "comment", "/shared/comment" },
+        { "motd", "/shared/motd" },
+        { "admin", "/shared/admin" },
+        { "shutdown", "/shared/vendor/cmu/cyrus-imapd/shutdown" },
+        { "expire", "/shared/vendor/cmu/cyrus-imapd/expire" },
+        { NULL, NULL }
+    };
+    const char *entry = entry_named(attrs, argv[0], text);
+
+    (void)out;
+    return entry ? setmeta(c, "", entry, argv[1], text) : 1;
+}
+
+/* info [mailbox]: every entry of the mailbox (or the server) as cyradm
+ * prints it: "{name}:" (or "{Server Wide}"), then "  private:" and
+ * "  shared:", each entry as "    <last part of its name>: <value>". */
+static int cmd_info(struct imapc *c, char **argv, FILE *out,
+                    struct buf *text)
+{
+    static const char *const kinds[] = { "/private/", "/shared/" };
+    const char *box = argv[0] ? argv[0] : "";
+    struct strarray un = STRARRAY_INITIALIZER;
+    struct buf entry = BUF_INITIALIZER, value = BUF_INITIALIZER;
+    enum imapc_tok vt;
+    int r;
+
+    imapc_begin(c, "GETMETADATA");
+    if (imapc_string(c, box))
+        return 1;
+    prot_puts(c->p, " (\"/private/*\" \"/shared/*\")");
+    if ((r = run(c, &un, text)))
+        goto done;
+    if (*box)
+        fprintf(out, "{%s}:\n", box);
+    else
+        fputs("{Server Wide}\n", out);
+    for (size_t k = 0; k < 2; k++) {
+        int header = 0;
+        for (size_t i = 0; i < un.count; i++) {
+            const char *p = after(un.data[i], "METADATA"), *end;
+            if (!p)
+                continue;
+            end = p + strlen(p);
+            if (!is_str(imapc_token(&p, end, &entry)) ||
+                imapc_token(&p, end, &entry) != IMAPC_T_OPEN)
+                continue;
+            while (is_str(imapc_token(&p, end, &entry)) &&
+                   is_str(vt = imapc_token(&p, end, &value))) {
+                const char *e = buf_cstring(&entry);
+                if (strncmp(e, kinds[k], strlen(kinds[k])) ||
+                    vt == IMAPC_T_ATOM)             /* NIL: no value */
+                    continue;
+                if (!header++)
+                    fprintf(out, "  %.*s:\n", (int)strlen(kinds[k]) - 2,
+                            kinds[k] + 1);
+                fprintf(out, "    %s: %s\n", strrchr(e, '/') + 1,
+                        buf_cstring(&value));
+            }
+        }
     }
-    if (!strcmp(entry, "/private/specialuse") && !none &&
-        roles_ok(argv[2], text))
-        return 1;
-    imapc_begin(c, "SETMETADATA");
-    if (imapc_string(c, argv[0]))
-        return 1;
-    prot_printf(c->p, " (%s", entry);
-    if (none)
-        prot_puts(c->p, " NIL");
-    else if (imapc_string(c, argv[2]))
-        return 1;
-    prot_putc(c->p, ')');
-    return run(c, NULL, text);
+done:
+    strarray_fini(&un);
+    buf_free(&entry);
+    buf_free(&value);
+    return r;
 }
 
 static int cmd_dm(struct imapc *c, char **argv, FILE *out, struct buf *text)
@@ -399,6 +488,9 @@ static const struct adm_cmd commands[] = {
     { "setquota", "sq", 2, 3, cmd_sq, "root [storage] KB|none" },
     { "mboxconfig", "mboxcfg", 3, 3, cmd_mboxcfg,
       "name comment|expire|specialuse value|none (e.g. \"\\\\Sent\")" },
+    { "info", "info", 0, 1, cmd_info, "[name] (the server's without)" },
+    { "setinfo", "setinfo", 2, 2, cmd_setinfo,
+      "comment|motd|admin|shutdown|expire value|none" },
     { "listquota", "lq", 1, 1, cmd_lq, "root" },
     { "listquotaroot", "lqr", 1, 1, cmd_lqr, "name" },
     { "help", "?", 0, 1, cmd_help, "[command]" },

@@ -63,19 +63,63 @@ void cmd_logout(struct imapd_session *s, const struct imapd_command *c)
     s->state = IMAPD_LOGOUT;
 }
 
+/* ID (RFC 2971).  The client's list is checked as section 3.3 asks (at
+ * most 30 pairs, field strings of at most 30 octets, values of at most
+ * 1024 or NIL) and logged at info.  The answer names the server, its
+ * version (configure's PACKAGE_VERSION) and vendor.  Cyrus also sends
+ * support-url, os and os-version (uname) and environment (library
+ * versions) by default; Chapar does not: they tell anyone, before login,
+ * which kernel and libraries to attack (RFC 2971 7), and no client needs
+ * them. */
+#define ID_MAX_PAIRS 30
+#define ID_MAX_FIELD 30
+#define ID_MAX_VALUE 1024
+
+static const char *id_check(const struct imap_arg *list, size_t n,
+                            struct buf *logline)
+{
+    if (n % 2)
+        return "ID needs field and value pairs";
+    if (n / 2 > ID_MAX_PAIRS)
+        return "Too many ID fields (at most 30)";
+    for (size_t i = 0; i < n; i += 2) {
+        const char *field, *value;
+        if (!imap_arg_get_string(&list[i], &field) ||
+            !imap_arg_get_nstring(&list[i + 1], &value))
+            return "Invalid ID field or value";
+        if (strlen(field) > ID_MAX_FIELD)
+            return "ID field longer than 30 octets";
+        if (value && strlen(value) > ID_MAX_VALUE)
+            return "ID value longer than 1024 octets";
+        buf_printf(logline, " \"%s\" %s%s%s", field, value ? "\"" : "",
+                   value ? value : "NIL", value ? "\"" : "");
+    }
+    return NULL;
+}
+
 void cmd_id(struct imapd_session *s, const struct imapd_command *c)
 {
-    const struct imap_arg *list;
-    size_t n;
+    struct buf logline = BUF_INITIALIZER;
+    const struct imap_arg *list = NULL;
+    const char *why = NULL;
+    size_t n = 0;
 
     if (c->nargs != 1 || (c->args[0].type != IMAP_ARG_NIL &&
-                          !imap_arg_get_list(&c->args[0], &list, &n))) {
-        imapd_tagged_bad(s, c->tag, "Invalid ID arguments");
+                          !imap_arg_get_list(&c->args[0], &list, &n)))
+        why = "Invalid ID arguments";
+    else if (list)
+        why = id_check(list, n, &logline);
+    if (why) {
+        imapd_tagged_bad(s, c->tag, "%s", why);
+        buf_free(&logline);
         return;
     }
-    prot_printf(s->prot, "* ID (\"name\" \"Chapar\" \"version\" \"%s\")\r\n",
-                PACKAGE_VERSION);
+    log_info("id: %s%s", s->clienthost,
+             logline.len ? buf_cstring(&logline) : " NIL");
+    prot_printf(s->prot, "* ID (\"name\" \"Chapar\" \"version\" \"%s\" "
+                "\"vendor\" \"Chapar\")\r\n", PACKAGE_VERSION);
     imapd_tagged_ok(s, c->tag, "Completed");
+    buf_free(&logline);
 }
 
 void cmd_enable(struct imapd_session *s, const struct imapd_command *c)
@@ -349,6 +393,44 @@ void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c)
 done:
     buf_free(&out);
     buf_free(&ir);
+}
+
+/* UNAUTHENTICATE (RFC 8437): back to the not authenticated state with
+ * nothing of the login left: the selected mailbox is closed without
+ * expunge (as UNSELECT), ENABLEd extensions are off, the identity, the
+ * admin flag, the telemetry and the proc file's user go, and the
+ * pre-login limits and deadline apply again.  TLS stays.  A SASL
+ * security layer cannot be taken off the stream (RFC 8437 3 lets the
+ * server refuse then): NO [CANNOT] and nothing changes. */
+void cmd_unauthenticate(struct imapd_session *s,
+                        const struct imapd_command *c)
+{
+    struct imap_parser_limits limits;
+
+    if (c->nargs) {
+        imapd_tagged_bad(s, c->tag, "Unexpected arguments to UNAUTHENTICATE");
+        return;
+    }
+    if (s->sasl && sasl_glue_ssf(s->sasl) > 0) {
+        imapd_tagged_no(s, c->tag, "[CANNOT] A SASL security layer is in "
+                                   "use");
+        return;
+    }
+    imapd_unselect(s);
+    log_notice("unauthenticate: %s user=<%s>", s->clienthost, s->userid);
+    procinfo_logout(s->prot);
+    auth_free(&s->auth);
+    free(s->userid);
+    s->userid = NULL;
+    s->is_admin = 0;
+    s->condstore_enabled = 0;
+    s->state = IMAPD_NOTAUTH;
+    prot_set_idle(s->prot, 0, NULL);
+    prot_set_timeout(s->prot, (int)conf_getint(CONF_LOGINTIMEOUT));
+    prot_set_deadline(s->prot, (int)conf_getint(CONF_LOGINTIMEOUT));
+    imapd_parser_limits(&limits, 0);
+    imap_parser_set_limits(s->parser, &limits);
+    imapd_tagged_ok(s, c->tag, "Completed");
 }
 
 void cmd_starttls(struct imapd_session *s, const struct imapd_command *c)

@@ -4,6 +4,7 @@
  * the index module, which writes the untagged responses. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,13 +138,21 @@ done:
 
 void cmd_expunge(struct imapd_session *s, const struct imapd_command *c)
 {
-    struct buf error = BUF_INITIALIZER;
+    struct buf error = BUF_INITIALIZER, code = BUF_INITIALIZER;
+    uint64_t before;
     int r;
     if (c->nargs != (c->uid ? 1u : 0u)) {
         imapd_tagged_bad(s, c->tag, "Wrong number of arguments to EXPUNGE");
         return;
     }
+    before = index_highestmodseq(s->index);
     r = index_expunge(s->index, s->prot, c->uid ? &c->args[0] : NULL);
-    imapd_index_result(s, c, r, &error, NULL);
+    /* RFC 7162 3.2.7: after an expunge under QRESYNC, the new modseq in
+     * the tagged OK (every change up to it has just been reported) */
+    if (!r && s->qresync_enabled && index_highestmodseq(s->index) != before)
+        buf_printf(&code, "HIGHESTMODSEQ %" PRIu64,
+                   index_highestmodseq(s->index));
+    imapd_index_result(s, c, r, &error, buf_cstring(&code));
     buf_free(&error);
+    buf_free(&code);
 }

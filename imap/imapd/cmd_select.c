@@ -60,7 +60,7 @@ static void imapd_quota_alert(struct imapd_session *s, unsigned rights)
     quota_fini(&q);
 }
 
-static void imapd_unselect(struct imapd_session *s)
+void imapd_unselect(struct imapd_session *s)
 {
     index_close(&s->index);
     if (s->state == IMAPD_SELECTED)

@@ -1,7 +1,8 @@
 /* cmd_status.c -- STATUS (RFC 3501 6.3.10) with HIGHESTMODSEQ (RFC 7162),
  * SIZE (RFC 8438), DELETED and DELETED-STORAGE (RFC 9051/9208: what
  * QUOTA=RES-MESSAGE and QUOTA=RES-STORAGE require; the storage in units of
- * 1024 octets, rounded up as GETQUOTA rounds) and APPENDLIMIT (RFC 7889);
+ * 1024 octets, rounded up as GETQUOTA rounds), APPENDLIMIT (RFC 7889)
+ * and MAILBOXID (RFC 8474: the mailbox's unique id, kept by RENAME);
  * the same items for LIST-STATUS (RFC 5819, cmd_list.c).
  *
  * Clients poll with STATUS every few minutes (SPEC.md), so it stays cheap:
@@ -37,12 +38,14 @@ enum status_item {
     STATUS_DELETED,
     STATUS_DELETED_STORAGE,
     STATUS_APPENDLIMIT,
+    STATUS_MAILBOXID,
     STATUS_NITEMS
 };
 
 static const char *const status_names[STATUS_NITEMS] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
-    "HIGHESTMODSEQ", "SIZE", "DELETED", "DELETED-STORAGE", "APPENDLIMIT"
+    "HIGHESTMODSEQ", "SIZE", "DELETED", "DELETED-STORAGE", "APPENDLIMIT",
+    "MAILBOXID"
 };
 
 int status_items_parse(const struct imap_arg *arg, struct status_items *it)
@@ -152,6 +155,10 @@ static void status_write(struct imapd_session *s, const char *ext,
         case STATUS_DELETED: v = status_deleted(mb, 0); break;
         case STATUS_DELETED_STORAGE: v = status_deleted(mb, 1); break;
         case STATUS_APPENDLIMIT: v = imapd_appendlimit(); break;
+        case STATUS_MAILBOXID:
+            prot_printf(s->prot, "%sMAILBOXID (%s)", i ? " " : "",
+                        mb->uniqueid);
+            continue;
         case STATUS_NITEMS: break;
         }
         prot_printf(s->prot, "%s%s %llu", i ? " " : "",

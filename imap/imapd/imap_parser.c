@@ -660,6 +660,10 @@ static enum step accept_literal(struct imap_parser *p)
     uint64_t room = p->lim.max_literal_total > p->literal_total
                         ? p->lim.max_literal_total - p->literal_total : 0;
 
+    if (p->lit_nonsync && p->lim.max_nonsync &&
+        p->lit_size > p->lim.max_nonsync)
+        return bad(p, IMAP_PARSER_ERR_NONSYNC_TOO_BIG,
+                   "Non-synchronizing literal too big");
     if (p->lit_size > p->lim.max_literal || p->lit_size > room)
         return bad(p, IMAP_PARSER_ERR_LITERAL_TOO_BIG, "Literal too big");
     if (!p->lit_nonsync) {
@@ -843,61 +847,6 @@ bool imap_parser_command_is(const struct imap_parser_command *cmd,
                             const char *name)
 {
     return ascii_equal(cmd->name, strlen(cmd->name), name);
-}
-
-static void format_string(struct buf *out, const struct imap_arg *a)
-{
-    bool quotable = a->type == IMAP_ARG_QUOTED;
-
-    for (size_t i = 0; quotable && i < a->len; i++)
-        if (a->str[i] == '\0' || a->str[i] == '\r' || a->str[i] == '\n')
-            quotable = false;
-    if (!quotable) {
-        buf_printf(out, "%s{%zu+}\r\n",
-                   a->flags & IMAP_ARG_F_LITERAL8 ? "~" : "", a->len);
-        buf_appendmap(out, a->str, a->len);
-        return;
-    }
-    buf_putc(out, '"');
-    for (size_t i = 0; i < a->len; i++) {
-        if (a->str[i] == '"' || a->str[i] == '\\')
-            buf_putc(out, '\\');
-        buf_putc(out, a->str[i]);
-    }
-    buf_putc(out, '"');
-}
-
-static void format_args(struct buf *out, const struct imap_arg *args,
-                        size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct imap_arg *a = &args[i];
-
-        if (i)
-            buf_putc(out, ' ');
-        if (a->type == IMAP_ARG_LIST) {
-            buf_putc(out, '(');
-            format_args(out, a->list, a->count);
-            buf_putc(out, ')');
-        } else if (a->type == IMAP_ARG_ATOM || a->type == IMAP_ARG_NIL) {
-            buf_appendmap(out, a->str, a->len);
-        } else {
-            format_string(out, a);
-        }
-    }
-}
-
-void imap_parser_command_format(const struct imap_parser_command *cmd,
-                                struct buf *out)
-{
-    buf_appendcstr(out, cmd->tag);
-    buf_putc(out, ' ');
-    buf_appendcstr(out, cmd->name);
-    if (cmd->nargs) {
-        buf_putc(out, ' ');
-        format_args(out, cmd->args, cmd->nargs);
-    }
-    buf_appendcstr(out, "\r\n");
 }
 
 /* ---- argument getters --------------------------------------------------- */

@@ -40,6 +40,9 @@
  *     max_discard        an oversized {n+} literal is read and dropped up
  *                        to this size; beyond it (and beyond max_literal)
  *                        the stream is given up: FATAL
+ *     max_nonsync        0: any {n+} within max_literal (LITERAL+); else
+ *                        the largest {n+} (LITERAL-, 4096): a larger one
+ *                        is BAD, dropped as above (its default is 0)
  * Memory.  While a command is read the parser holds the current line (at
  * most max_line + 1 bytes, in a buffer at most twice that), argument
  * strings (at most max_line bytes in all, plus one NUL each), argument
@@ -107,6 +110,9 @@ struct imap_parser_limits {
     size_t max_literal;
     size_t max_literal_total;
     size_t max_discard;
+    size_t max_nonsync;         /* 0, or LITERAL- (RFC 7888): a {n+}
+                                   literal above it is BAD (NONSYNC_TOO_BIG),
+                                   its bytes read and dropped */
     unsigned max_depth;
     unsigned max_args;
 };
@@ -158,6 +164,8 @@ enum imap_parser_error {
     IMAP_PARSER_ERR_TOO_DEEP,
     /* with BAD, or with FATAL when a {n+} was beyond max_discard */
     IMAP_PARSER_ERR_LITERAL_TOO_BIG,
+    /* with BAD: a {n+} literal above max_nonsync */
+    IMAP_PARSER_ERR_NONSYNC_TOO_BIG,
     /* with FATAL */
     IMAP_PARSER_ERR_EOF,        /* also a clean close between commands */
     IMAP_PARSER_ERR_TIMEOUT,

@@ -108,6 +108,12 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
 {
     buf_reset(out);
     buf_appendcstr(out, IMAPD_CAPABILITIES);
+    /* literalminus: LITERAL- in place of LITERAL+ (RFC 7888 allows one of
+     * them; imapd_parser_limits() sets the 4096-byte bound) */
+    if (conf_getswitch(CONF_LITERALMINUS))
+        strstr(out->s, "LITERAL+")[7] = '-';
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " UNAUTHENTICATE");
     buf_printf(out, " %s APPENDLIMIT=%llu", IMAPD_LIST_CAPABILITIES,
                imapd_appendlimit());
     if (s->state == IMAPD_NOTAUTH) {
@@ -232,6 +238,8 @@ void imapd_parser_limits(struct imap_parser_limits *l, int authenticated)
     l->max_literal_total = l->max_literal * (authenticated ? 8 : 1);
     l->max_depth = (unsigned)conf_getint(CONF_MAXNESTING);
     l->max_args = (unsigned)conf_getint(CONF_MAXARGS);
+    /* RFC 7888 4: LITERAL- allows {n+} up to 4096 bytes */
+    l->max_nonsync = conf_getswitch(CONF_LITERALMINUS) ? 4096 : 0;
 }
 
 /* Read and run commands until LOGOUT, a fatal stream error or timeout. */
@@ -254,6 +262,9 @@ static void imapd_loop(struct imapd_session *s)
             if (perr == IMAP_PARSER_ERR_LITERAL_TOO_BIG)
                 prot_printf(s->prot, "%s NO [TOOBIG] %s\r\n",
                             tag ? tag : "*", reason);
+            else if (perr == IMAP_PARSER_ERR_NONSYNC_TOO_BIG)
+                prot_printf(s->prot, "%s BAD [TOOBIG] %s (LITERAL-: at most "
+                            "4096 bytes)\r\n", tag ? tag : "*", reason);
             else
                 prot_printf(s->prot, "%s BAD %s\r\n", tag ? tag : "*", reason);
             prot_flush(s->prot);

@@ -7,6 +7,7 @@
 noinst_LIBRARIES += imap/imapd/libimapd.a
 imap_imapd_libimapd_a_SOURCES = \
 	imap/imapd/imap_parser.c imap/imapd/imap_parser.h \
+	imap/imapd/imap_parser_format.c imap/imapd/index_preview.c \
 	imap/imapd/index.c imap/imapd/index.h imap/imapd/index_private.h \
 	imap/imapd/index_fetch.c imap/imapd/index_section.c \
 	imap/imapd/index_store.c imap/imapd/index_search.c \

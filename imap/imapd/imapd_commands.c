@@ -39,6 +39,7 @@ static const struct imapd_cmd_entry imapd_commands[] = {
     { "SELECT", cmd_select, MBOX_STATES },
     { "EXAMINE", cmd_select, MBOX_STATES },
     { "IDLE", cmd_idle, MBOX_STATES },
+    { "UNAUTHENTICATE", cmd_unauthenticate, MBOX_STATES },
     { "CREATE", cmd_create, MBOX_STATES },
     { "DELETE", cmd_delete, MBOX_STATES },
     { "RENAME", cmd_rename, MBOX_STATES },

@@ -13,7 +13,7 @@ struct imap_parser_command;
     "IMAP4rev1 LITERAL+ ID ENABLE IDLE UNSELECT UIDPLUS MOVE CHILDREN "      \
     "NAMESPACE MULTIAPPEND ACL RIGHTS=kxte QUOTA QUOTA=RES-STORAGE "         \
     "QUOTA=RES-MESSAGE CONDSTORE ESEARCH SEARCHRES WITHIN CONTEXT=SEARCH "   \
-    "ESORT CONTEXT=SORT "                                                    \
+    "ESORT CONTEXT=SORT OBJECTID SAVEDATE PREVIEW "                          \
     "QRESYNC "                                                               \
     "BINARY CATENATE "                                                       \
     "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "             \
@@ -71,12 +71,16 @@ void cmd_enable(struct imapd_session *s, const struct imapd_command *c);
 void cmd_login(struct imapd_session *s, const struct imapd_command *c);
 void cmd_authenticate(struct imapd_session *s, const struct imapd_command *c);
 void cmd_starttls(struct imapd_session *s, const struct imapd_command *c);
+void cmd_unauthenticate(struct imapd_session *s,
+                        const struct imapd_command *c);
 /* cmd_compress.c */
 void cmd_compress(struct imapd_session *s, const struct imapd_command *c);
 /* cmd_select.c */
 void cmd_select(struct imapd_session *s, const struct imapd_command *c);
 void cmd_close(struct imapd_session *s, const struct imapd_command *c);
 void cmd_unselect(struct imapd_session *s, const struct imapd_command *c);
+/* Close the selected mailbox, if any (no expunge): state AUTH. */
+void imapd_unselect(struct imapd_session *s);
 void cmd_check(struct imapd_session *s, const struct imapd_command *c);
 void cmd_idle(struct imapd_session *s, const struct imapd_command *c);
 /* cmd_message.c */

@@ -507,6 +507,8 @@ void index_select_responses(struct index_state *st, struct prot *out)
                 (st->last_uid > st->mb->i.last_uid ? st->last_uid
                                                    : st->mb->i.last_uid) + 1);
     prot_printf(out, "* OK [HIGHESTMODSEQ %" PRIu64 "] Ok\r\n", hms);
+    /* RFC 8474 */
+    prot_printf(out, "* OK [MAILBOXID (%s)] Ok\r\n", st->mb->uniqueid);
 }
 
 /* ---- updates ----------------------------------------------------------- */

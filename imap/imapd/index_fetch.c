@@ -49,9 +49,15 @@
 #define FI_RFC822_TEXT      0x0200
 #define FI_MODSEQ           0x0400
 #define FI_SETSEEN          0x0800
+#define FI_EMAILID          0x1000
+#define FI_THREADID         0x2000
+#define FI_SAVEDATE         0x4000
+#define FI_PREVIEW          0x8000
 
 #define FI_NEEDS_CACHE (FI_ENVELOPE | FI_BODY | FI_BODYSTRUCTURE)
 #define FI_NEEDS_FILE (FI_RFC822 | FI_RFC822_HEADER | FI_RFC822_TEXT)
+/* not kept by the view for a message expunged meanwhile */
+#define FI_NEEDS_RECORD (FI_EMAILID | FI_SAVEDATE)
 
 static const struct {
     const char *name;
@@ -72,6 +78,10 @@ static const struct {
     { "RFC822.HEADER", FI_RFC822_HEADER, 0 },
     { "RFC822.TEXT", FI_RFC822_TEXT | FI_SETSEEN, 0 },
     { "MODSEQ", FI_MODSEQ, 0 },
+    { "EMAILID", FI_EMAILID, 0 },
+    { "THREADID", FI_THREADID, 0 },
+    { "SAVEDATE", FI_SAVEDATE, 0 },
+    { "PREVIEW", FI_PREVIEW, 0 },
 };
 
 struct fetch_req {
@@ -98,7 +108,19 @@ struct fetch_msg {
     size_t nbins;
     int seen;
     int gone;
+    struct buf preview;             /* PREVIEW, when asked for */
 };
+
+int index_objectid_valid(const char *s)
+{
+    size_t n = 0;
+
+    for (; s[n]; n++)
+        if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+              (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
+            return 0;
+    return n >= 1 && n <= 255;
+}
 
 void index_format_date(int64_t t, struct buf *out)
 {
@@ -191,6 +213,25 @@ bad:
     return ERR_BADARG;
 }
 
+/* PREVIEW's modifiers: LAZY (the server may answer NIL when the preview
+ * is not at hand; ours is always cheap enough to make, so LAZY gets it
+ * too), nothing else. */
+static int preview_modifiers(const struct imap_arg *arg, struct buf *error)
+{
+    const struct imap_arg *list;
+    size_t n;
+
+    if (!imap_arg_get_list(arg, &list, &n) || !n)
+        goto bad;
+    for (size_t i = 0; i < n; i++)
+        if (!imap_arg_atom_is(&list[i], "LAZY"))
+            goto bad;
+    return ERR_OK;
+bad:
+    buf_setcstr(error, "Invalid PREVIEW modifier");
+    return ERR_BADARG;
+}
+
 static int fetch_parse(const struct imap_arg *items,
                        const struct imap_arg *mods, struct fetch_req *req,
                        struct buf *error)
@@ -209,9 +250,15 @@ static int fetch_parse(const struct imap_arg *items,
             buf_setcstr(error, "Empty fetch attribute list");
             return ERR_BADARG;
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             if ((r = fetch_parse_item(&list[i], 0, req, error)))
                 return r;
+            /* RFC 8970: PREVIEW's modifiers follow it, "PREVIEW (LAZY)" */
+            if (i + 1 < n && list[i + 1].type == IMAP_ARG_LIST &&
+                imap_arg_atom_is(&list[i], "PREVIEW") &&
+                (r = preview_modifiers(&list[++i], error)))
+                return r;
+        }
     } else if ((r = fetch_parse_item(items, 1, req, error))) {
         return r;
     }
@@ -227,6 +274,7 @@ static int fetch_parse(const struct imap_arg *items,
 static void fetch_msg_fini(struct fetch_msg *fm)
 {
     message_info_free(&fm->info);
+    buf_free(&fm->preview);
     buf_free(&fm->structure);
     buf_free(&fm->body);
     buf_free(&fm->fields);
@@ -294,7 +342,8 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
     r = index_msg_record(st, msgno, &fm->rec);
     if (r == ERR_NOTFOUND) {
         /* Expunged meanwhile: only what the view remembers is left. */
-        if ((req->items & (FI_NEEDS_CACHE | FI_NEEDS_FILE)) || req->nsecs)
+        if ((req->items & (FI_NEEDS_CACHE | FI_NEEDS_FILE | FI_NEEDS_RECORD))
+            || req->nsecs)
             return ERR_NOTFOUND;
         fm->gone = 1;
         fm->rec.uid = m->uid;
@@ -330,6 +379,28 @@ static int fetch_load(struct index_state *st, const struct fetch_req *req,
     return fetch_load_binary(req, fm);
 }
 
+/* PREVIEW (RFC 8970): the section table from the cache, the file mapped
+ * (index_preview reads a bounded part of it).  A message expunged
+ * meanwhile has none. */
+static int fetch_load_preview(struct index_state *st, struct fetch_msg *fm)
+{
+    const char *data;
+    size_t len;
+    int r;
+
+    if (fm->gone)
+        return ERR_NOTFOUND;
+    if (!fm->info &&
+        ((r = mailbox_cache_entry(st->mb, &fm->rec, &data, &len)) ||
+         (r = message_info_decode(data, len, &fm->info))))
+        return r;
+    if (!fm->map.base && fm->rec.size &&
+        (r = index_map_message(st, fm->rec.uid, &fm->map)))
+        return r;
+    index_preview(fm->info, fm->map.base, fm->map.len, &fm->preview);
+    return ERR_OK;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 static void item_sep(struct buf *b, int *first)
@@ -348,6 +419,22 @@ static void write_literal(struct prot *out, struct buf *b, const char *data,
     if (len)
         prot_write(out, data, len);
     buf_reset(b);
+}
+
+/* UTF-8 text as a quoted string when it can be one (printable ASCII but
+ * '"' and '\\'), else as a literal. */
+static void write_text(struct prot *out, struct buf *b, const struct buf *t)
+{
+    for (size_t i = 0; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->s[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            write_literal(out, b, t->s, t->len);
+            return;
+        }
+    }
+    buf_putc(b, '"');
+    buf_appendbuf(b, t);
+    buf_putc(b, '"');
 }
 
 /* The bytes [off, off+len) of the file, clamped to what is there. */
@@ -433,6 +520,11 @@ static void write_section(struct prot *out, struct buf *b,
     write_literal(out, b, data, len);
 }
 
+/* UID, FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, then EMAILID, THREADID
+ * and SAVEDATE.  EMAILID (RFC 8474) is mailbox_emailid(), from the GUID,
+ * so a copied or moved message keeps it; THREADID is NIL (RFC 8474 5.2:
+ * a server that does not compute threads); SAVEDATE (RFC 8514) is the
+ * record's save date, NIL when the record has none (before index 1.2). */
 static void write_index_items(struct index_state *st, struct buf *b,
                               unsigned items, uint32_t msgno,
                               struct fetch_msg *fm, int *first)
@@ -465,6 +557,27 @@ static void write_index_items(struct index_state *st, struct buf *b,
         item_sep(b, first);
         buf_printf(b, "MODSEQ (%" PRIu64 ")", fm->rec.modseq);
     }
+    if (items & FI_EMAILID) {
+        char id[MAILBOX_EMAILID_SIZE];
+        mailbox_emailid(&fm->rec, id);
+        item_sep(b, first);
+        buf_printf(b, "EMAILID (%s)", id);
+    }
+    if (items & FI_THREADID) {
+        item_sep(b, first);
+        buf_appendcstr(b, "THREADID NIL");
+    }
+    if (items & FI_SAVEDATE) {
+        item_sep(b, first);
+        buf_appendcstr(b, "SAVEDATE ");
+        if (fm->rec.savedate) {
+            buf_putc(b, '"');
+            index_format_date(fm->rec.savedate, b);
+            buf_putc(b, '"');
+        } else {
+            buf_appendcstr(b, "NIL");
+        }
+    }
 }
 
 static void fetch_write(struct index_state *st, struct prot *out,
@@ -495,6 +608,11 @@ static void fetch_write(struct index_state *st, struct prot *out,
         item_sep(bp, &first);
         buf_appendcstr(bp, "BODYSTRUCTURE ");
         buf_appendbuf(bp, &fm->structure);
+    }
+    if (items & FI_PREVIEW) {
+        item_sep(bp, &first);
+        buf_appendcstr(bp, "PREVIEW ");
+        write_text(out, bp, &fm->preview);
     }
     if (items & FI_RFC822_HEADER) {
         item_sep(bp, &first);
@@ -632,6 +750,8 @@ int index_fetch(struct index_state *st, struct prot *out, int uid,
         if (im < nmarked && marked[im] == msgnos[i])
             its |= FI_FLAGS;    /* the \Seen we just set is reported */
         r = fetch_load(st, &req, msgnos[i], &fm);
+        if (!r && (req.items & FI_PREVIEW))
+            r = fetch_load_preview(st, &fm);
         if (!r)
             fetch_write(st, out, &req, its, msgnos[i], &fm, scratch);
         else if (r == ERR_NOTFOUND)

@@ -236,6 +236,19 @@ void index_partial_range(const struct index_section *sec, const char **data,
 
 /* "17-Jul-1996 02:44:25 -0700" in the server's time zone. */
 void index_format_date(int64_t t, struct buf *out);
+/* An RFC 8474 objectid: 1 to 255 of A-Z a-z 0-9 '_' '-'. */
+int index_objectid_valid(const char *s);
+
+/* ---- index_preview.c ---------------------------------------------------- */
+
+/* The most characters of a PREVIEW (RFC 8970 3.1). */
+#define INDEX_PREVIEW_CHARS 256
+/* Append the PREVIEW text (UTF-8, at most INDEX_PREVIEW_CHARS characters;
+ * empty when the message has no text part) of the message info describes,
+ * whose file is [base, base + maplen) (base NULL: not mapped, empty). */
+struct message_info;
+void index_preview(const struct message_info *info, const char *base,
+                   size_t maplen, struct buf *out);
 
 /* ---- index_search.c ----------------------------------------------------- */
 

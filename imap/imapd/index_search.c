@@ -115,6 +115,8 @@ static const struct {
     { "RECENT", SIMPLE_RECENT, 1, 0 },
     { "OLD", SIMPLE_RECENT, 0, 0 },
     { "NEW", SIMPLE_NEW, 1, 0 },
+    /* RFC 8514: every mailbox keeps save dates */
+    { "SAVEDATESUPPORTED", SIMPLE_ALL, 1, 0 },
 };
 
 /* The key of simple_keys[i]. */
@@ -144,6 +146,8 @@ static const struct {
     { "BEFORE", SEARCH_BEFORE }, { "ON", SEARCH_ON },
     { "SINCE", SEARCH_SINCE }, { "SENTBEFORE", SEARCH_SENTBEFORE },
     { "SENTON", SEARCH_SENTON }, { "SENTSINCE", SEARCH_SENTSINCE },
+    { "SAVEDBEFORE", SEARCH_SAVEDBEFORE }, { "SAVEDON", SEARCH_SAVEDON },
+    { "SAVEDSINCE", SEARCH_SAVEDSINCE },
 };
 
 /* FROM, TO ... (address: the parsed addresses too) and HEADER name: a
@@ -302,6 +306,17 @@ static int parse_string_key(struct sparse *p, const char *word,
         if ((r = next_string(p, args, n, pos, &s)))
             return r;
         *k_r = text_key(p, !strcasecmp(word, "BODY"), s);
+        return ERR_OK;
+    }
+    if (!strcasecmp(word, "EMAILID") || !strcasecmp(word, "THREADID")) {
+        if ((r = next_string(p, args, n, pos, &s)))
+            return r;
+        if (!index_objectid_valid(s))
+            return parse_bad(p, "Invalid object id");
+        /* No thread ids (THREADID is NIL, RFC 8474 5.2): no match. */
+        *k_r = word[0] == 'E' || word[0] == 'e' ? search_key_emailid(s)
+                                                : search_key_not(
+                                                      search_key_all());
         return ERR_OK;
     }
     if (!strcasecmp(word, "KEYWORD") || !strcasecmp(word, "UNKEYWORD")) {

@@ -289,6 +289,7 @@ int append_copy(struct append_state *as, const struct mailbox *src,
     buf_setmap(&cache, data, len);
     rec = *srec;
     memset(rec.user_flags, 0, sizeof(rec.user_flags));
+    rec.savedate = 0;           /* saved here now (RFC 8514) */
     rec.uid = as->mb->i.last_uid + 1;
     mailbox_message_path(src, srec->uid, &srcpath);
     mailbox_message_path(as->mb, rec.uid, &as->path);

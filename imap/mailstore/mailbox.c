@@ -749,6 +749,8 @@ int mailbox_append_record(struct mailbox *mb, struct index_record *rec,
     rec->cache_offset = mb->i.cache_size;
     rec->modseq = ++mb->i.highest_modseq;
     rec->last_updated = time(NULL);
+    if (!rec->savedate)
+        rec->savedate = rec->last_updated;
     mailbox_index_record_encode(rec, mb->i.record_size, buf);
     off = (off_t)index_record_off(&mb->i, mb->i.num_records);
     if (retry_pwrite(p->index_fd, buf, mb->i.record_size, off) < 0) {

@@ -51,9 +51,10 @@ struct map;
  * one: an older file is upgraded (rewritten in the current sizes, logged)
  * when it is first locked for writing; a newer one is read-only to it
  * (ERR_BADFORMAT at mailbox_lock, logged).  Minor 1 made records 104 bytes
- * (8 reserved) from 1.0's 96. */
+ * (8 reserved) from 1.0's 96; minor 2 put the save date (RFC 8514) in
+ * those 8 bytes (0 in records written before: unknown). */
 #define MAILBOX_INDEX_MAJOR 1
-#define MAILBOX_INDEX_MINOR 1
+#define MAILBOX_INDEX_MINOR 2
 #define MAILBOX_INDEX_HEADER_SIZE 128   /* written; the least read */
 #define MAILBOX_INDEX_RECORD_SIZE 104   /* written */
 #define MAILBOX_INDEX_RECORD_MIN 96     /* the least read (1.0) */
@@ -114,6 +115,9 @@ struct index_record {
     uint64_t modseq;
     uint32_t user_flags[MAILBOX_MAX_USER_FLAGS / 32];
     unsigned char guid[20];     /* SHA-1 of the message file */
+    int64_t savedate;           /* when it came into this mailbox (append,
+                                   copy, move: set by mailbox_append_record
+                                   when 0); 0 unknown (before 1.2) */
 };
 
 struct mailbox {
@@ -196,7 +200,8 @@ void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
 
 /* Stage one new record with its cache entry (data may be NULL/0).  The
  * message file must already be durable.  rec->uid must exceed last_uid;
- * cache_offset is filled in.  Invisible until mailbox_commit. */
+ * cache_offset, modseq and last_updated are filled in, and savedate when
+ * it is 0 (reconstruct keeps a known one).  Invisible until mailbox_commit. */
 int mailbox_append_record(struct mailbox *mb, struct index_record *rec,
                           const void *cache, size_t cache_len);
 /* Forget staged records (their message files are the caller's). */
@@ -296,6 +301,11 @@ int mailbox_set_quotaroot(struct mailbox *mb, char *root);
 int mailbox_delete_files(struct mailbox *mb);
 
 /* Record field helpers. */
+/* The EMAILID of RFC 8474: "M" and the first 24 hex digits of the
+ * GUID (Cyrus's form), the same in every mailbox the message is copied or
+ * moved to; out gets MAILBOX_EMAILID_SIZE bytes with the NUL. */
+#define MAILBOX_EMAILID_SIZE 26
+void mailbox_emailid(const struct index_record *rec, char *out);
 int index_record_has_user_flag(const struct index_record *rec, int idx);
 void index_record_set_user_flag(struct index_record *rec, int idx, int on);
 

@@ -58,7 +58,8 @@ enum {
     ROFF_MODSEQ = 48,           /* u64 */
     ROFF_USER_FLAGS = 56,       /* 4 x u32, bit n of flag n */
     ROFF_GUID = 72,             /* 20 bytes */
-    ROFF_KNOWN = 92             /* 92..record_size-5 reserved, zero (1.1) */
+    ROFF_SAVEDATE = 92,         /* i64, 1.2 (reserved zero in 1.1) */
+    ROFF_KNOWN = 100            /* 100..record_size-5 reserved, zero */
 };
 
 int mailbox_index_geometry_ok(uint32_t header_size, uint32_t record_size)
@@ -157,6 +158,8 @@ void mailbox_index_record_encode(const struct index_record *r,
     for (int i = 0; i < MAILBOX_MAX_USER_FLAGS / 32; i++)
         util_put32(out + ROFF_USER_FLAGS + 4 * i, r->user_flags[i]);
     memcpy(out + ROFF_GUID, r->guid, sizeof(r->guid));
+    if (record_size >= ROFF_KNOWN + 4)
+        util_put64(out + ROFF_SAVEDATE, (uint64_t)r->savedate);
     util_put32(out + record_size - 4, util_crc32(0, out, record_size - 4));
 }
 
@@ -174,6 +177,9 @@ int mailbox_index_record_decode_crc(const unsigned char *p,
     if (util_get32(p + record_size - 4) != crc)
         return ERR_BADFORMAT;
     mailbox_index_record_decode_unchecked(p, r);
+    /* 1.0 records end before it */
+    if (record_size >= ROFF_KNOWN + 4)
+        r->savedate = (int64_t)util_get64(p + ROFF_SAVEDATE);
     return ERR_OK;
 }
 
@@ -192,6 +198,19 @@ void mailbox_index_record_decode_unchecked(const unsigned char *p,
     for (int i = 0; i < MAILBOX_MAX_USER_FLAGS / 32; i++)
         r->user_flags[i] = util_get32(p + ROFF_USER_FLAGS + 4 * i);
     memcpy(r->guid, p + ROFF_GUID, sizeof(r->guid));
+    r->savedate = 0;            /* record_size unknown here */
+}
+
+void mailbox_emailid(const struct index_record *rec, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    out[0] = 'M';
+    for (int i = 0; i < 12; i++) {
+        out[1 + 2 * i] = hex[rec->guid[i] >> 4];
+        out[2 + 2 * i] = hex[rec->guid[i] & 15];
+    }
+    out[25] = '\0';
 }
 
 int index_record_has_user_flag(const struct index_record *rec, int idx)

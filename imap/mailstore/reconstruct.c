@@ -329,6 +329,7 @@ static int fill_index(struct mailbox *nb, const char *name, const char *path,
         }
         if (old) {
             rec.internaldate = old->internaldate;
+            rec.savedate = old->savedate;
             rec.system_flags = old->system_flags;
             if (s->have_header)
                 memcpy(rec.user_flags, old->user_flags, sizeof(rec.user_flags));

@@ -37,7 +37,8 @@ enum key_type {
     K_SYSFLAG, K_SEEN, K_RECENT, K_NEW, K_KEYWORD,
     K_LARGER, K_SMALLER, K_MODSEQ,
     K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE, K_SENTON, K_SENTSINCE,
-    K_OLDER, K_YOUNGER,
+    K_SAVEDBEFORE, K_SAVEDON, K_SAVEDSINCE,
+    K_OLDER, K_YOUNGER, K_EMAILID,
     K_HEADER, K_BODY, K_TEXT
 };
 
@@ -325,10 +326,12 @@ struct search_key *search_key_date(enum search_date which, long day)
 {
     static const enum key_type types[] = { K_BEFORE, K_ON, K_SINCE,
                                            K_SENTBEFORE, K_SENTON,
-                                           K_SENTSINCE };
+                                           K_SENTSINCE, K_SAVEDBEFORE,
+                                           K_SAVEDON, K_SAVEDSINCE };
     enum key_type type = types[which];
-    struct search_key *k =
-        key_new(type, type >= K_SENTBEFORE ? COST_CACHE : COST_INDEX);
+    struct search_key *k = key_new(
+        type, type >= K_SENTBEFORE && type <= K_SENTSINCE ? COST_CACHE
+                                                          : COST_INDEX);
 
     k->day = day;
     return k;
@@ -339,6 +342,14 @@ struct search_key *search_key_internaldate(int since, int64_t t)
     struct search_key *k = key_new(since ? K_YOUNGER : K_OLDER, COST_INDEX);
 
     k->time = t;
+    return k;
+}
+
+struct search_key *search_key_emailid(const char *id)
+{
+    struct search_key *k = key_new(K_EMAILID, COST_INDEX);
+
+    k->name = xstrdup(id);
     return k;
 }
 
@@ -685,6 +696,12 @@ static int eval_keyword(const struct search_key *k, struct search_scan *sc)
     return index_record_has_user_flag(sc->rec, idx) == k->want;
 }
 
+/* The save date, or the internal date when the record has none. */
+static int64_t saved(const struct index_record *rec)
+{
+    return rec->savedate ? rec->savedate : rec->internaldate;
+}
+
 static int eval(const struct search_key *k, struct search_scan *sc)
 {
     const struct index_record *rec = sc->rec;
@@ -738,6 +755,17 @@ static int eval(const struct search_key *k, struct search_scan *sc)
         return scan_sent_day(sc) == k->day;
     case K_SENTSINCE:
         return scan_sent_day(sc) >= k->day;
+    case K_SAVEDBEFORE:
+        return local_day(saved(rec)) < k->day;
+    case K_SAVEDON:
+        return local_day(saved(rec)) == k->day;
+    case K_SAVEDSINCE:
+        return local_day(saved(rec)) >= k->day;
+    case K_EMAILID: {
+        char id[MAILBOX_EMAILID_SIZE];
+        mailbox_emailid(rec, id);
+        return !strcmp(id, k->name);
+    }
     case K_HEADER:
         return eval_header(k, sc);
     case K_BODY:

@@ -43,7 +43,10 @@
  * one from an RFC 3501 date).  BEFORE/ON/SINCE compare the day of the
  * internal date in the server's time zone; SENTBEFORE/SENTON/SENTSINCE
  * the day written in the Date: header, whatever its time and zone (the
- * internal date's day when there is no readable Date:).
+ * internal date's day when there is no readable Date:);
+ * SAVEDBEFORE/SAVEDON/SAVEDSINCE (RFC 8514) the day of the save date in
+ * the server's time zone, or of the internal date for a record that has
+ * none (written before index 1.2).
  *
  * The memo.  Fields the cache does not hold are read from every message
  * file; a client that looks messages up by one (an X- header, List-Id)
@@ -107,7 +110,8 @@ struct search_key *search_key_modseq(uint64_t modseq);
 
 enum search_date {
     SEARCH_BEFORE, SEARCH_ON, SEARCH_SINCE,     /* internal date */
-    SEARCH_SENTBEFORE, SEARCH_SENTON, SEARCH_SENTSINCE  /* Date: header */
+    SEARCH_SENTBEFORE, SEARCH_SENTON, SEARCH_SENTSINCE, /* Date: header */
+    SEARCH_SAVEDBEFORE, SEARCH_SAVEDON, SEARCH_SAVEDSINCE /* save date */
 };
 /* The message's day (see above) before / on / on or after day. */
 struct search_key *search_key_date(enum search_date which, long day);
@@ -115,6 +119,8 @@ struct search_key *search_key_date(enum search_date which, long day);
  * (since 1), t in seconds since the epoch: WITHIN's OLDER and YOUNGER
  * (RFC 5032) with t the time of the command less the interval. */
 struct search_key *search_key_internaldate(int since, int64_t t);
+/* The message's EMAILID (RFC 8474, mailbox_emailid()) is id. */
+struct search_key *search_key_emailid(const char *id);
 /* The day number of an RFC 3501 date, "1-Feb-1994" or "01-Feb-1994"
  * (month in any case).  ERR_OK, or ERR_BADARG for anything else. */
 int search_date_parse(const char *s, long *day_r);

@@ -136,6 +136,20 @@ void procinfo_login(const char *userid, struct prot *prot)
     procinfo_telemetry_start(userid, prot);
 }
 
+void procinfo_logout(struct prot *prot)
+{
+    free(procinfo.userid);
+    free(procinfo.mailbox);
+    procinfo.userid = procinfo.mailbox = NULL;
+    if (procinfo.telemetry_fd >= 0) {
+        prot_set_telemetry(prot, -1, 0);
+        close(procinfo.telemetry_fd);
+        procinfo.telemetry_fd = -1;
+    }
+    if (procinfo.active)
+        procinfo_write();
+}
+
 void procinfo_mailbox(const char *mailbox)
 {
     if (!mailbox && !procinfo.mailbox)

@@ -31,6 +31,9 @@ void procinfo_begin(const char *clienthost);
  * log/<userid>/<pid> if that directory exists.  prot must stay alive until
  * procinfo_end() (or a later prot_set_telemetry(prot, -1, 0)). */
 void procinfo_login(const char *userid, struct prot *prot);
+/* Back to no user (IMAP UNAUTHENTICATE): proc/<pid> shows the client
+ * host alone, and the telemetry of prot, if any, ends. */
+void procinfo_logout(struct prot *prot);
 /* The selected mailbox (internal name), or NULL when none is selected. */
 void procinfo_mailbox(const char *mailbox);
 /* At exit: remove proc/<pid>, close the telemetry file.  Call after the

@@ -301,7 +301,8 @@ def test_binary_value_and_specialuse(make_instance):
 
 def test_cyradm_info_mboxconfig_setinfo(make_instance):
     """Debian's cyradm: mboxconfig (comment, expire), setinfo (motd,
-    comment) and info; chaparadm's mboxconfig the same."""
+    comment) and info; chaparadm's mboxconfig, setinfo and info the same
+    (info in cyradm's format)."""
     inst, port = serve(make_instance)
     c = cyradm(port)
     try:
@@ -342,7 +343,14 @@ def test_cyradm_info_mboxconfig_setinfo(make_instance):
              "mboxconfig user.carol expire 7\n"
              "mboxconfig user.carol expire x\n"
              "mboxconfig user.carol bogus 1\n"
-             "mboxconfig user.carol comment none\n")
+             "info user.carol\n"
+             "mboxconfig user.carol comment none\n"
+             "setinfo motd \"Hi all\"\n"
+             "setinfo bogus x\n"
+             "info\n"
+             "setinfo motd none\n"
+             "setinfo comment none\n"
+             "info\n")
     p = subprocess.run([adm, "-u", "admin", "-w", "adminpw", "-p", str(port),
                         "127.0.0.1"], input=batch, capture_output=True,
                        text=True, timeout=60)
@@ -351,8 +359,24 @@ def test_cyradm_info_mboxconfig_setinfo(make_instance):
         "/shared/vendor/cmu/cyrus-imapd/expire: the value must be a number "
         "of days",
         "mboxconfig: unknown attribute bogus (comment, expire, "
-        "specialuse)"], p.stderr
+        "specialuse)",
+        "setinfo: unknown attribute bogus (comment, motd, admin, shutdown, "
+        "expire)"], p.stderr
     assert p.returncode != 0
+    uid = Session(inst, port, "admin").ok(
+        "GETMETADATA user.carol /shared/vendor/cmu/cyrus-imapd/uniqueid")
+    assert p.stdout.splitlines() == [
+        "{user.carol}:",
+        "  shared:",
+        "    comment: Hello",
+        "    expire: 7",
+        "    partition: default",
+        "    uniqueid: " + uid[0].split('"')[-2],
+        "{Server Wide}",
+        "  shared:",
+        "    comment: Chapar test server",
+        "    motd: Hi all",
+        "{Server Wide}"], p.stdout
     s = Session(inst, port, "admin")
     assert s.ok("GETMETADATA user.carol (/shared/comment "
                 "/shared/vendor/cmu/cyrus-imapd/expire)") == [

@@ -15,7 +15,8 @@ responses.
 - Once enabled, expunges are "* VANISHED uid-set" (this session's EXPUNGE
   and UID EXPUNGE, another session's, MOVE), never "* n EXPUNGE", and they
   wait, as EXPUNGE does, during FETCH/STORE/SEARCH; sessions without
-  QRESYNC still get EXPUNGE.
+  QRESYNC still get EXPUNGE.  EXPUNGE and UID EXPUNGE that removed
+  something answer OK [HIGHESTMODSEQ n] (3.2.7).
 - SEARCH MODSEQ with the per-entry form ("/flags/\\Seen" all|shared|priv):
   a well-formed entry is ignored (one modseq per message, RFC 7162 3.1.5),
   a malformed one is BAD.
@@ -257,14 +258,19 @@ def test_vanished_replaces_expunge(inst, port):
     fill(s, 8)
     s.ok("CREATE INBOX.Archive")
     a = qsession(inst, port)
-    a.ok("SELECT INBOX")
+    hms = code(a.ok("SELECT INBOX"), "HIGHESTMODSEQ")
     plain = Session(inst, port, "alice")
     plain.ok("SELECT INBOX")
-    # this session's EXPUNGE and UID EXPUNGE
+    # this session's EXPUNGE and UID EXPUNGE, with the new modseq in the
+    # tagged OK (RFC 7162 3.2.7)
     a.ok("STORE 3:4 +FLAGS.SILENT (\\Deleted)")
-    assert a.ok("EXPUNGE") == ["* VANISHED 3:4"]
+    untagged, status = a.run("EXPUNGE")
+    assert untagged == ["* VANISHED 3:4"]
+    assert status == f"OK [HIGHESTMODSEQ {hms + 3}] Completed"
+    assert a.run("EXPUNGE") == ([], "OK Completed")
     a.ok("UID STORE 8 +FLAGS.SILENT (\\Deleted)")
-    assert a.ok("UID EXPUNGE 8") == ["* VANISHED 8"]
+    assert a.run("UID EXPUNGE 8") == (["* VANISHED 8"],
+                                      f"OK [HIGHESTMODSEQ {hms + 5}] Completed")
     # MOVE: COPYUID first, then VANISHED
     untagged = a.ok("UID MOVE 2 INBOX.Archive")
     assert re.match(r"^\* OK \[COPYUID \d+ 2 1\] Ok$", untagged[0]), untagged
@@ -273,9 +279,12 @@ def test_vanished_replaces_expunge(inst, port):
     expunge_uids(s.ok("SELECT INBOX") and s, "6")
     assert a.ok("FETCH 1 (UID)") == ["* 1 FETCH (UID 1)"]
     assert a.ok("NOOP") == ["* VANISHED 6"]
-    # a session without QRESYNC gets EXPUNGE, by message number
+    # a session without QRESYNC gets EXPUNGE, by message number, and no
+    # HIGHESTMODSEQ after its own
     assert plain.ok("NOOP") == ["* 2 EXPUNGE", "* 2 EXPUNGE", "* 2 EXPUNGE",
                                 "* 3 EXPUNGE", "* 4 EXPUNGE"]
+    plain.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    assert plain.run("EXPUNGE") == (["* 1 EXPUNGE"], "OK Completed")
 
 
 def test_closed_only_when_a_mailbox_was_selected(inst, port):

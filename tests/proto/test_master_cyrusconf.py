@@ -188,7 +188,7 @@ def test_a_failing_start_entry_stops_master(fast):
 def test_event_period_runs_repeatedly_never_twice_at_once(fast):
     """period=1 with 200 ms minutes: at once, then every 200 ms, but a run
     takes 500 ms: the runs never overlap and each skipped one is logged.
-    period=50 runs once at start (Cyrus's rule: at once, then every 50
+    period=500 runs once at start (Cyrus's rule: at once, then every 500
     minutes); period=0 once."""
     out = os.path.join(fast.dir, "tick.out")
     script(fast, "tick", f'echo "start-$3" >> {out}; sleep 0.5; '
@@ -196,7 +196,7 @@ def test_event_period_runs_repeatedly_never_twice_at_once(fast):
     p = start(fast, [
         "EVENTS {",
         '  tick   cmd="tick t" period=1',
-        '  slow   cmd="tick s" period=50',
+        '  slow   cmd="tick s" period=500',
         '  once   cmd="tick o"',
         "}"], env={"CHAPAR_MASTER_MINUTE_MS": "200"})
     wait_until(lambda: lines_of(out).count("start-t") >= 4, 15, "4 runs")

@@ -238,9 +238,30 @@ def test_redirect_through_sendmail(store):
     assert args == ["-i", "-f", "sender@example.org", "--",
                     "fwd@example.net"]
     sent = (store.capture_dir / "sent.msg").read_bytes()
-    assert sent == b"Return-Path: <sender@example.org>\n" + message()
+    assert sent == b"X-Chapar-Loop: alice\n" + message()
     store.inst.wait_for_log(r"sieve: redirected: user=<alice> "
                             r"to=<fwd@example\.net>")
+
+
+def test_redirect_loop_is_refused(store):
+    """A message alice's script redirected comes back (the other account
+    forwards it here again): it is kept, not sent round once more."""
+    install_script(store.inst, "alice", 'redirect "fwd@example.net";\n')
+    looped = b"X-Chapar-Loop: alice\n" + message()
+    assert store.run(["-r", "fwd@example.net", "alice"], looped) == (
+        EX_OK, "")
+    assert sent_log(store) == []
+    assert store.count("alice") == 1
+    store.inst.wait_for_log(r"err: sieve: user=<alice> line 1: redirect to "
+                            r"<fwd@example\.net> refused: the message was "
+                            r"redirected by this user before "
+                            r"\(X-Chapar-Loop: alice\), a loop$")
+    # Another user's mark is no loop for alice.
+    other = b"X-Chapar-Loop: bob\n" + message(2)
+    assert store.run(["alice"], other) == (EX_OK, "")
+    assert sent_log(store) == ["-i -f <> -- fwd@example.net"]
+    assert (store.capture_dir / "sent.msg").read_bytes() == (
+        b"X-Chapar-Loop: alice\n" + other)
 
 
 def test_redirect_copy_and_sendmail_failure(store):

@@ -455,6 +455,45 @@ static void test_limit_literal_nonsync(void)
     conn_close(&c);
 }
 
+/* LITERAL- (RFC 7888 4): max_nonsync bounds {n+} only; a larger one is
+ * BAD NONSYNC_TOO_BIG and its bytes are dropped; {n} of that size and
+ * {n+} at the bound pass. */
+static void test_limit_literal_minus(void)
+{
+    const struct imap_parser_limits lim = { .max_literal = 100,
+                                            .max_nonsync = 40 };
+    struct imap_parser_command *cmd;
+    struct conn c;
+    struct buf w = BUF_INITIALIZER;
+
+    conn_open(&c, &lim);
+    buf_appendcstr(&w, "a1 APPEND box {41+}\r\n");
+    fill(&w, 'x', 41);
+    buf_appendcstr(&w, "\r\na2 APPEND box {40+}\r\n");
+    fill(&w, 'y', 40);
+    buf_appendcstr(&w, "\r\na3 APPEND box {60}\r\n");
+    send_bytes(&c, w.s, w.len);
+    expect_bad(&c, IMAP_PARSER_ERR_NONSYNC_TOO_BIG, "a1",
+               "Non-synchronizing literal too big");
+    cmd = expect_ok(&c);
+    TEST_ASSERT_STR(cmd->tag, "a2");
+    TEST_ASSERT_INT(cmd->args[1].len, 40);
+    imap_parser_command_free(&cmd);
+    TEST_ASSERT_INT(imap_parser_read(c.parser, &cmd),
+                    IMAP_PARSER_NEED_CONTINUATION);
+    TEST_ASSERT_INT(imap_parser_literal_size(c.parser), 60);
+    buf_reset(&w);
+    fill(&w, 'z', 60);
+    buf_appendcstr(&w, "\r\n");
+    send_bytes(&c, w.s, w.len);
+    cmd = expect_ok(&c);
+    TEST_ASSERT_STR(cmd->tag, "a3");
+    TEST_ASSERT_INT(cmd->args[1].len, 60);
+    imap_parser_command_free(&cmd);
+    buf_free(&w);
+    conn_close(&c);
+}
+
 static void test_limit_literal_beyond_discard(void)
 {
     struct conn c;
@@ -1096,6 +1135,7 @@ TEST_MAIN("imap_parser",
           TEST_CASE(test_limit_line),
           TEST_CASE(test_limit_literal_sync),
           TEST_CASE(test_limit_literal_nonsync),
+          TEST_CASE(test_limit_literal_minus),
           TEST_CASE(test_limit_literal_beyond_discard),
           TEST_CASE(test_limit_depth_and_args),
           TEST_CASE(test_limits_changed_between_commands),

@@ -27,6 +27,16 @@
         TEST_ASSERT_STR(ix_out(), want);                                      \
     } while (0)
 
+/* SELECT's responses: want, a format with one %s for the mailbox's
+ * unique id (MAILBOXID, RFC 8474; random at CREATE). */
+#define EXPECT_SELECT(st, want)                                               \
+    do {                                                                      \
+        struct buf exp_ = BUF_INITIALIZER;                                    \
+        buf_printf(&exp_, want, (st)->mb->uniqueid);                          \
+        EXPECT(st, "SELECT", buf_cstring(&exp_));                             \
+        buf_free(&exp_);                                                      \
+    } while (0)
+
 static struct index_state *open_bob(void)
 {
     ix_setup();
@@ -43,7 +53,7 @@ static void test_select_responses(void)
     /* EXAMINE first: \Recent shows but is not claimed. */
     ex = ix_open("user.bob", "bob", ACL_ALL, 1);
     TEST_ASSERT(index_is_readonly(ex));
-    EXPECT(ex, "SELECT",
+    EXPECT_SELECT(ex,
            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
            "* OK [PERMANENTFLAGS ()] Ok\r\n"
            "* 4 EXISTS\r\n"
@@ -51,13 +61,14 @@ static void test_select_responses(void)
            "* OK [UNSEEN 1] Ok\r\n"
            "* OK [UIDVALIDITY 42] Ok\r\n"
            "* OK [UIDNEXT 5] Ok\r\n"
-           "* OK [HIGHESTMODSEQ 5] Ok\r\n");
+           "* OK [HIGHESTMODSEQ 5] Ok\r\n"
+           "* OK [MAILBOXID (%s)] Ok\r\n");
     index_close(&ex);
 
     st = ix_open("user.bob", "bob", ACL_ALL, 0);
     TEST_ASSERT(!index_is_readonly(st));
     TEST_ASSERT_INT(index_exists(st), 4);
-    EXPECT(st, "SELECT",
+    EXPECT_SELECT(st,
            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
            "\\Draft \\*)] Ok\r\n"
@@ -66,7 +77,8 @@ static void test_select_responses(void)
            "* OK [UNSEEN 1] Ok\r\n"
            "* OK [UIDVALIDITY 42] Ok\r\n"
            "* OK [UIDNEXT 5] Ok\r\n"
-           "* OK [HIGHESTMODSEQ 5] Ok\r\n");
+           "* OK [HIGHESTMODSEQ 5] Ok\r\n"
+           "* OK [MAILBOXID (%s)] Ok\r\n");
     RUN_OK(st, "STORE 1:2 +FLAGS.SILENT (\\Seen)");
     EXPECT(st, "STORE 4 +FLAGS.SILENT ($Work)",
            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n"
@@ -78,7 +90,7 @@ static void test_select_responses(void)
      * listed; rights shape PERMANENTFLAGS. */
     st = ix_open("user.bob", "bob", ACL_LOOKUP | ACL_READ | ACL_SEEN, 0);
     TEST_ASSERT(!index_is_readonly(st));
-    EXPECT(st, "SELECT",
+    EXPECT_SELECT(st,
            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n"
            "* OK [PERMANENTFLAGS (\\Seen)] Ok\r\n"
            "* 4 EXISTS\r\n"
@@ -86,7 +98,8 @@ static void test_select_responses(void)
            "* OK [UNSEEN 3] Ok\r\n"
            "* OK [UIDVALIDITY 42] Ok\r\n"
            "* OK [UIDNEXT 5] Ok\r\n"
-           "* OK [HIGHESTMODSEQ 8] Ok\r\n");
+           "* OK [HIGHESTMODSEQ 8] Ok\r\n"
+           "* OK [MAILBOXID (%s)] Ok\r\n");
     index_close(&st);
     /* No rights to change anything: read-only even when SELECTed. */
     st = ix_open("user.bob", "bob", ACL_LOOKUP | ACL_READ, 0);

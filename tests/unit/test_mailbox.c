@@ -120,7 +120,10 @@ static void test_index_format_offsets(void)
     index_record_set_user_flag(&r, 0, 1);
     index_record_set_user_flag(&r, 127, 1);
     memset(r.guid, 0xab, sizeof(r.guid));
+    r.savedate = 0x0102030405060708LL;
     mailbox_index_record_encode(&r, sizeof(rb), rb);
+    /* the save date at 92 (index 1.2) */
+    TEST_ASSERT(util_get64(rb + 92) == 0x0102030405060708ULL);
     TEST_ASSERT_INT(util_get32(rb), 42);
     TEST_ASSERT_INT(mailbox_index_record_decode(rb, sizeof(rb), &r2), ERR_OK);
     TEST_ASSERT(r2.internaldate == -5);
@@ -128,6 +131,15 @@ static void test_index_format_offsets(void)
     TEST_ASSERT(index_record_has_user_flag(&r2, 0));
     TEST_ASSERT(!index_record_has_user_flag(&r2, 1));
     TEST_ASSERT(!memcmp(r2.guid, r.guid, 20));
+    TEST_ASSERT(r2.savedate == r.savedate);
+    {
+        /* a 1.0 record (96 bytes) ends before it: none */
+        unsigned char r10[96];
+        mailbox_index_record_encode(&r, sizeof(r10), r10);
+        TEST_ASSERT_INT(mailbox_index_record_decode(r10, sizeof(r10), &r2),
+                        ERR_OK);
+        TEST_ASSERT(r2.savedate == 0 && r2.uid == 42);
+    }
     rb[10] ^= 0x40;
     TEST_ASSERT_INT(mailbox_index_record_decode(rb, sizeof(rb), &r2),
                     ERR_BADFORMAT);

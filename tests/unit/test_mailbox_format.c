@@ -173,7 +173,7 @@ static void test_older_format_read_and_upgraded(void)
     TEST_ASSERT_INT(mailbox_lock(mb, 0), ERR_OK);
     log_set_capture(NULL, NULL);
     TEST_ASSERT(strstr(buf_cstring(&log), "upgraded cyrus.index: "
-                       "mailbox=<user.bob> from=<1.0> to=<1.1>"));
+                       "mailbox=<user.bob> from=<1.0> to=<1.2>"));
     TEST_ASSERT_INT(mb->i.record_size, MAILBOX_INDEX_RECORD_SIZE);
     check_all(mb);
     mailbox_unlock(mb);
@@ -207,7 +207,7 @@ static void test_newer_format_read_only(void)
     log_set_capture(NULL, NULL);
     TEST_ASSERT(strstr(buf_cstring(&log), "cyrus.index is of a newer format, "
                        "read-only to this version: mailbox=<user.bob> "
-                       "version=<1.9> known=<1.1>"));
+                       "version=<1.9> known=<1.2>"));
     mailbox_close(&mb);
     TEST_ASSERT_INT(mailbox_open(MBNAME, mbpath(), MAILBOX_EXCLUSIVE, &mb),
                     ERR_BADFORMAT);
