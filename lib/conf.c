@@ -794,7 +794,7 @@ static const char *const man_head[] = {
     ".SH NAME",
     "imapd.conf \\- configuration file of the Chapar mail servers",
     ".SH SYNOPSIS",
-    ".B /etc/imapd.conf",
+    ".B /etc/chapar/imapd.conf",
     ".SH DESCRIPTION",
     "Every Chapar program reads \\fBimapd.conf\\fR at start-up; the",
     "\\fB\\-C\\fR \\fIfile\\fR option of each program names another one, so",
@@ -850,7 +850,7 @@ static const char *const man_head[] = {
 static const char *const man_tail[] = {
     ".SH FILES",
     ".TP",
-    ".B /etc/imapd.conf",
+    ".B /etc/chapar/imapd.conf",
     "The default configuration file (a build may choose another with",
     "\\fBconfigure \\-\\-with\\-config\\-file\\fR).",
     ".SH SEE ALSO",

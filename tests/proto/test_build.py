@@ -24,3 +24,22 @@ def test_configure_names_missing_package(tmp_path, cache_var, package):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode != 0
     assert f"apt-get install {package}" in p.stderr
+
+
+def test_default_paths_are_chapars_own(instance, tmp_path):
+    """Without -C every program reads /etc/chapar/imapd.conf, never
+    /etc/imapd.conf (Debian's cyrus-common owns that one and it may well be
+    installed: our dependency list pulls it in); master looks for its
+    table beside it."""
+    for prog in ("imap/imapd/imapd", "tools/quota", "imap/server/master"):
+        # -U: past the root check (the tests run as root), to the file.
+        p = subprocess.run([os.path.join(instance.build, prog), "-U"],
+                           cwd=tmp_path, capture_output=True, text=True,
+                           timeout=30, stdin=subprocess.DEVNULL,
+                           env=dict(os.environ, LANG="C"))
+        if os.path.exists("/etc/chapar/imapd.conf"):
+            pytest.fail("/etc/chapar/imapd.conf exists on this machine")
+        assert p.returncode != 0, (prog, p.stderr)
+        assert "/etc/chapar/imapd.conf" in p.stderr, (prog, p.stderr)
+        assert "/etc/imapd.conf" not in p.stderr.replace(
+            "/etc/chapar/imapd.conf", ""), (prog, p.stderr)
