@@ -278,7 +278,8 @@ int mboxlist_setspecialuse(const char *name, const struct auth_state *who,
  * Defined entries (anything else needs annotation_allow_undefined):
  *   mailbox  /comment (shared, private), /vendor/cmu/cyrus-imapd/expire
  *            (shared, digits), /specialuse (private), read-only
- *            /vendor/cmu/cyrus-imapd/partition and .../uniqueid (shared)
+ *            /vendor/cmu/cyrus-imapd/partition (shared, shown to who has
+ *            `a`) and .../uniqueid (shared)
  *   server   /comment (shared, private), /admin, /motd,
  *            /vendor/cmu/cyrus-imapd/shutdown, .../expire (shared)
  * Rights: a mailbox the caller may not `l` is ERR_NOTFOUND.  Reading:

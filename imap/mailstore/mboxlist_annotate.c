@@ -224,8 +224,8 @@ static int list_one(const void *key, size_t keylen, const void *val,
 
 /* The computed entries: record fields (mailbox) or files (server); fn
  * gets them before the stored ones. */
-static int list_computed(const struct mboxlist_entry *e, int shared_ok,
-                         mboxlist_annot_fn *fn, void *rock)
+static int list_computed(const struct mboxlist_entry *e, unsigned rights,
+                         int shared_ok, mboxlist_annot_fn *fn, void *rock)
 {
     struct buf path = BUF_INITIALIZER;
     char *data;
@@ -236,7 +236,8 @@ static int list_computed(const struct mboxlist_entry *e, int shared_ok,
         if (e->specialuse)
             r = fn("/private/specialuse", e->specialuse,
                    strlen(e->specialuse), rock);
-        if (!r && shared_ok)
+        /* Where it lives is for who administers it (as in Cyrus). */
+        if (!r && (rights & ACL_ADMIN))
             r = fn("/shared" CMU "partition", e->partition,
                    strlen(e->partition), rock);
         if (!r && shared_ok)
@@ -283,7 +284,7 @@ int mboxlist_annot_list(const char *name, const struct auth_state *who,
     lr.fn = fn;
     lr.rock = rock;
     lr.scopelen = server ? 0 : strlen(e.uniqueid);
-    r = list_computed(server ? NULL : &e, lr.shared_ok, fn, rock);
+    r = list_computed(server ? NULL : &e, rights, lr.shared_ok, fn, rock);
     if (!r)
         r = annot_db(&db);
     annot_key(&prefix, server ? "" : e.uniqueid, NULL, NULL);

@@ -247,6 +247,12 @@ def test_permissions(make_instance):
     a.ok("SETACL INBOX.box bob lr")
     assert b.ok("GETMETADATA user.alice.box /shared/comment") == [
         '* METADATA "user.alice.box" (/shared/comment "alice\'s")']
+    # The partition is for who administers the mailbox (a), as in Cyrus.
+    part = "/shared/vendor/cmu/cyrus-imapd/partition"
+    assert b.ok(f"GETMETADATA user.alice.box {part}") == [
+        f'* METADATA "user.alice.box" ({part} NIL)']
+    assert a.ok(f"GETMETADATA INBOX.box {part}") == [
+        f'* METADATA "INBOX.box" ({part} "default")']
     a.ok("SETACL INBOX.box bob lrw")
     b.ok('SETMETADATA user.alice.box (/shared/comment "from bob")')
     assert a.ok("GETMETADATA INBOX.box (/shared/comment /private/comment)") \
