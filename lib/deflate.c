@@ -31,15 +31,58 @@
 
 struct deflate_layer {
     z_stream out;                   /* what we send */
+    int out_live;                   /* out holds zlib's compressor */
     z_stream in;                    /* what the peer sends */
     int in_more;                    /* the last inflate filled dec: zlib
                                        may have more without new input */
     int in_ended;                   /* the peer's final block came */
     int in_err;                     /* sticky read error */
+    size_t zheld;                   /* bytes zlib holds (zmem_alloc) */
     size_t dec_pos, dec_len;
     unsigned char dec[DEFLATE_DEC_SIZE];
     unsigned char raw[DEFLATE_RAW_SIZE];
 };
+
+/* zlib's allocations, counted in the layer's zheld (deflate_memory). */
+static voidpf zmem_alloc(voidpf opaque, uInt items, uInt size)
+{
+    size_t n = (size_t)items * size;
+    max_align_t *b = malloc(sizeof(*b) + n);
+
+    if (!b)
+        return Z_NULL;
+    *(size_t *)b = n;
+    *(size_t *)opaque += n;
+    return b + 1;
+}
+
+static void zmem_free(voidpf opaque, voidpf ptr)
+{
+    max_align_t *b = (max_align_t *)ptr - 1;
+
+    *(size_t *)opaque -= *(size_t *)b;
+    free(b);
+}
+
+static void zmem_use(struct deflate_layer *d, z_stream *z)
+{
+    z->zalloc = zmem_alloc;
+    z->zfree = zmem_free;
+    z->opaque = &d->zheld;
+}
+
+/* The compressor, as deflate.h says. */
+static int deflate_init(struct deflate_layer *d)
+{
+    int zr;
+
+    zmem_use(d, &d->out);
+    zr = deflateInit2(&d->out, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+                          DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
+                          Z_DEFAULT_STRATEGY);
+    d->out_live = zr == Z_OK;
+    return zr;
+}
 
 /* Decode what is buffered into the empty dec; no I/O. */
 static void inflate_buffered(struct deflate_layer *d)
@@ -118,6 +161,8 @@ static int deflate_layer_write(void *ctx, struct prot_stage *below,
     const unsigned char *p = buf;
     unsigned char out[DEFLATE_OUT_SIZE];
 
+    if (!d->out_live && deflate_init(d) != Z_OK)
+        return ERR_NOMEM;
     do {
         uInt chunk = n > UINT_MAX / 2 ? UINT_MAX / 2 : (uInt)n;
         int flush;
@@ -150,25 +195,45 @@ static size_t deflate_layer_pending(void *ctx)
     return d->dec_len - d->dec_pos;
 }
 
+/* Idle: drop the compressor (256 kB) and start a new one at the next
+ * write.  The peer's decompressor goes on: our last write ended with a
+ * sync flush (on a byte boundary, no final block), and the new
+ * compressor's blocks refer only to data after it. */
+static void deflate_layer_idle(void *ctx)
+{
+    struct deflate_layer *d = ctx;
+
+    if (d->out_live) {
+        deflateEnd(&d->out);
+        d->out_live = 0;
+    }
+}
+
 static void deflate_layer_free(void *ctx)
 {
     struct deflate_layer *d = ctx;
 
     if (!d)
         return;
-    deflateEnd(&d->out);
+    deflate_layer_idle(d);
     inflateEnd(&d->in);
     free(d);
 }
 
 static const struct prot_layer deflate_layer = {
     "deflate", deflate_layer_read, deflate_layer_write,
-    deflate_layer_pending, deflate_layer_free
+    deflate_layer_pending, deflate_layer_free, deflate_layer_idle
 };
 
 int deflate_active(const struct prot *p)
 {
     return prot_layer_ctx(p, &deflate_layer) != NULL;
+}
+
+size_t deflate_memory(const struct prot *p)
+{
+    const struct deflate_layer *d = prot_layer_ctx(p, &deflate_layer);
+    return d ? d->zheld : 0;
 }
 
 static int zlib_error(int zr, const char *what, struct buf *error)
@@ -194,15 +259,13 @@ int deflate_start(struct prot *p, struct buf *error)
     /* Only the scalars need zeroing: the buffers are written before use. */
     d = xmalloc(sizeof(*d));
     memset(d, 0, offsetof(struct deflate_layer, dec));
-    zr = deflateInit2(&d->out, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-                      DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
-                      Z_DEFAULT_STRATEGY);
-    if (zr != Z_OK) {
+    if ((zr = deflate_init(d)) != Z_OK) {
         free(d);
         return zlib_error(zr, "compression", error);
     }
+    zmem_use(d, &d->in);
     if ((zr = inflateInit2(&d->in, DEFLATE_WINDOW_BITS)) != Z_OK) {
-        deflateEnd(&d->out);
+        deflate_layer_idle(d);
         free(d);
         return zlib_error(zr, "decompression", error);
     }

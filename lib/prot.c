@@ -167,7 +167,17 @@ int prot_interrupted(void)
     return prot_interrupt && *prot_interrupt;
 }
 
-/* No input for idle_ms while waiting for it: the idle call, once. */
+/* The idle calls: the layers' first, so fn can give back what they free. */
+static void call_idle(struct prot *p)
+{
+    p->idle_spent = 1;
+    for (int i = 1; i <= p->nlayers; i++)
+        if (p->stages[i].ops->idle)
+            p->stages[i].ops->idle(p->stages[i].ctx);
+    p->idle_fn();
+}
+
+/* No input for idle_ms while waiting for it: the idle calls, once. */
 static void idle_wait(struct prot *p, int fd)
 {
     struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -178,10 +188,8 @@ static void idle_wait(struct prot *p, int fd)
     while ((n = poll(&pfd, 1, p->idle_ms)) < 0 && errno == EINTR &&
            !prot_interrupted())
         ;
-    if (n == 0) {
-        p->idle_spent = 1;
-        p->idle_fn();
-    }
+    if (n == 0)
+        call_idle(p);
 }
 
 int prot_set_timeout(struct prot *p, int seconds)
@@ -665,10 +673,8 @@ int prot_wait_input(struct prot *p, int timeout_ms)
         return 1;
     n = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
     if (n == 0 && p->idle_fn && !p->idle_spent &&
-        (timeout_ms < 0 || timeout_ms >= p->idle_ms)) {
-        p->idle_spent = 1;
-        p->idle_fn();
-    }
+        (timeout_ms < 0 || timeout_ms >= p->idle_ms))
+        call_idle(p);
     /* An error is "readable": the read that follows reports it. */
     if (n < 0 && (errno != EINTR || prot_interrupted()))
         return 1;

@@ -125,8 +125,8 @@ int prot_read_exact(struct prot *p, size_t n, struct buf *out);
 int prot_skip(struct prot *p, size_t n);
 
 /* A wait for input (a read at the fds, or prot_wait_input) that sees no
- * input for `ms` calls fn() once, then waits on; fn is called again only
- * after input has come.  For an idle session to give back memory its
+ * input for `ms` calls the idle op of every layer and then fn() once, then
+ * waits on; they are called again only after input has come.  For an idle session to give back memory its
  * last command used (util_release_idle_memory); a busy session pays one
  * poll() per read of the fd.  fn NULL: off (the default). */
 void prot_set_idle(struct prot *p, int ms, void (*fn)(void));
@@ -192,6 +192,9 @@ struct prot_layer {
     size_t (*pending)(void *ctx);
     /* Release ctx (no I/O); may be NULL. */
     void (*free)(void *ctx);
+    /* The session is idle (prot_set_idle's call is due): give back memory
+     * the layer can rebuild at its next use (no I/O); may be NULL. */
+    void (*idle)(void *ctx);
 };
 
 /* Push a layer: flush output through the current stack (ERR_* if that

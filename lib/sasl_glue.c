@@ -777,7 +777,7 @@ static void layer_free(void *ctx)
 }
 
 static const struct prot_layer sasl_layer_ops = {
-    "sasl", layer_read, layer_write, layer_pending, layer_free
+    "sasl", layer_read, layer_write, layer_pending, layer_free, NULL
 };
 
 int sasl_glue_set_layer(struct prot *p, struct sasl_glue **sess)

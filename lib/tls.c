@@ -235,7 +235,8 @@ static void tls_conn_free(void *ctx)
 }
 
 static const struct prot_layer tls_layer = {
-    "tls", tls_layer_read, tls_layer_write, tls_layer_pending, tls_conn_free
+    "tls", tls_layer_read, tls_layer_write, tls_layer_pending, tls_conn_free,
+    NULL
 };
 
 /* ---- contexts ------------------------------------------------------------- */

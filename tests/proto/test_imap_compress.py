@@ -159,6 +159,23 @@ def test_compress_in_selected_state(inst):
     assert c.command("s3", "COMPRESS DEFLATE")[-1].startswith("s3 NO [COMPRESSIONACTIVE]")
 
 
+def test_idle_session_compresses_again(inst):
+    """After a second without input imapd frees its compressor (the idle
+    call, lib/deflate.h) and makes a new one at the next response; the
+    client's decompressor goes on undisturbed."""
+    port = serve(inst)
+    fill_inbox(inst, port, "alice", big_message(100_000), "plain")
+    c = connect(inst, port)
+    c.command("l1", "LOGIN alice alicepw")
+    compress_on(c)
+    assert c.command("s1", "SELECT INBOX")[-1].startswith("s1 OK")
+    first = c.command("f1", "FETCH 1 (BODY.PEEK[])")
+    time.sleep(1.5)
+    assert c.command("n1", "NOOP") == ["n1 OK Completed"]
+    time.sleep(1.5)
+    assert c.command("f2", "FETCH 1 (BODY.PEEK[])") == first[:-1] + ["f2 OK Completed"]
+
+
 def fill_inbox(inst, port, user, msg, tls):
     c = connect(inst, port, tls=tls == "imaps")
     c.command("p1", f"LOGIN {user} {user}pw")

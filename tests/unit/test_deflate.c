@@ -326,6 +326,48 @@ static void test_end_of_peer_stream(void)
     buf_free(&line);
 }
 
+static int idle_calls;
+static void count_idle(void) { idle_calls++; }
+
+/* Idle (prot_set_idle), the compressor is freed; the next write makes a
+ * new one, and the peer, whose decompressor went on, reads both. */
+static void test_idle_releases_compressor(void)
+{
+    int sv[2];
+    struct buf text = BUF_INITIALIZER, got = BUF_INITIALIZER;
+    struct prot *a, *b;
+    size_t busy;
+
+    make_pair(sv);
+    a = compressed_prot(sv[0]);
+    b = compressed_prot(sv[1]);
+    prot_set_idle(a, 50, count_idle);
+    sample_text(&text, 100000);
+    prot_write(a, text.s, text.len);
+    prot_flush(a);
+    TEST_ASSERT_INT(prot_read_exact(b, text.len, &got), ERR_OK);
+    busy = deflate_memory(a);
+    TEST_ASSERT(busy > 256 * 1024);
+    TEST_ASSERT_INT(prot_wait_input(a, 200), 0);
+    TEST_ASSERT_INT(idle_calls, 1);
+    TEST_ASSERT(deflate_memory(a) < 64 * 1024);
+    TEST_ASSERT(deflate_memory(a) + 256 * 1024 <= busy);
+    prot_write(a, text.s, text.len);
+    prot_puts(a, "a1 OK after idle\r\n");
+    prot_flush(a);
+    TEST_ASSERT(deflate_memory(a) > 256 * 1024);
+    buf_reset(&got);
+    TEST_ASSERT_INT(prot_read_exact(b, text.len, &got), ERR_OK);
+    TEST_ASSERT_MEM(got.s, got.len, text.s, text.len);
+    expect_line(b, "a1 OK after idle");
+    TEST_ASSERT_INT(deflate_memory(b) > 0, 1);
+    prot_free(&a);
+    prot_free(&b);
+    close_pair(sv);
+    buf_free(&text);
+    buf_free(&got);
+}
+
 /* The switch: output written before it leaves plain; input buffered
  * before it is dropped (logged); a second start is ERR_EXISTS. */
 static void test_switch(void)
@@ -351,6 +393,7 @@ static void test_switch(void)
     drain(sv[0], &wire);
     TEST_ASSERT_STR(buf_cstring(&wire), "c1 OK DEFLATE active\r\n");
     TEST_ASSERT_INT(deflate_start(b, &err), ERR_EXISTS);
+    TEST_ASSERT_INT(deflate_memory(b) > 0, 1);
     TEST_ASSERT_STR(buf_cstring(&err), "DEFLATE compression is already "
                                        "active");
     peer_init(&z);
@@ -372,4 +415,5 @@ TEST_MAIN("deflate",
           TEST_CASE(test_large_expansion_pending),
           TEST_CASE(test_garbage_input),
           TEST_CASE(test_end_of_peer_stream),
+          TEST_CASE(test_idle_releases_compressor),
           TEST_CASE(test_switch))

@@ -712,7 +712,7 @@ static void xor_free(void *ctx)
 }
 
 static const struct prot_layer xor_ops = {
-    "xor", xor_read, xor_write, xor_pending, xor_free
+    "xor", xor_read, xor_write, xor_pending, xor_free, NULL
 };
 
 static struct xor_layer *xor_new(unsigned char key, int *freed)
