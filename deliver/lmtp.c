@@ -251,13 +251,14 @@ static void lmtp_trace_headers(struct lmtp_session *s, struct buf *out)
 static void lmtp_reply_delivery(struct lmtp_session *s, struct delivery *d,
                                 int r)
 {
+    if (r == ERR_PERM && delivery_rejected(d)) {
+        /* The recipient's Sieve script rejected it (RFC 5429 2.1). */
+        lmtp_reply(s, "550 5.7.1 %s", delivery_rejected(d));
+        return;
+    }
     switch (r) {
     case ERR_OK:
         lmtp_reply(s, "250 2.1.5 Ok");
-        break;
-    case ERR_PERM:
-        /* The recipient's Sieve script rejected it (RFC 5429 2.1). */
-        lmtp_reply(s, "550 5.7.1 %s", delivery_rejected(d));
         break;
     case ERR_NOTFOUND:
         lmtp_reply(s, "550 5.1.1 User unknown");

@@ -10,12 +10,13 @@ FUZZER_LINK = -fsanitize=fuzzer
 EXTRA_PROGRAMS += tests/fuzz/fuzz_imap_parser tests/fuzz/fuzz_message \
 	tests/fuzz/fuzz_cache_decode tests/fuzz/fuzz_mailbox_header \
 	tests/fuzz/fuzz_mailbox_index tests/fuzz/fuzz_lmtp tests/fuzz/fuzz_pop3 \
-	tests/fuzz/fuzz_mboxfmt
+	tests/fuzz/fuzz_mboxfmt tests/fuzz/fuzz_sieve
 FUZZ_TARGETS = tests/fuzz/fuzz_imap_parser$(EXEEXT) \
 	tests/fuzz/fuzz_message$(EXEEXT) tests/fuzz/fuzz_cache_decode$(EXEEXT) \
 	tests/fuzz/fuzz_mailbox_header$(EXEEXT) \
 	tests/fuzz/fuzz_mailbox_index$(EXEEXT) tests/fuzz/fuzz_lmtp$(EXEEXT) \
-	tests/fuzz/fuzz_pop3$(EXEEXT) tests/fuzz/fuzz_mboxfmt$(EXEEXT)
+	tests/fuzz/fuzz_pop3$(EXEEXT) tests/fuzz/fuzz_mboxfmt$(EXEEXT) \
+	tests/fuzz/fuzz_sieve$(EXEEXT)
 
 tests_fuzz_fuzz_imap_parser_LDADD = imap/imapd/libimapd.a lib/libchapar.a
 tests_fuzz_fuzz_imap_parser_LDFLAGS = $(FUZZER_LINK)
@@ -36,6 +37,9 @@ tests_fuzz_fuzz_pop3_LDADD = imap/pop3d/libpop3d.a lib/libchapar.a
 tests_fuzz_fuzz_pop3_LDFLAGS = $(FUZZER_LINK)
 tests_fuzz_fuzz_mboxfmt_LDADD = imap/mailstore/libmailstore.a lib/libchapar.a
 tests_fuzz_fuzz_mboxfmt_LDFLAGS = $(FUZZER_LINK)
+tests_fuzz_fuzz_sieve_LDADD = imap/sieve/libsieve.a \
+	imap/mailstore/libmailstore.a lib/libchapar.a
+tests_fuzz_fuzz_sieve_LDFLAGS = $(FUZZER_LINK)
 
 if FUZZERS
 fuzz: $(FUZZ_TARGETS)
@@ -49,7 +53,8 @@ endif
 EXTRA_DIST += tests/fuzz/corpus_imap_parser tests/fuzz/corpus_message \
 	tests/fuzz/corpus_cache_decode tests/fuzz/corpus_mailbox_header \
 	tests/fuzz/corpus_mailbox_index tests/fuzz/corpus_lmtp \
-	tests/fuzz/corpus_pop3 tests/fuzz/corpus_mboxfmt tools/fuzz
+	tests/fuzz/corpus_pop3 tests/fuzz/corpus_mboxfmt \
+	tests/fuzz/corpus_sieve tools/fuzz
 
 # The bugs the targets found, one regression case each (a plain unit test:
 # it runs in every make check).

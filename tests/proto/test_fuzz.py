@@ -23,7 +23,7 @@ import chapar_instance
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(TOP, "tools", "fuzz")
 TARGETS = ["imap_parser", "message", "cache_decode", "mailbox_header",
-           "mailbox_index", "lmtp", "pop3", "mboxfmt"]
+           "mailbox_index", "lmtp", "pop3", "mboxfmt", "sieve"]
 FUZZ_SECONDS = 3
 
 
