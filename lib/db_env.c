@@ -411,11 +411,17 @@ static int db_env_shutdown(struct db_env *env)
         return ERR_OK;
     }
     env->dbenv = NULL;
-    if ((bdb = dbenv->close(dbenv, 0))) {
+    if ((bdb = dbenv->close(dbenv, 0)) == DB_RUNRECOVERY) {
+        /* Another process recovered the regions under us (after a
+         * crash): our handle was stale and holds nothing; leave. */
+        db_orphan(dbenv);
+    } else if (bdb) {
         db_orphan(dbenv);
         log_error("db: environment close failed: dir=<%s> error=<%s>",
                   env->dir, db_strerror(bdb));
         /* Stay registered: once we are gone, whoever may recovers. */
+        db_orphan(env->reg);
+        env->reg = NULL;
         return ERR_IO;
     }
     db_registry_leave(&env->reg);
