@@ -78,8 +78,8 @@ static int deflate_init(struct deflate_layer *d)
 
     zmem_use(d, &d->out);
     zr = deflateInit2(&d->out, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-                          DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
-                          Z_DEFAULT_STRATEGY);
+                      DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
+                      Z_DEFAULT_STRATEGY);
     d->out_live = zr == Z_OK;
     return zr;
 }
