@@ -180,6 +180,21 @@ static int mailbox_create_params(struct imapd_session *s,
 }
 
 /* CREATE mailbox [partition | (create-params)] */
+/* CREATE's OK names the new mailbox's MAILBOXID (RFC 8474 4.1: required
+ * of an OBJECTID server), its unique id. */
+static void create_ok(struct imapd_session *s, const char *tag,
+                      const char *name)
+{
+    struct mboxlist_entry e;
+
+    memset(&e, 0, sizeof(e));
+    if (mboxlist_lookup(name, &e) == ERR_OK && e.uniqueid)
+        imapd_tagged_ok(s, tag, "[MAILBOXID (%s)] Completed", e.uniqueid);
+    else
+        imapd_tagged_ok(s, tag, "Completed");
+    mboxlist_entry_fini(&e);
+}
+
 void cmd_create(struct imapd_session *s, const struct imapd_command *c)
 {
     struct buf ext = BUF_INITIALIZER, name = BUF_INITIALIZER;
@@ -218,7 +233,7 @@ void cmd_create(struct imapd_session *s, const struct imapd_command *c)
     if (r)
         mailbox_error(s, c->tag, r, partition);
     else
-        imapd_tagged_ok(s, c->tag, "Completed");
+        create_ok(s, c->tag, buf_cstring(&name));
 done:
     buf_free(&ext);
     buf_free(&name);

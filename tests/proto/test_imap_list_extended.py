@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from test_imap_mailbox import FAST, MSG, Session, inst, port  # noqa: F401
+from test_imap_mailbox import (FAST, MSG, Session, created,  # noqa: F401
+                               inst, port)
 from test_imap_clients import cyradm
 
 BAD_RM = "BAD RECURSIVEMATCH needs the SUBSCRIBED selection option"
@@ -184,11 +185,10 @@ def test_list_status_rights(inst, port):
 
 def test_create_special_use(inst, port):
     s = Session(inst, port, "alice")
-    assert s.status("CREATE INBOX.Sent (USE (\\Sent))") == "OK Completed"
-    assert s.status("CREATE INBOX.Keep (USE (\\archive \\Drafts))") == \
-        "OK Completed"
-    assert s.status("CREATE INBOX.Spam (USE (\\Junk))") == "OK Completed"
-    assert s.status("CREATE INBOX.None (USE ())") == "OK Completed"
+    assert created(s.status("CREATE INBOX.Sent (USE (\\Sent))"))
+    assert created(s.status("CREATE INBOX.Keep (USE (\\archive \\Drafts))"))
+    assert created(s.status("CREATE INBOX.Spam (USE (\\Junk))"))
+    assert created(s.status("CREATE INBOX.None (USE ())"))
     useattr = ("NO [USEATTR] Unsupported special-use attribute (known: "
                "\\All \\Archive \\Drafts \\Flagged \\Junk \\Sent \\Trash)")
     assert s.status("CREATE INBOX.X (USE (\\Important))") == useattr
@@ -244,7 +244,7 @@ def test_create_special_use(inst, port):
     assert s.status('SETMETADATA INBOX.Spam (/private/specialuse '
                     '"\\\\Junk")') == "OK Completed"
     bob = Session(inst, port, "bob")
-    assert bob.status("CREATE INBOX.Sent (USE (\\Sent))") == "OK Completed"
+    assert created(bob.status("CREATE INBOX.Sent (USE (\\Sent))"))
     # LSUB shows no roles.
     s.ok("SUBSCRIBE INBOX.Spam")
     assert s.ok('LSUB "" "*"') == ['* LSUB () "." "INBOX.Spam"']

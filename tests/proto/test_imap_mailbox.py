@@ -76,6 +76,14 @@ def login(inst, port, user="alice"):
     return Session(inst, port, user)
 
 
+def created(status, tag=None):
+    """status is CREATE's OK, with the new mailbox's MAILBOXID (RFC 8474
+    4.1); tag: status is the whole tagged line."""
+    prefix = f"{tag} " if tag else ""
+    return re.fullmatch(re.escape(prefix) + r"OK \[MAILBOXID \([0-9a-f]{32}\)\]"
+                        r" Completed", status) is not None
+
+
 def status_items(line):
     """{"MESSAGES": 1, ...} of a '* STATUS name (...)' line."""
     items = re.search(r"\(([^)]*)\)$", line).group(1).split()
@@ -99,7 +107,7 @@ def test_namespace_and_list_root(inst, port):
 
 def test_create_delete_rename_hierarchy(inst, port):
     s = login(inst, port)
-    assert s.status("CREATE INBOX.a.") == "OK Completed"     # trailing sep
+    assert created(s.status("CREATE INBOX.a."))     # trailing sep
     s.ok("CREATE INBOX.a.b")
     s.ok('CREATE "INBOX.a.b.c"')
     assert s.ok('LIST "" "*"') == [

@@ -8,6 +8,8 @@ every response line.  Where Chapar's names differ from the example's
 
 import re
 
+from test_imap_mailbox import created
+
 FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
 
 # RFC 3501 6.3.11: the APPEND example message.
@@ -52,8 +54,8 @@ def test_rfc3501_append_example_and_envelope(make_instance):
     inst, port, c = session(make_instance)
     # A003 APPEND saved-messages (\Seen) {310} ... A003 OK APPEND completed
     # (users create below INBOX in a Cyrus-style server: INBOX.saved-messages)
-    assert c.command("A002", "CREATE INBOX.saved-messages")[-1] == (
-        "A002 OK Completed")
+    assert created(c.command("A002", "CREATE INBOX.saved-messages")[-1],
+                   "A002")
     c.send_line(f"A003 APPEND INBOX.saved-messages (\\Seen) "
                 f"{{{len(RFC3501_MSG)}}}")
     c.expect(r"^\+ ")
@@ -112,7 +114,7 @@ def test_rfc3501_list_examples(make_instance):
     assert c.command("A101", 'LIST "" ""') == [
         '* LIST (\\Noselect) "." ""', "A101 OK Completed"]
     for name in ("INBOX.Drafts", "INBOX.Sent", "INBOX.Sent.2025"):
-        assert c.command("c", f"CREATE {name}")[-1] == "c OK Completed"
+        assert created(c.command("c", f"CREATE {name}")[-1], "c")
     assert c.command("A102", 'LIST "" "INBOX.%"') == [
         '* LIST (\\HasNoChildren) "." "INBOX.Drafts"',
         '* LIST (\\HasChildren) "." "INBOX.Sent"', "A102 OK Completed"]

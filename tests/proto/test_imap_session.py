@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from test_imap_mailbox import created
+
 FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
 
 
@@ -275,8 +277,8 @@ def test_anonymous_login(make_instance):
     port = imapd(inst)
     admin, _ = greet(inst, port)
     admin.command("a1", "LOGIN admin adminpw")
-    assert admin.command("a2", "CREATE shared")[-1] == "a2 OK Completed"
-    assert admin.command("a3", "CREATE private")[-1] == "a3 OK Completed"
+    assert created(admin.command("a2", "CREATE shared")[-1], "a2")
+    assert created(admin.command("a3", "CREATE private")[-1], "a3")
     assert admin.command("a4", "SETACL private anyone \"\"")[-1].startswith(
         "a4 OK")
     c, _ = greet(inst, port)

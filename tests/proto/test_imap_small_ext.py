@@ -1,7 +1,7 @@
 """The smaller IMAP extensions, with exact responses.
 
-- OBJECTID (RFC 8474): MAILBOXID in STATUS, in SELECT's response code and
-  in LIST RETURN (STATUS ...), the same after RENAME; EMAILID (from the
+- OBJECTID (RFC 8474): MAILBOXID in CREATE's OK, in STATUS, in SELECT's
+  response code and in LIST RETURN (STATUS ...), the same after RENAME; EMAILID (from the
   message's GUID: the same after COPY and MOVE) and THREADID (NIL) in
   FETCH; SEARCH EMAILID / THREADID; bad object ids.
 - SAVEDATE (RFC 8514): FETCH SAVEDATE is when the message came into the
@@ -42,13 +42,17 @@ def test_objectid_advertised(inst, port):
 
 def test_mailboxid_status_select_list_rename(inst, port):
     s = Session(inst, port, "alice")
-    s.ok("CREATE INBOX.a")
+    # CREATE's OK names it (4.1)
+    created = re.fullmatch(r"OK \[MAILBOXID \(([0-9a-f]{32})\)\] Completed",
+                           s.status("CREATE INBOX.a"))
+    assert created
     s.ok("CREATE INBOX.other")
     line = s.ok("STATUS INBOX.a (MAILBOXID)")
     m = re.fullmatch(r'\* STATUS "INBOX\.a" \(MAILBOXID \(([0-9a-f]{32})\)\)',
                      line[0])
     assert m, line
     mid = m.group(1)
+    assert created.group(1) == mid
     other = s.ok("STATUS INBOX.other (MESSAGES MAILBOXID UIDNEXT)")
     m2 = re.fullmatch(r'\* STATUS "INBOX\.other" \(MESSAGES 0 MAILBOXID '
                       r"\(([0-9a-f]{32})\) UIDNEXT 1\)", other[0])

@@ -16,6 +16,8 @@ mailbox first gets a message that is expunged, so UIDs are seq + 1.
 
 import pytest
 
+from test_imap_mailbox import created
+
 FAST = {"failedloginpause": "0", "autocreatequota": "-1"}
 BADCHARSET_LIST = (
     "US-ASCII UTF-8 ISO-8859-1 ISO-8859-2 ISO-8859-5 ISO-8859-7 ISO-8859-15 "
@@ -74,7 +76,7 @@ THREAD_MSGS = SORT_MSGS + [
 
 
 def fill(c, mailbox, msgs):
-    assert c.command("c", f"CREATE {mailbox}")[-1] == "c OK Completed"
+    assert created(c.command("c", f"CREATE {mailbox}")[-1], "c")
     for i, (data, date) in enumerate([(b"Subject: junk\r\n\r\nx\r\n",
                                        "01-Jan-2020 00:00:00 +0000")] + msgs):
         c.send_line(f"a{i} APPEND {mailbox} \"{date}\" {{{len(data)}+}}")
