@@ -23,6 +23,17 @@ import pytest
 RECOVERY = r"died holding the environment|running recovery"
 
 
+def pop3_alice(inst, port):
+    """A POP3 session of alice's, past PASS."""
+    c = inst.connect(port)
+    c.expect(r"^\+OK ")
+    c.send_line("USER alice")
+    c.expect(r"^\+OK")
+    c.send_line("PASS alicepw")
+    c.expect(r"^\+OK")
+    return c
+
+
 @pytest.fixture
 def fast(make_instance):
     return make_instance(options=FAST)
@@ -55,12 +66,7 @@ def test_stop_says_goodbye_to_every_session(fast):
     assert idling.command("s", "SELECT INBOX")[-1].startswith("s OK")
     idling.send_line("i IDLE")
     idling.expect(r"^\+ ")
-    pop3 = fast.connect(pop)
-    pop3.expect(r"^\+OK ")
-    pop3.send_line("USER alice")
-    pop3.expect(r"^\+OK")
-    pop3.send_line("PASS alicepw")
-    pop3.expect(r"^\+OK")
+    pop3 = pop3_alice(fast, pop)
     lmtp = lmtp_hello(sock)
 
     assert stop_master(fast, p) == 0
@@ -146,12 +152,7 @@ def test_shutdown_file_ends_open_sessions(fast):
     bob.expect(r"^\+ ")
     admin = greet(fast, imap)
     login(admin, user="admin", pw="adminpw")
-    pop3 = fast.connect(pop)
-    pop3.expect(r"^\+OK ")
-    pop3.send_line("USER alice")
-    pop3.expect(r"^\+OK")
-    pop3.send_line("PASS alicepw")
-    pop3.expect(r"^\+OK")
+    pop3 = pop3_alice(fast, pop)
 
     with open(os.path.join(fast.conf_dir, "msg", "shutdown"), "w") as f:
         f.write("[Down for maintenance until 10:00\n")
