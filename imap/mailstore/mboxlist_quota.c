@@ -157,8 +157,10 @@ static void settle_one(const char *root, const struct quota_pending *pd)
     memset(&e, 0, sizeof(e));
     r = mboxlist_lookup(pd->name, &e);
     if (r == ERR_NOTFOUND || (!r && strcmp(e.uniqueid, pd->uniqueid))) {
-        /* Deleted (a renamer settles before its records move). */
-        quota_settle(root, pd->uniqueid, 0, 0);
+        /* Deleted (a renamer settles before its records move): only that
+         * line, which names what is gone; a line of the mailbox under
+         * its new name is a live writer's (quota_settle_named()). */
+        r = quota_settle_named(root, pd->uniqueid, pd->name, 0, 0);
     } else if (!r &&
                !(r = mboxlist_open_mailbox(pd->name, MAILBOX_EXCLUSIVE,
                                            &mb)) &&

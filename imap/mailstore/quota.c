@@ -188,6 +188,7 @@ int quota_read(const char *root, struct quota *q)
 struct quota_op {
     int64_t a[QUOTA_NUMRESOURCES + 1];   /* + the state of a new root */
     const char *uniqueid, *name;
+    int name_only;                      /* settle: lines of name only */
 };
 
 static int quota_modify(const char *root, int create,
@@ -251,7 +252,7 @@ static int op_set_state(struct quota *q, const struct quota_op *op)
 
 int quota_set_state(const char *root, enum quota_state state)
 {
-    struct quota_op op = { { state, 0, 0 }, NULL, NULL };
+    struct quota_op op = { { state, 0, 0 }, NULL, NULL, 0 };
     return quota_modify(root, 0, op_set_state, &op);
 }
 
@@ -270,7 +271,15 @@ static int op_add_usage(struct quota *q, const struct quota_op *op)
     return 1;
 }
 
-/* Settle every PENDING line of op->uniqueid with contribution op->a. */
+/* Does op settle line pd? */
+static int settles(const struct quota_op *op, const struct quota_pending *pd)
+{
+    return !strcmp(pd->uniqueid, op->uniqueid) &&
+           (!op->name_only || !strcmp(pd->name, op->name));
+}
+
+/* Settle every PENDING line of op->uniqueid (op->name_only: written under
+ * op->name) with contribution op->a. */
 static int settle_pending(struct quota *q, const struct quota_op *op)
 {
     size_t kept = 0;
@@ -278,7 +287,7 @@ static int settle_pending(struct quota *q, const struct quota_op *op)
 
     for (size_t i = 0; i < q->npending; i++) {
         struct quota_pending *pd = &q->pending[i];
-        if (strcmp(pd->uniqueid, op->uniqueid)) {
+        if (!settles(op, pd)) {
             q->pending[kept++] = *pd;
             continue;
         }
@@ -323,7 +332,7 @@ static int limits(const char *root, int64_t storage_kb, int64_t messages,
 {
     struct quota_op op = { { storage_kb < 0 ? QUOTA_UNLIMITED : storage_kb,
                              messages < 0 ? QUOTA_UNLIMITED : messages,
-                             state }, NULL, NULL };
+                             state }, NULL, NULL, 0 };
     struct buf dir = BUF_INITIALIZER;
     int r;
     buf_printf(&dir, "%s/quota", conf_getstring(CONF_CONFIGDIRECTORY));
@@ -348,7 +357,7 @@ int quota_create_root(const char *root, int64_t storage_kb, int64_t messages)
 
 int quota_update(const char *root, int64_t bytes, int64_t messages)
 {
-    struct quota_op op = { { bytes, messages, 0 }, NULL, NULL };
+    struct quota_op op = { { bytes, messages, 0 }, NULL, NULL, 0 };
     int r = quota_modify(root, 0, op_add_usage, &op);
     return r == ERR_NOTFOUND ? ERR_OK : r;
 }
@@ -356,17 +365,15 @@ int quota_update(const char *root, int64_t bytes, int64_t messages)
 int quota_change_begin(const char *root, const char *uniqueid,
                        const char *name, int64_t bytes, int64_t messages)
 {
-    struct quota_op op = { { bytes, messages, 0 }, uniqueid, name };
+    struct quota_op op = { { bytes, messages, 0 }, uniqueid, name, 0 };
     int r = quota_modify(root, 0, begin_pending, &op);
     if (!r)
         quota_point("pending");
     return r == ERR_NOTFOUND ? ERR_OK : r;
 }
 
-int quota_settle(const char *root, const char *uniqueid, int64_t bytes,
-                 int64_t messages)
+static int settle_op(const char *root, const struct quota_op *op)
 {
-    struct quota_op op = { { bytes, messages, 0 }, uniqueid, NULL };
     struct quota q;
     int r, mine = 0;
 
@@ -374,19 +381,35 @@ int quota_settle(const char *root, const char *uniqueid, int64_t bytes,
      * the file now will not appear, so a read without the lock tells. */
     r = quota_read(root, &q);
     for (size_t i = 0; !r && i < q.npending && !mine; i++)
-        mine = !strcmp(q.pending[i].uniqueid, uniqueid);
+        mine = settles(op, &q.pending[i]);
     quota_fini(&q);
     if (r || !mine)
         return r == ERR_NOTFOUND ? ERR_OK : r;
-    r = quota_modify(root, 0, settle_pending, &op);
+    r = quota_modify(root, 0, settle_pending, op);
     if (!r)
         quota_point("settled");
     return r == ERR_NOTFOUND ? ERR_OK : r;
 }
 
+int quota_settle(const char *root, const char *uniqueid, int64_t bytes,
+                 int64_t messages)
+{
+    struct quota_op op = { { bytes, messages, 0 }, uniqueid, NULL, 0 };
+
+    return settle_op(root, &op);
+}
+
+int quota_settle_named(const char *root, const char *uniqueid,
+                       const char *name, int64_t bytes, int64_t messages)
+{
+    struct quota_op op = { { bytes, messages, 0 }, uniqueid, name, 1 };
+
+    return settle_op(root, &op);
+}
+
 int quota_set_usage(const char *root, int64_t bytes, int64_t messages)
 {
-    struct quota_op op = { { bytes, messages, 0 }, NULL, NULL };
+    struct quota_op op = { { bytes, messages, 0 }, NULL, NULL, 0 };
     return quota_modify(root, 0, set_usage, &op);
 }
 

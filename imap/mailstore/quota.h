@@ -111,6 +111,14 @@ int quota_change_begin(const char *root, const char *uniqueid,
  * mailbox's exclusive lock, after its commit. */
 int quota_settle(const char *root, const char *uniqueid, int64_t bytes,
                  int64_t messages);
+/* The same for the lines of uniqueid written under name only, without the
+ * mailbox's lock: for a line whose name no longer leads to the mailbox
+ * (its writer died in a DELETE or a RENAME).  A line of the same mailbox
+ * under another name is a live writer's, made after the mailbox was
+ * renamed, and is left to it: settling it would drop the mailbox's whole
+ * usage from the root and lose that writer's change. */
+int quota_settle_named(const char *root, const char *uniqueid,
+                       const char *name, int64_t bytes, int64_t messages);
 /* Add bytes and messages (negative to release) to a root's usage, clamped
  * at 0, with no PENDING line: for tests that plant a drift.  A missing
  * root file is not an error. */
